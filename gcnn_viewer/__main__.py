@@ -1,0 +1,3 @@
+from gcnn_viewer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""export (see DESIGN §2)."""

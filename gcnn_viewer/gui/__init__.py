@@ -1,0 +1,1 @@
+"""gui (see DESIGN §2)."""

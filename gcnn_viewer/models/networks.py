@@ -1,0 +1,248 @@
+"""The paper's rotated-MNIST networks (Cohen & Welling 2016, Table 1) and a p4m variant.
+
+Architectures follow the original experiment code (gconv_experiments/MNIST_ROT), DESIGN §4:
+no padding, stride 1; hidden layer = conv → BN → ReLU; 28→26→24→pool→12→10→8→6→4→1.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gcnn_viewer.group import P4, P4M, Group
+from gcnn_viewer.nn import (
+    GroupBatchNorm,
+    GroupConv,
+    P4ConvP4,
+    P4ConvZ2,
+    P4MConvP4,
+    P4MConvZ2,
+    group_max_pool2d,
+    orientation_pool,
+)
+from gcnn_viewer.nn.functional import conv2d
+from gcnn_viewer.nn.fusion import fold_batch_norm, fold_input_normalisation, tensors_key
+
+HIDDEN_LAYERS = ("l1", "l2", "l3", "l4", "l5", "l6")
+
+
+class GCNNModel(nn.Module):
+    """Base: input normalisation inside the model, and per-layer feature maps.
+
+    Callers feed raw pixels ``[B, 1, 28, 28]`` in [0, 1] (white digit on black). The training
+    set's mean/std live in buffers saved with the weights.
+    """
+
+    name: str = ""
+    group: Group | None = None
+    folds_batch_norm = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("input_mean", torch.zeros(()))
+        self.register_buffer("input_std", torch.ones(()))
+        self._folded: dict[int, tuple[tuple, torch.Tensor, torch.Tensor]] = {}
+
+    def set_normalisation(self, mean: float, std: float) -> None:
+        self.input_mean.fill_(mean)
+        self.input_std.fill_(std)
+
+    @property
+    def config(self) -> dict:
+        """What :func:`gcnn_viewer.models.build_model` needs to rebuild this model."""
+        return {"name": self.name}
+
+    def stages(self, x: torch.Tensor) -> Iterator[tuple[str, torch.Tensor]]:
+        """Yield ``(layer name, output)`` in order; the last is ``("logits", [B, 10])``."""
+        raise NotImplementedError
+
+    def feature_maps(self, x: torch.Tensor) -> OrderedDict[str, torch.Tensor]:
+        """Every layer's output, in layer order: group maps ``[B, C, G, H, W]``, planar maps
+        ``[B, C, H, W]``, ending with ``"logits"`` ``[B, 10]``."""
+        return OrderedDict(self.stages(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        *_, (_, logits) = self.stages(x)
+        return logits
+
+    def _input(self, x: torch.Tensor) -> torch.Tensor:
+        """Check the input; normalise it here unless l1's folded filters already do."""
+        if x.dim() != 4 or x.shape[1] != 1:
+            raise ValueError(f"{self.name} expects [B, 1, H, W] images, got {tuple(x.shape)}")
+        folded = self.folds_batch_norm and self._folding()
+        return x if folded else (x - self.input_mean) / self.input_std
+
+    def _folding(self) -> bool:
+        """Fold BN into the filters: in eval mode, unless a gradient to the weights is wanted."""
+        if self.training:
+            return False
+        return not (torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()))
+
+    def _conv_bn_relu(self, i: int, h: torch.Tensor) -> torch.Tensor:
+        """Hidden layer i, ``relu(bn(conv(h)))``: one folded convolution when :meth:`_folding`."""
+        conv, bn = self.convs[i], self.bns[i]
+        if not self._folding():
+            return F.relu(bn(conv(h)))
+        tensors = (conv.weight, conv.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var)
+        if i == 0:
+            tensors += (self.input_mean, self.input_std)
+        key = tensors_key(*tensors)
+        cached = self._folded.get(i)
+        if cached is None or cached[0] != key:
+            with torch.no_grad():
+                if isinstance(conv, GroupConv):
+                    bank, bias = conv.filter_bank()
+                    repeats = conv.group.order
+                else:
+                    bank, bias, repeats = conv.weight, conv.bias, 1
+                bank, bias = fold_batch_norm(bank, bias, bn, repeats)
+                if i == 0:
+                    bank, bias = fold_input_normalisation(
+                        bank, bias, self.input_mean, self.input_std
+                    )
+            cached = (key, bank, bias)
+            self._folded[i] = cached
+        _, bank, bias = cached
+        if isinstance(conv, GroupConv):
+            return conv.apply_bank(h, bank, bias).relu_()
+        return conv2d(h, bank, bias).relu_()
+
+
+class Z2CNN(GCNNModel):
+    """The plain CNN baseline: 7 conv layers of 20 channels, dropout 0.3 (21,750 parameters)."""
+
+    name = "z2cnn"
+
+    def __init__(self, channels: int = 20, dropout: float = 0.3) -> None:
+        super().__init__()
+        self.channels, self.dropout = channels, dropout
+        ins = (1,) + (channels,) * 5
+        self.convs = nn.ModuleList(nn.Conv2d(c, channels, 3) for c in ins)
+        self.bns = nn.ModuleList(nn.BatchNorm2d(channels) for _ in ins)
+        self.top = nn.Conv2d(channels, 10, 4)
+        self.drop = nn.Dropout(dropout)
+
+    @property
+    def config(self) -> dict:
+        return {"name": self.name, "channels": self.channels, "dropout": self.dropout}
+
+    def stages(self, x: torch.Tensor) -> Iterator[tuple[str, torch.Tensor]]:
+        h = self._input(x)
+        for i in range(len(self.convs)):
+            h = self._conv_bn_relu(i, h)  # [B, 20, H, W]
+            if i != 1:  # the original code has no dropout after l2
+                h = self.drop(h)
+            yield HIDDEN_LAYERS[i], h
+            if i == 1:
+                h = F.max_pool2d(h, 2)
+                yield "pool", h
+        h = self.top(h)  # [B, 10, 1, 1]
+        yield "top", h
+        yield "logits", h.flatten(1)
+
+
+class _GroupCNN(GCNNModel):
+    """P4CNN-style stack: group conv → group BN → ReLU, spatial pool after l2, max over
+    orientations at the top."""
+
+    conv_z2: type[nn.Module]
+    conv_g: type[nn.Module]
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.channels = channels
+        self.convs = nn.ModuleList(
+            [self.conv_z2(1, channels, 3)] + [self.conv_g(channels, channels, 3) for _ in range(5)]
+        )
+        self.bns = nn.ModuleList(GroupBatchNorm(channels) for _ in range(6))
+        self.top = self.conv_g(channels, 10, 4)
+
+    @property
+    def config(self) -> dict:
+        return {"name": self.name, "channels": self.channels}
+
+    def stages(self, x: torch.Tensor) -> Iterator[tuple[str, torch.Tensor]]:
+        h = self._input(x)
+        for i in range(len(self.convs)):
+            h = self._conv_bn_relu(i, h)  # [B, C, G, H, W]
+            yield HIDDEN_LAYERS[i], h
+            if i == 1:
+                h = group_max_pool2d(h, 2)  # [B, C, G, 12, 12]
+                yield "pool", h
+        h = self.top(h)  # [B, 10, G, 1, 1]
+        yield "top", h
+        yield "logits", orientation_pool(h).flatten(1)  # [B, 10], invariant
+
+
+class P4CNN(_GroupCNN):
+    """All-p4 network, 10 channels × 4 orientations per layer (24,680 parameters)."""
+
+    name, group = "p4cnn", P4
+    conv_z2, conv_g = P4ConvZ2, P4ConvP4
+
+    def __init__(self, channels: int = 10) -> None:
+        super().__init__(channels)
+
+
+class P4MCNN(_GroupCNN):
+    """Beyond the paper: the P4CNN stack on p4m (rotations and mirrors), 7 channels × 8
+    orientations per layer, to stay near 25k parameters (26,799)."""
+
+    name, group = "p4mcnn", P4M
+    conv_z2, conv_g = P4MConvZ2, P4MConvP4
+
+    def __init__(self, channels: int = 7) -> None:
+        super().__init__(channels)
+
+
+class P4CNNRotationPooling(GCNNModel):
+    """Every layer is P4ConvZ2 followed by a max over the 4 rotations, so each hidden layer is
+    a rotation-*invariant* plane ``[B, 20, H, W]`` (21,750 parameters, as Z2CNN)."""
+
+    name, group = "p4cnn_rotpool", P4
+    folds_batch_norm = False  # BN follows the max over rotations, so it cannot enter the filters
+
+    def __init__(self, channels: int = 20) -> None:
+        super().__init__()
+        self.channels = channels
+        ins = (1,) + (channels,) * 5
+        self.convs = nn.ModuleList(P4ConvZ2(c, channels, 3) for c in ins)
+        self.bns = nn.ModuleList(nn.BatchNorm2d(channels) for _ in ins)
+        self.top = P4ConvZ2(channels, 10, 4)
+
+    @property
+    def config(self) -> dict:
+        return {"name": self.name, "channels": self.channels}
+
+    def stages(self, x: torch.Tensor) -> Iterator[tuple[str, torch.Tensor]]:
+        h = self._input(x)
+        for i, (conv, bn) in enumerate(zip(self.convs, self.bns, strict=True)):
+            h = F.relu(bn(orientation_pool(conv(h))))  # [B, 20, 4, H, W] -> [B, 20, H, W]
+            yield HIDDEN_LAYERS[i], h
+            if i == 1:
+                h = F.max_pool2d(h, 2)
+                yield "pool", h
+        h = orientation_pool(self.top(h))  # [B, 10, 1, 1]
+        yield "top", h
+        yield "logits", h.flatten(1)
+
+
+MODELS: dict[str, type[GCNNModel]] = {
+    cls.name: cls for cls in (Z2CNN, P4CNN, P4CNNRotationPooling, P4MCNN)
+}
+MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
+
+
+def build_model(name: str, **kwargs: object) -> GCNNModel:
+    """A freshly initialised model with the paper's architecture (DESIGN §4)."""
+    try:
+        cls = MODELS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}"
+        ) from None
+    return cls(**kwargs)

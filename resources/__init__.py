@@ -1,0 +1,1 @@
+"""Shipped data: trained weights, icon, sample digits (package gcnn_viewer.resources)."""

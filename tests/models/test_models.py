@@ -1,0 +1,143 @@
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from gcnn_viewer.analysis import assert_equivariant, equivariance_errors
+from gcnn_viewer.group import P4, P4M
+from gcnn_viewer.models import MODEL_NAMES, build_model
+
+PARAMETERS = {"z2cnn": 21_750, "p4cnn": 24_680, "p4cnn_rotpool": 21_750}
+LAYER_NAMES = ["l1", "l2", "pool", "l3", "l4", "l5", "l6", "top", "logits"]
+
+
+def trained_like(name, dtype=torch.float32):
+    """A model with non-trivial BN statistics and normalisation, in eval mode."""
+    model = build_model(name).to(dtype)
+    model.set_normalisation(0.13, 0.31)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+        model.train()
+        for _ in range(2):
+            model(torch.rand(8, 1, 28, 28, dtype=dtype))
+    return model.eval()
+
+
+@pytest.mark.parametrize("name,count", PARAMETERS.items())
+def test_parameter_counts_match_the_paper(name, count):
+    assert sum(p.numel() for p in build_model(name).parameters()) == count
+
+
+def test_p4mcnn_stays_near_25k_parameters():
+    assert 23_000 <= sum(p.numel() for p in build_model("p4mcnn").parameters()) <= 27_000
+
+
+def test_model_names_and_unknown_name():
+    assert MODEL_NAMES == ("z2cnn", "p4cnn", "p4cnn_rotpool", "p4mcnn")
+    with pytest.raises(ValueError, match="choose one of z2cnn"):
+        build_model("resnet")
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_feature_maps_in_layer_order(name):
+    model = build_model(name).eval()
+    x = torch.rand(3, 1, 28, 28)
+    maps = model.feature_maps(x)
+    assert list(maps) == LAYER_NAMES
+    assert maps["logits"].shape == (3, 10)
+    sizes = [26, 24, 12, 10, 8, 6, 4, 1]
+    group = build_model(name).group
+    for (layer, t), size in zip(list(maps.items())[:-1], sizes, strict=True):
+        assert t.shape[-2:] == (size, size), layer
+        if name in ("p4cnn", "p4mcnn"):
+            assert t.dim() == 5 and t.shape[2] == group.order, layer
+        else:
+            assert t.dim() == 4, layer
+    torch.testing.assert_close(model(x), maps["logits"])
+
+
+@pytest.mark.parametrize("name,group", [("p4cnn", P4), ("p4mcnn", P4M), ("p4cnn_rotpool", P4)])
+def test_every_feature_map_is_equivariant_and_logits_invariant(name, group, dtype):
+    model = trained_like(name, dtype)
+    x = torch.rand(2, 1, 28, 28, dtype=dtype)
+    with torch.no_grad():
+        for layer in LAYER_NAMES:
+            assert_equivariant(lambda t, layer=layer: model.feature_maps(t)[layer], x, group)
+
+
+def test_equivariance_holds_in_training_mode_and_on_the_unfolded_path():
+    model = trained_like("p4cnn", torch.float64).train()
+    x = torch.rand(4, 1, 28, 28, dtype=torch.float64)
+    assert_equivariant(lambda t: model.feature_maps(t)["l6"], x, P4)  # batch statistics
+
+
+def test_z2cnn_is_not_invariant():
+    """Guards against an accidental symmetrisation of the baseline."""
+    model = trained_like("z2cnn")
+    errors = equivariance_errors(model, torch.rand(4, 1, 28, 28), P4)
+    assert errors[0] == 0
+    assert min(errors[r] for r in (1, 2, 3)) > 1e-2
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_folded_inference_equals_the_plain_path(name):
+    model = trained_like(name, torch.float64)
+    x = torch.rand(3, 1, 28, 28, dtype=torch.float64)
+    with torch.no_grad():
+        folded = model.feature_maps(x)
+    plain = model.feature_maps(x)  # gradients wanted: BN is applied as its own layer
+    for layer in LAYER_NAMES:
+        torch.testing.assert_close(folded[layer], plain[layer].detach(), rtol=1e-10, atol=1e-10)
+
+
+def test_folded_inference_follows_weight_updates():
+    model = trained_like("p4cnn")
+    x = torch.rand(2, 1, 28, 28)
+    with torch.no_grad():
+        before = model(x)
+        model.convs[0].weight.mul_(2)
+        model.bns[3].running_var.mul_(4)
+        after = model(x)
+    assert not torch.allclose(before, after)
+    torch.testing.assert_close(after, model(x).detach())
+
+
+def test_normalisation_lives_in_the_model_state():
+    model = build_model("p4cnn")
+    model.set_normalisation(0.2, 0.5)
+    state = model.state_dict()
+    assert state["input_mean"].item() == pytest.approx(0.2)
+    clone = build_model("p4cnn")
+    clone.load_state_dict(state)
+    clone.eval(), model.eval()
+    x = torch.rand(2, 1, 28, 28)
+    torch.testing.assert_close(clone(x), model(x))
+    plain = build_model("p4cnn")
+    plain.load_state_dict({**state, "input_mean": torch.tensor(0.0)})
+    assert not torch.allclose(plain.eval()(x), model(x))
+
+
+def test_bad_input_shape():
+    with pytest.raises(ValueError, match=r"\[B, 1, H, W\]"):
+        build_model("p4cnn")(torch.rand(1, 28, 28))
+
+
+def test_core_imports_without_qt():
+    code = textwrap.dedent(
+        """
+        import importlib.abc, sys
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] in ("PySide6", "pyqtgraph", "shiboken6"):
+                    raise ImportError("blocked: " + name)
+        sys.meta_path.insert(0, Block())
+        import gcnn_viewer, gcnn_viewer.cli
+        for sub in ("group", "nn", "models", "data", "training", "analysis", "export"):
+            __import__("gcnn_viewer." + sub)
+        assert not any(m.split(".")[0] in ("PySide6", "pyqtgraph") for m in sys.modules)
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
