@@ -78,7 +78,7 @@ class GCNNModel(nn.Module):
 
     def _folding(self) -> bool:
         """Fold BN into the filters: in eval mode, unless a gradient to the weights is wanted."""
-        if self.training:
+        if self.training or any(bn.training for bn in self.bns):  # BN recalibration: see training
             return False
         return not (torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()))
 

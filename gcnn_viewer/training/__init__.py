@@ -1,1 +1,39 @@
-"""training (see DESIGN §2)."""
+"""Training: the loop as a generator of progress records, checkpoints, the reproduction."""
+
+from gcnn_viewer.training.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
+from gcnn_viewer.training.loop import (
+    PAPER_EPOCHS,
+    Datasets,
+    Progress,
+    TrainConfig,
+    Trainer,
+    evaluate,
+    recalibrate_batch_norm,
+    resolve_device,
+    rotate_batch,
+    to_tensor,
+)
+
+__all__ = [
+    "PAPER_EPOCHS",
+    "Checkpoint",
+    "CheckpointError",
+    "Datasets",
+    "Progress",
+    "TrainConfig",
+    "Trainer",
+    "evaluate",
+    "load_checkpoint",
+    "read_checkpoint",
+    "recalibrate_batch_norm",
+    "resolve_device",
+    "rotate_batch",
+    "save_checkpoint",
+    "to_tensor",
+]

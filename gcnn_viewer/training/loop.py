@@ -1,0 +1,461 @@
+"""The training loop as a plain generator of progress records.
+
+The CLI and the app's worker thread drive the same :meth:`Trainer.run` generator; between two
+records the trainer is at a consistent step boundary, so a caller may :meth:`Trainer.save` a
+resumable checkpoint there (Ctrl-C in the CLI, Cancel in the app) or simply stop iterating.
+
+The faithful protocol (DESIGN §6, the paper's code): Adam lr 1e-3, batch 128, no weight
+decay, global pixel mean/std of the training set, train on all 12k digits, 300 epochs (Z2CNN)
+or 100 (P4CNN, P4CNN-RP), BN population statistics recomputed over the training set (dropout
+off) before the final evaluation on the 50k test digits.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gcnn_viewer.models import GCNNModel, build_model
+from gcnn_viewer.training.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
+
+PAPER_EPOCHS = {"z2cnn": 300, "p4cnn": 100, "p4cnn_rotpool": 100, "p4mcnn": 100}
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run (saved in its checkpoints)."""
+
+    model: str = "p4cnn"
+    epochs: int | None = None  # None: the paper's (PAPER_EPOCHS)
+    batch_size: int = 128
+    lr: float = 1e-3
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    weight_decay: float = 0.0
+    seed: int = 0
+    augment: Literal["none", "rotation"] = "none"  # rotation: uniform over the full circle
+    train_split: Literal["trainval", "train"] = "trainval"  # the paper trains on all 12k
+    recalibrate_bn: bool = True
+    eval_every: int = 1  # epochs between evaluations on the valid split; 0: never
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.model not in PAPER_EPOCHS:
+            raise ValueError(
+                f"unknown model {self.model!r}; choose one of {', '.join(PAPER_EPOCHS)}"
+            )
+        if self.epochs is None:
+            self.epochs = PAPER_EPOCHS[self.model]
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise ValueError("epochs, batch size and learning rate must be positive")
+        if self.augment not in ("none", "rotation"):
+            raise ValueError("augment must be 'none' or 'rotation'")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError("lr_schedule must be 'constant' or 'cosine'")
+
+    @property
+    def protocol(self) -> str:
+        """``"faithful"`` only when every setting is the paper's; otherwise ``"custom"``."""
+        paper = TrainConfig(model=self.model, seed=self.seed, device=self.device)
+        same = all(
+            getattr(self, f.name) == getattr(paper, f.name)
+            for f in fields(self)
+            if f.name not in ("seed", "device", "eval_every")
+        )
+        return "faithful" if same else "custom"
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+@dataclass
+class Progress:
+    """One progress record. ``kind`` is "step" (every few steps), "epoch" or "done"."""
+
+    kind: Literal["step", "epoch", "done"]
+    epoch: int  # epochs completed (a "step" record belongs to epoch ``epoch + 1``)
+    epochs: int
+    step: int  # optimizer steps done
+    steps_total: int
+    loss: float  # mean training loss over the current epoch so far
+    error: float  # training error over the current epoch so far (dropout on, BN in batch mode)
+    images_per_s: float  # training throughput over the current epoch so far
+    elapsed: float  # seconds of training, summed over resumed sessions
+    lr: float
+    valid_error: float | None = None
+    test_error: float | None = None
+    checkpoint: str | None = None
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.steps_total if self.steps_total else 1.0
+
+
+@dataclass
+class Datasets:
+    """The splits a run uses: uint8 images ``[N, 28, 28]`` and int64 labels ``[N]``."""
+
+    train: tuple[np.ndarray, np.ndarray]
+    valid: tuple[np.ndarray, np.ndarray] | None = None
+    test: tuple[np.ndarray, np.ndarray] | None = None
+    description: dict[str, Any] = field(default_factory=dict)  # data spec and content hash
+
+    @classmethod
+    def from_mnist_rot(cls, data: Any, train_split: str = "trainval") -> Datasets:
+        info = data.info()
+        description = {
+            "name": "mnist-rot (regenerated)",
+            "content_hash": data.content_hash,
+            "spec": info.get("spec"),
+        }
+        return cls(
+            train=data.split(train_split),
+            valid=data.split("valid"),
+            test=data.split("test"),
+            description=description,
+        )
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``auto``: CUDA when present, then Apple's MPS, else the CPU."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("CUDA was asked for but torch sees no CUDA device")
+    return resolved
+
+
+def to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:
+    """uint8 ``[N, 28, 28]`` → float32 ``[N, 1, 28, 28]`` in [0, 1] on ``device``."""
+    return torch.from_numpy(np.ascontiguousarray(images)).to(device).unsqueeze(1).float() / 255.0
+
+
+def rotate_batch(x: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
+    """Rotate each image of ``x`` ``[B, 1, H, W]`` counter-clockwise by ``degrees`` ``[B]``
+    (bilinear, zeros outside), for full-circle augmentation."""
+    theta = torch.deg2rad(degrees.to(x.device, x.dtype))
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    # affine_grid maps output coords to input coords; y points down, so this turns the
+    # content counter-clockwise on screen, like torch.rot90
+    matrix = torch.stack(
+        [
+            torch.stack([cos, -sin, torch.zeros_like(cos)], -1),
+            torch.stack([sin, cos, torch.zeros_like(cos)], -1),
+        ],
+        dim=1,
+    )  # [B, 2, 3]
+    grid = F.affine_grid(matrix, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500
+) -> float:
+    """Classification error of ``model`` (eval mode) on float images ``[N, 1, 28, 28]``."""
+    was_training = model.training
+    model.eval()
+    wrong = torch.zeros((), dtype=torch.long, device=images.device)
+    for start in range(0, len(images), batch_size):
+        logits = model(images[start : start + batch_size])
+        wrong += (logits.argmax(1) != labels[start : start + batch_size]).sum()
+    model.train(was_training)
+    return wrong.item() / max(len(images), 1)
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(model: nn.Module, images: torch.Tensor, batch_size: int = 128) -> None:
+    """Replace BN running statistics by population statistics over ``images``, computed with
+    dropout off (as at evaluation), like the paper's code does before testing."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [bn.momentum for bn in norms]
+    model.eval()
+    for bn in norms:
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative average over all batches
+        bn.train()
+    for start in range(0, len(images), batch_size):
+        model(images[start : start + batch_size])
+    for bn, momentum in zip(norms, momenta, strict=True):
+        bn.momentum = momentum
+    model.eval()
+
+
+class Trainer:
+    """One training run, resumable at any step boundary."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: Datasets,
+        *,
+        checkpoint_path: Path | str | None = None,
+        command: list[str] | None = None,
+        report_every: int = 10,
+    ) -> None:
+        self.config = config
+        self.data = data
+        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
+        self.command = command if command is not None else list(sys.argv)
+        self.report_every = max(1, report_every)
+        self.device = resolve_device(config.device)
+
+        torch.manual_seed(config.seed)
+        self.model: GCNNModel = build_model(config.model)
+        train_images = data.train[0].astype(np.float64) / 255.0
+        self.model.set_normalisation(float(train_images.mean()), float(train_images.std()))
+        self.model.to(self.device)
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.shuffle = torch.Generator().manual_seed(config.seed)  # order and augmentation
+        self.epoch = 0  # epochs completed
+        self.step_in_epoch = 0
+        self.global_step = 0
+        self.elapsed = 0.0
+        self.history: list[dict[str, Any]] = []
+        self._epoch_shuffle_state = self.shuffle.get_state()
+        self._epoch_sums = torch.zeros(3, dtype=torch.float64)  # loss·n, wrong, n this epoch
+        self._epoch_time = 0.0
+        self.final: dict[str, Any] | None = None
+
+        self._images = to_tensor(data.train[0], self.device)
+        self._labels = torch.from_numpy(data.train[1]).to(self.device)
+
+    # -- sizes ----------------------------------------------------------------------------------
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self._labels) / self.config.batch_size)
+
+    @property
+    def steps_total(self) -> int:
+        return self.steps_per_epoch * self.config.epochs
+
+    @property
+    def complete(self) -> bool:
+        return self.final is not None
+
+    def lr_at(self, step: int) -> float:
+        if self.config.lr_schedule == "cosine":
+            return self.config.lr * 0.5 * (1 + math.cos(math.pi * step / self.steps_total))
+        return self.config.lr
+
+    # -- the loop -------------------------------------------------------------------------------
+    def run(self) -> Iterator[Progress]:
+        """Train to the end, yielding progress; resumes from wherever this trainer stands."""
+        cfg = self.config
+        while self.epoch < cfg.epochs:
+            if self.step_in_epoch == 0:
+                self._epoch_shuffle_state = self.shuffle.get_state()
+                self._epoch_sums.zero_()
+                self._epoch_time = 0.0
+            else:  # resumed mid-epoch: replay this epoch's order and angles
+                self.shuffle.set_state(self._epoch_shuffle_state)
+            n = len(self._labels)
+            order = torch.randperm(n, generator=self.shuffle)
+            angles = (
+                torch.rand(n, generator=self.shuffle) * 360.0 if cfg.augment == "rotation" else None
+            )
+            self.model.train()
+            sums = torch.zeros(3, dtype=torch.float64, device=self.device)
+            mark = time.perf_counter()  # time spent by the consumer between records is excluded
+            while self.step_in_epoch < self.steps_per_epoch:
+                s = self.step_in_epoch * cfg.batch_size
+                index = order[s : s + cfg.batch_size]
+                idx = index.to(self.device)
+                x, y = self._images[idx], self._labels[idx]
+                if angles is not None:
+                    x = rotate_batch(x, angles[index])
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self.lr_at(self.global_step)
+                logits = self.model(x)
+                loss = F.cross_entropy(logits, y)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                with torch.no_grad():  # accumulate on the device: no sync per step
+                    sums[0] += loss.detach().double() * len(y)
+                    sums[1] += (logits.argmax(1) != y).sum()
+                    sums[2] += len(y)
+                self.step_in_epoch += 1
+                self.global_step += 1
+                last = self.step_in_epoch == self.steps_per_epoch
+                if last or self.global_step % self.report_every == 0:
+                    self._epoch_sums += sums.cpu()  # waits for the device
+                    sums.zero_()
+                    now = time.perf_counter()
+                    self._epoch_time += now - mark
+                    self.elapsed += now - mark
+                    if not last:
+                        yield self._record("step")
+                    mark = time.perf_counter()
+            self.epoch += 1
+            self.step_in_epoch = 0
+            entry = self._record("epoch")
+            if cfg.eval_every and self.data.valid is not None and self.epoch % cfg.eval_every == 0:
+                entry.valid_error = self._evaluate_split(self.data.valid)
+            self.history.append(
+                {
+                    "epoch": self.epoch,
+                    "loss": entry.loss,
+                    "error": entry.error,
+                    "valid_error": entry.valid_error,
+                    "images_per_s": entry.images_per_s,
+                    "elapsed": entry.elapsed,
+                }
+            )
+            if self.epoch < cfg.epochs and self.checkpoint_path is not None:
+                entry.checkpoint = str(self.save())
+            yield entry
+        yield self._finish()
+
+    def _record(self, kind: Literal["step", "epoch", "done"]) -> Progress:
+        loss_sum, wrong, n = self._epoch_sums.tolist()
+        return Progress(
+            kind=kind,
+            epoch=self.epoch,
+            epochs=self.config.epochs,
+            step=self.global_step,
+            steps_total=self.steps_total,
+            loss=loss_sum / n if n else float("nan"),
+            error=wrong / n if n else float("nan"),
+            images_per_s=n / self._epoch_time if self._epoch_time > 0 else 0.0,
+            elapsed=self.elapsed,
+            lr=self.lr_at(self.global_step),
+        )
+
+    def _evaluate_split(self, split: tuple[np.ndarray, np.ndarray]) -> float:
+        images = to_tensor(split[0], self.device)
+        labels = torch.from_numpy(split[1]).to(self.device)
+        return evaluate(self.model, images, labels)
+
+    def _finish(self) -> Progress:
+        if self.final is None:
+            if self.config.recalibrate_bn:
+                recalibrate_batch_norm(self.model, self._images, self.config.batch_size)
+            self.final = {"recalibrated_bn": self.config.recalibrate_bn}
+            if self.data.test is not None:
+                self.final["test_error"] = self._evaluate_split(self.data.test)
+                self.final["n_test"] = len(self.data.test[1])
+            if self.data.valid is not None:
+                self.final["valid_error"] = self._evaluate_split(self.data.valid)
+            self.final["elapsed"] = self.elapsed
+        done = self._record("done")
+        done.test_error = self.final.get("test_error")
+        done.valid_error = self.final.get("valid_error")
+        if self.checkpoint_path is not None:
+            done.checkpoint = str(self.save())
+        return done
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def payload(self) -> dict[str, Any]:
+        """The checkpoint contents at this step boundary."""
+        record: dict[str, Any] = {
+            "model_config": self.model.config,
+            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "normalisation": {
+                "mean": self.model.input_mean.item(),
+                "std": self.model.input_std.item(),
+            },
+            "train_config": asdict(self.config),
+            "protocol": self.config.protocol,
+            "command": shlex.join(self.command),
+            "data": self.data.description,
+            "metrics": {"history": list(self.history), "final": self.final},
+            "complete": self.complete,
+        }
+        if not self.complete:
+            record["resume"] = {
+                "epoch": self.epoch,
+                "step_in_epoch": self.step_in_epoch,
+                "global_step": self.global_step,
+                "elapsed": self.elapsed,
+                "epoch_time": self._epoch_time,
+                "epoch_sums": self._epoch_sums.clone(),
+                "optimizer": self.optimizer.state_dict(),
+                "epoch_shuffle_state": self._epoch_shuffle_state,
+                "shuffle_state": self.shuffle.get_state(),
+                "torch_rng_state": torch.get_rng_state(),
+                "cuda_rng_state": (
+                    torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
+                ),
+            }
+        return record
+
+    def save(self, path: Path | str | None = None) -> Path:
+        """Write a checkpoint here (atomically); default: the run's checkpoint path."""
+        target = Path(path) if path is not None else self.checkpoint_path
+        if target is None:
+            raise ValueError("no checkpoint path given")
+        return save_checkpoint(target, self.payload())
+
+    @classmethod
+    def resume(
+        cls,
+        path: Path | str,
+        data: Datasets,
+        *,
+        checkpoint_path: Path | str | None = None,
+        device: str | None = None,
+        command: list[str] | None = None,
+        report_every: int = 10,
+    ) -> Trainer:
+        """Continue the run saved at ``path`` exactly (weights, optimizer, RNG, position)."""
+        record = read_checkpoint(path)
+        if "train_config" not in record:
+            raise CheckpointError(f"{path}: holds no training state to resume")
+        config = TrainConfig.from_dict(record["train_config"])
+        if device is not None:
+            config.device = device
+        expected = record.get("data", {}).get("content_hash")
+        if expected and data.description.get("content_hash") not in (None, expected):
+            raise CheckpointError(
+                f"{path}: was trained on other data (content hash {expected[:12]}…)"
+            )
+        trainer = cls(
+            config,
+            data,
+            checkpoint_path=checkpoint_path if checkpoint_path is not None else path,
+            command=command if command is not None else record.get("command", "").split(),
+            report_every=report_every,
+        )
+        trainer.model.load_state_dict(record["state_dict"])
+        trainer.history = list(record["metrics"]["history"])
+        if record.get("complete"):
+            trainer.final = record["metrics"]["final"]
+            trainer.epoch = config.epochs
+            trainer.global_step = trainer.steps_total
+            trainer.elapsed = trainer.final.get("elapsed", 0.0)
+            return trainer
+        state = record["resume"]
+        trainer.optimizer.load_state_dict(state["optimizer"])
+        trainer.epoch = state["epoch"]
+        trainer.step_in_epoch = state["step_in_epoch"]
+        trainer.global_step = state["global_step"]
+        trainer.elapsed = state["elapsed"]
+        trainer._epoch_time = state["epoch_time"]
+        trainer._epoch_sums = state["epoch_sums"].clone()
+        trainer._epoch_shuffle_state = state["epoch_shuffle_state"]
+        trainer.shuffle.set_state(state["shuffle_state"])
+        torch.set_rng_state(state["torch_rng_state"])
+        if trainer.device.type == "cuda" and state.get("cuda_rng_state") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng_state"], trainer.device)
+        return trainer

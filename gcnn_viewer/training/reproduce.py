@@ -1,0 +1,139 @@
+"""Table 1 of Cohen & Welling (2016), reproduced: the faithful protocol for several models and
+seeds, resumable, summarised as JSON and Markdown beside the paper's numbers."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gcnn_viewer.training.checkpoint import read_checkpoint
+from gcnn_viewer.training.loop import Datasets, Progress, TrainConfig, Trainer
+
+# Test error (%) on MNIST-rot, Table 1 of the paper and the seed poster's reproduction.
+PAPER = {"z2cnn": 5.03, "p4cnn_rotpool": 3.21, "p4cnn": 2.28}
+POSTER = {"z2cnn": 5.12, "p4cnn_rotpool": 4.02, "p4cnn": 2.79}
+TABLE_NAMES = {
+    "z2cnn": "Z2CNN",
+    "p4cnn_rotpool": "P4CNN-RotationPooling",
+    "p4cnn": "P4CNN",
+    "p4mcnn": "P4MCNN",
+}
+
+
+def run_path(out_dir: Path, model: str, seed: int) -> Path:
+    return out_dir / f"{model}-seed{seed}.pt"
+
+
+def reproduce(
+    models: list[str],
+    seeds: list[int],
+    out_dir: Path,
+    data: Datasets,
+    *,
+    device: str = "auto",
+    epochs: int | None = None,
+    command: list[str] | None = None,
+) -> Iterator[tuple[str, int, Progress]]:
+    """Train every (model, seed) not yet finished; an interrupted run resumes from its last
+    checkpoint. Yields ``(model, seed, progress)``."""
+    for model in models:
+        for seed in seeds:
+            path = run_path(out_dir, model, seed)
+            if path.exists():
+                if read_checkpoint(path).get("complete"):
+                    continue
+                trainer = Trainer.resume(path, data, device=device, command=command)
+            else:
+                config = TrainConfig(model=model, seed=seed, epochs=epochs, device=device)
+                trainer = Trainer(config, data, checkpoint_path=path, command=command)
+            for progress in trainer.run():
+                yield model, seed, progress
+
+
+def summarise(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
+    """Collect the finished runs in ``out_dir`` into a JSON-able summary."""
+    runs: list[dict[str, Any]] = []
+    for path in sorted(out_dir.glob("*-seed*.pt")):
+        record = read_checkpoint(path)
+        if not record.get("complete"):
+            continue
+        final = record["metrics"]["final"]
+        config = record["train_config"]
+        runs.append(
+            {
+                "model": record["model_config"]["name"],
+                "seed": config["seed"],
+                "epochs": config["epochs"],
+                "protocol": record["protocol"],
+                "test_error": final.get("test_error"),
+                "n_test": final.get("n_test"),
+                "train_seconds": final.get("elapsed"),
+                "data_hash": record.get("data", {}).get("content_hash"),
+                "checkpoint": path.name,
+                "versions": record.get("versions"),
+            }
+        )
+    rows = []
+    names = models or list(dict.fromkeys(r["model"] for r in runs))
+    for name in names:
+        for protocol in ("faithful", "custom"):
+            group = [r for r in runs if r["model"] == name and r["protocol"] == protocol]
+            errors = [100 * r["test_error"] for r in group if r["test_error"] is not None]
+            if not errors:
+                continue
+            rows.append(
+                {
+                    "model": name,
+                    "protocol": protocol,
+                    "epochs": sorted({r["epochs"] for r in group}),
+                    "seeds": [r["seed"] for r in group],
+                    "mean": statistics.fmean(errors),
+                    "std": statistics.stdev(errors) if len(errors) > 1 else 0.0,
+                    "errors": errors,
+                    "paper": PAPER.get(name),
+                    "poster": POSTER.get(name),
+                    "train_seconds": sum(r["train_seconds"] or 0 for r in group),
+                }
+            )
+    return {
+        "rows": rows,
+        "runs": runs,
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "torch": torch.__version__,
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        },
+    }
+
+
+def markdown_table(summary: dict[str, Any]) -> str:
+    lines = [
+        "| model | protocol | epochs | seeds | test error % (mean ± std) | per seed | paper | "
+        "seed poster |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in summary["rows"]:
+        per_seed = ", ".join(f"{e:.2f}" for e in row["errors"])
+        paper = f"{row['paper']:.2f}" if row["paper"] is not None else "–"
+        poster = f"{row['poster']:.2f}" if row["poster"] is not None else "–"
+        lines.append(
+            f"| {TABLE_NAMES.get(row['model'], row['model'])} | {row['protocol']} | "
+            f"{'/'.join(map(str, row['epochs']))} | {len(row['seeds'])} | "
+            f"{row['mean']:.2f} ± {row['std']:.2f} | {per_seed} | {paper} | {poster} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
+    """Write ``results.json`` and ``results.md`` in ``out_dir``; return the summary."""
+    summary = summarise(out_dir, models)
+    (out_dir / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out_dir / "results.md").write_text(markdown_table(summary))
+    return summary

@@ -1,0 +1,141 @@
+"""The command line end to end, on a tiny dataset (no network, no real MNIST)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from gcnn_viewer import __version__, cli
+from gcnn_viewer.models import build_model
+from gcnn_viewer.training import read_checkpoint, save_checkpoint
+from tests.training.conftest import tiny_datasets
+
+
+class TinyMnistRot:
+    """Stands in for the 62k-digit MNIST-rot: the same interface, 80 digits."""
+
+    def __init__(self):
+        d = tiny_datasets()
+        self.parts = {"trainval": d.train, "train": d.train, "valid": d.valid, "test": d.test}
+        self.content_hash = "tiny-0"
+
+    def split(self, name):
+        return self.parts[name]
+
+    def info(self):
+        return {"spec": {"seed": 0}}
+
+
+@pytest.fixture
+def tiny_data(monkeypatch):
+    monkeypatch.setattr(cli, "_load_data", lambda args: TinyMnistRot())
+
+
+def test_version():
+    out = subprocess.run(
+        [sys.executable, "-m", "gcnn_viewer", "--version"], capture_output=True, text=True
+    )
+    assert out.returncode == 0 and out.stdout.strip() == f"gcnn-viewer {__version__}"
+
+
+def test_train_evaluate_end_to_end(tiny_data, tmp_path, capsys):
+    out = tmp_path / "p4.pt"
+    argv = [
+        "train",
+        "--model",
+        "p4cnn",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+    ]
+    assert cli.main(argv) == 0
+    record = read_checkpoint(out)
+    assert record["complete"] and record["protocol"] == "custom"
+    assert record["command"].startswith("gcnn-viewer train --model p4cnn")
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(out), "--json", "--device", "cpu"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model"] == "p4cnn" and result["split"] == "test" and result["n"] == 16
+    assert 0 <= result["error"] <= 1
+    assert cli.main(["evaluate", str(out), "--split", "valid", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["split"] == "valid"
+    # refusing to clobber, and resuming a finished run
+    assert cli.main(argv) == 2
+    assert "exists" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", str(out)]) == 2
+    assert "already complete" in capsys.readouterr().err
+
+
+def test_errors_are_one_line_without_traceback(tiny_data, tmp_path, capsys):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    for target in (str(tmp_path / "missing.pt"), str(bad), str(foreign)):
+        assert cli.main(["evaluate", target]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("gcnn-viewer: error: ") and err.count("\n") == 1, err
+        assert "Traceback" not in err
+    assert cli.main(["train"]) == 2
+    assert "--model" in capsys.readouterr().err
+
+
+def test_reproduce_is_resumable_and_writes_the_table(tiny_data, tmp_path, capsys):
+    out = tmp_path / "rep"
+    argv = [
+        "reproduce",
+        "--models",
+        "p4cnn",
+        "z2cnn",
+        "--seeds",
+        "0",
+        "1",
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+    ]
+    assert cli.main(argv) == 0
+    table = (out / "results.md").read_text()
+    assert "| P4CNN | custom | 1 | 2 |" in table and "2.28" in table and "5.12" in table
+    summary = json.loads((out / "results.json").read_text())
+    assert {r["model"] for r in summary["rows"]} == {"p4cnn", "z2cnn"}
+    assert len(summary["runs"]) == 4
+    mtimes = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pt")}
+    assert cli.main(argv) == 0  # all finished: nothing retrained
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pt")} == mtimes
+
+
+def test_reproduce_resumes_an_interrupted_run(tiny_data, tmp_path):
+    from gcnn_viewer.training import TrainConfig, Trainer
+
+    out = tmp_path / "rep"
+    trainer = Trainer(
+        TrainConfig(model="p4cnn", epochs=2, device="cpu"),
+        tiny_datasets(),
+        checkpoint_path=out / "p4cnn-seed0.pt",
+    )
+    next(r for r in trainer.run() if r.kind == "epoch")  # one epoch done, checkpoint written
+    assert not read_checkpoint(out / "p4cnn-seed0.pt")["complete"]
+    argv = ["reproduce", "--models", "p4cnn", "--seeds", "0", "--out", str(out), "--device", "cpu"]
+    assert cli.main(argv) == 0
+    record = read_checkpoint(out / "p4cnn-seed0.pt")
+    assert record["complete"] and len(record["metrics"]["history"]) == 2
+
+
+def test_evaluate_a_checkpoint_with_mismatched_weights(tiny_data, tmp_path, capsys):
+    path = save_checkpoint(
+        tmp_path / "m.pt",
+        {"model_config": {"name": "p4cnn"}, "state_dict": build_model("z2cnn").state_dict()},
+    )
+    assert cli.main(["evaluate", str(path)]) == 2
+    assert "do not match" in capsys.readouterr().err
