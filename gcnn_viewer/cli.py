@@ -281,9 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(
         "--augment",
-        choices=("none", "rotation"),
-        default="none",
-        help="rotation: each image by a random angle over the full circle",
+        choices=("paper", "none", "rotation"),
+        default="paper",
+        help="paper (default, faithful): the original code's ±π-degree jitter; "
+        "rotation: a random angle over the full circle",
     )
     train.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N")
     train.add_argument("--out", metavar="PATH", help="checkpoint (default runs/MODEL-seedS.pt)")

@@ -39,7 +39,6 @@ class GCNNModel(nn.Module):
 
     name: str = ""
     group: Group | None = None
-    folds_batch_norm = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -73,8 +72,7 @@ class GCNNModel(nn.Module):
         """Check the input; normalise it here unless l1's folded filters already do."""
         if x.dim() != 4 or x.shape[1] != 1:
             raise ValueError(f"{self.name} expects [B, 1, H, W] images, got {tuple(x.shape)}")
-        folded = self.folds_batch_norm and self._folding()
-        return x if folded else (x - self.input_mean) / self.input_std
+        return x if self._folding() else (x - self.input_mean) / self.input_std
 
     def _folding(self) -> bool:
         """Fold BN into the filters: in eval mode, unless a gradient to the weights is wanted."""
@@ -125,6 +123,11 @@ class Z2CNN(GCNNModel):
         self.bns = nn.ModuleList(nn.BatchNorm2d(channels) for _ in ins)
         self.top = nn.Conv2d(channels, 10, 4)
         self.drop = nn.Dropout(dropout)
+        for conv in [*self.convs, self.top]:
+            # the paper's code (chainer's Convolution2D default), and the rule the group
+            # convolutions follow: weight ~ N(0, 1/fan_in), bias 0
+            nn.init.normal_(conv.weight, 0.0, (1.0 / conv.weight[0].numel()) ** 0.5)
+            nn.init.zeros_(conv.bias)
 
     @property
     def config(self) -> dict:
@@ -200,18 +203,18 @@ class P4MCNN(_GroupCNN):
 
 
 class P4CNNRotationPooling(GCNNModel):
-    """Every layer is P4ConvZ2 followed by a max over the 4 rotations, so each hidden layer is
-    a rotation-*invariant* plane ``[B, 20, H, W]`` (21,750 parameters, as Z2CNN)."""
+    """Every layer is P4ConvZ2 → group BN → ReLU, then a max over the 4 rotations (as the
+    paper's code orders them), so each hidden layer is a rotation-*invariant* plane
+    ``[B, 20, H, W]`` (21,750 parameters, as Z2CNN)."""
 
     name, group = "p4cnn_rotpool", P4
-    folds_batch_norm = False  # BN follows the max over rotations, so it cannot enter the filters
 
     def __init__(self, channels: int = 20) -> None:
         super().__init__()
         self.channels = channels
         ins = (1,) + (channels,) * 5
         self.convs = nn.ModuleList(P4ConvZ2(c, channels, 3) for c in ins)
-        self.bns = nn.ModuleList(nn.BatchNorm2d(channels) for _ in ins)
+        self.bns = nn.ModuleList(GroupBatchNorm(channels) for _ in ins)
         self.top = P4ConvZ2(channels, 10, 4)
 
     @property
@@ -220,8 +223,8 @@ class P4CNNRotationPooling(GCNNModel):
 
     def stages(self, x: torch.Tensor) -> Iterator[tuple[str, torch.Tensor]]:
         h = self._input(x)
-        for i, (conv, bn) in enumerate(zip(self.convs, self.bns, strict=True)):
-            h = F.relu(bn(orientation_pool(conv(h))))  # [B, 20, 4, H, W] -> [B, 20, H, W]
+        for i in range(len(self.convs)):
+            h = orientation_pool(self._conv_bn_relu(i, h))  # [B, 20, 4, H, W] -> [B, 20, H, W]
             yield HIDDEN_LAYERS[i], h
             if i == 1:
                 h = F.max_pool2d(h, 2)

@@ -6,8 +6,9 @@ resumable checkpoint there (Ctrl-C in the CLI, Cancel in the app) or simply stop
 
 The faithful protocol (DESIGN §6, the paper's code): Adam lr 1e-3, batch 128, no weight
 decay, global pixel mean/std of the training set, train on all 12k digits, 300 epochs (Z2CNN)
-or 100 (P4CNN, P4CNN-RP), BN population statistics recomputed over the training set (dropout
-off) before the final evaluation on the 50k test digits.
+or 100 (P4CNN, P4CNN-RP), the code's ±π-degree rotation jitter (``augment="paper"``), BN
+population statistics recomputed over the training set (dropout off) before the final
+evaluation on the 50k test digits.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ class TrainConfig:
     lr_schedule: Literal["constant", "cosine"] = "constant"
     weight_decay: float = 0.0
     seed: int = 0
-    augment: Literal["none", "rotation"] = "none"  # rotation: uniform over the full circle
+    # paper: what the paper's code did. It drew uniform(−0.5, 0.5)·2π "radians" and passed them
+    # to skimage's rotate, which takes degrees: every training image jittered by up to ±π
+    # degrees with bilinear resampling. rotation: uniform over the full circle.
+    augment: Literal["paper", "none", "rotation"] = "paper"
     train_split: Literal["trainval", "train"] = "trainval"  # the paper trains on all 12k
     recalibrate_bn: bool = True
     eval_every: int = 1  # epochs between evaluations on the valid split; 0: never
@@ -58,8 +62,8 @@ class TrainConfig:
             self.epochs = PAPER_EPOCHS[self.model]
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs, batch size and learning rate must be positive")
-        if self.augment not in ("none", "rotation"):
-            raise ValueError("augment must be 'none' or 'rotation'")
+        if self.augment not in ("paper", "none", "rotation"):
+            raise ValueError("augment must be 'paper', 'none' or 'rotation'")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError("lr_schedule must be 'constant' or 'cosine'")
 
@@ -236,6 +240,7 @@ class Trainer:
         self._epoch_sums = torch.zeros(3, dtype=torch.float64)  # loss·n, wrong, n this epoch
         self._epoch_time = 0.0
         self.final: dict[str, Any] | None = None
+        self.resumed_with: list[str] = []  # the commands that continued this run, if any
 
         self._images = to_tensor(data.train[0], self.device)
         self._labels = torch.from_numpy(data.train[1]).to(self.device)
@@ -271,9 +276,11 @@ class Trainer:
                 self.shuffle.set_state(self._epoch_shuffle_state)
             n = len(self._labels)
             order = torch.randperm(n, generator=self.shuffle)
-            angles = (
-                torch.rand(n, generator=self.shuffle) * 360.0 if cfg.augment == "rotation" else None
-            )
+            angles = None  # degrees per training image, this epoch
+            if cfg.augment == "rotation":
+                angles = torch.rand(n, generator=self.shuffle) * 360.0
+            elif cfg.augment == "paper":
+                angles = (torch.rand(n, generator=self.shuffle) - 0.5) * (2 * math.pi)
             self.model.train()
             sums = torch.zeros(3, dtype=torch.float64, device=self.device)
             mark = time.perf_counter()  # time spent by the consumer between records is excluded
@@ -349,9 +356,11 @@ class Trainer:
 
     def _finish(self) -> Progress:
         if self.final is None:
-            if self.config.recalibrate_bn:
-                recalibrate_batch_norm(self.model, self._images, self.config.batch_size)
             self.final = {"recalibrated_bn": self.config.recalibrate_bn}
+            if self.config.recalibrate_bn:
+                if self.data.test is not None:  # recorded to show what the recalibration does
+                    self.final["test_error_running_stats"] = self._evaluate_split(self.data.test)
+                recalibrate_batch_norm(self.model, self._images, self.config.batch_size)
             if self.data.test is not None:
                 self.final["test_error"] = self._evaluate_split(self.data.test)
                 self.final["n_test"] = len(self.data.test[1])
@@ -378,6 +387,7 @@ class Trainer:
             "train_config": asdict(self.config),
             "protocol": self.config.protocol,
             "command": shlex.join(self.command),
+            "resumed_with": list(self.resumed_with),
             "data": self.data.description,
             "metrics": {"history": list(self.history), "final": self.final},
             "complete": self.complete,
@@ -434,9 +444,12 @@ class Trainer:
             config,
             data,
             checkpoint_path=checkpoint_path if checkpoint_path is not None else path,
-            command=command if command is not None else record.get("command", "").split(),
+            command=shlex.split(record.get("command", "")),
             report_every=report_every,
         )
+        trainer.resumed_with = list(record.get("resumed_with", []))
+        if command is not None:
+            trainer.resumed_with.append(shlex.join(command))
         trainer.model.load_state_dict(record["state_dict"])
         trainer.history = list(record["metrics"]["history"])
         if record.get("complete"):

@@ -36,7 +36,9 @@ def test_protocol_names_only_the_papers_settings_faithful():
     assert TrainConfig(model="p4cnn").epochs == 100
     assert TrainConfig(model="p4cnn", seed=3, device="cuda").protocol == "faithful"
     assert TrainConfig(model="p4cnn", epochs=50).protocol == "custom"
+    assert TrainConfig(model="p4cnn").augment == "paper"
     assert TrainConfig(model="p4cnn", augment="rotation").protocol == "custom"
+    assert TrainConfig(model="p4cnn", augment="none").protocol == "custom"
     assert TrainConfig(model="p4cnn", recalibrate_bn=False).protocol == "custom"
     with pytest.raises(ValueError, match="unknown model"):
         TrainConfig(model="vgg")
