@@ -139,3 +139,30 @@ def test_evaluate_a_checkpoint_with_mismatched_weights(tiny_data, tmp_path, caps
     )
     assert cli.main(["evaluate", str(path)]) == 2
     assert "do not match" in capsys.readouterr().err
+
+
+def test_ctrl_c_saves_a_resumable_checkpoint_and_exits(tmp_path, capsys):
+    """The first Ctrl-C stops at the next step boundary with a checkpoint; resuming finishes."""
+    import os
+    import signal
+
+    from gcnn_viewer.training import TrainConfig, Trainer
+
+    class InterruptedTrainer(Trainer):
+        def run(self):
+            for record in super().run():
+                if record.step == 4:
+                    os.kill(os.getpid(), signal.SIGINT)  # as if the user pressed Ctrl-C
+                yield record
+
+    path = tmp_path / "run.pt"
+    config = TrainConfig(model="p4cnn", epochs=2, batch_size=16, device="cpu")
+    trainer = InterruptedTrainer(config, tiny_datasets(), checkpoint_path=path, report_every=1)
+    assert cli._drive(trainer, "p4cnn") == 130
+    assert "resume with: gcnn-viewer train --resume" in capsys.readouterr().err
+    record = read_checkpoint(path)
+    assert not record["complete"] and record["resume"]["global_step"] == 4
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    resumed = Trainer.resume(path, tiny_datasets())
+    assert cli._drive(resumed, "p4cnn") == 0
+    assert read_checkpoint(path)["complete"]
