@@ -248,7 +248,7 @@ def bench_training(models: dict[str, nn.Module], quick: bool) -> dict[str, dict]
             opt.step()
 
         steps[name] = step
-    warmup, repeats, inner = (1, 3, 1) if quick else (3, 9, 4)
+    warmup, repeats, inner = (1, 2, 1) if quick else (3, 9, 4)
     times = time_round_robin(steps, warmup, repeats, inner)
     return {
         name: {
@@ -272,7 +272,8 @@ def bench_latency(models: dict[str, nn.Module], quick: bool) -> dict[str, dict]:
                 model(x)
 
         calls[name] = call
-    warmup, blocks, per_block = (20, 5, 100) if quick else (100, 10, 200)
+    # quick: 200 calls, a smoke test; the full run's 2,000 give a stable p95
+    warmup, blocks, per_block = (20, 2, 100) if quick else (100, 10, 200)
     times = per_call_round_robin(calls, warmup, blocks, per_block)
     return {
         name: {
@@ -341,6 +342,10 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def progress(t_start: float, what: str) -> None:
+    print(f"[{time.perf_counter() - t_start:5.1f} s] {what}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few iterations (smoke test)")
@@ -372,6 +377,7 @@ def main(argv: list[str] | None = None) -> dict:
     params = {name: n_params(m) for name, m in train_models.items()}
     fwd_flops = forward_conv_flops(build_model("p4cnn"))
 
+    progress(t_start, "timing training steps")
     train = bench_training(train_models, args.quick)
 
     eval_models = dict(train_models)
@@ -381,8 +387,10 @@ def main(argv: list[str] | None = None) -> dict:
         x = torch.rand(3, 1, 28, 28)
         with torch.inference_mode():
             export_err = (escnn_model(x) - eval_models["escnn export"](x)).abs().max().item()
+    progress(t_start, "timing single-image eval")
     latency = bench_latency(eval_models, args.quick)
 
+    progress(t_start, "timing the conv and sgemm peaks")
     peaks = bench_peaks(args.quick)
     conv_peak = peaks["conv3x3_channels_last"]["gflop_per_s"]
     sgemm = peaks["sgemm_2048"]["gflop_per_s"]
@@ -435,7 +443,7 @@ def markdown(r: dict) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     labels = {
-        "ours": "ours (`build_model(\"p4cnn\")`)",
+        "ours": 'ours (`build_model("p4cnn")`)',
         "naive loop": "naive loop over rotations",
         "escnn": "escnn (C4 regular, R2Conv)",
         "escnn export": "escnn `export()` (eval only)",
@@ -447,9 +455,7 @@ def markdown(r: dict) -> str:
         p = params.get(name, params.get("escnn") if name.startswith("escnn") else None)
         lm, lp = lat[name]["median_ms"], lat[name]["p95_ms"]
         lr = f"{ref_l / lm:.2f}" if ref_l else "—"
-        lines.append(
-            f"| {labels[name]} | {p:,} | {tp} | {tr} | {lm:.3f} / {lp:.3f} | {lr} |"
-        )
+        lines.append(f"| {labels[name]} | {p:,} | {tp} | {tr} | {lm:.3f} / {lp:.3f} | {lr} |")
     pk = r["peaks"]
     peak_batch = pk["conv3x3_channels_last"]["flop"] // (2 * 64 * 64 * 9 * 56 * 56)
     lines += [

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 # PyTorch sends a single image at least this large (C·H·W) to oneDNN, which is ~1.5x faster
 # with channels-last filters; smaller ones go to its direct convolution, fastest in NCHW.
-# (Measured on the 2-core dev CPU: see benchmarks/bench_layers.py.)
+# (Measured on the 2-core dev CPU; the whole-model effect is in benchmarks/bench_p4cnn.py.)
 ONEDNN_MIN_ELEMENTS = 20480
 
 
