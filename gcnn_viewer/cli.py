@@ -340,7 +340,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command is None:
-            raise CliError("the desktop app is not built yet")
+            from gcnn_viewer.gui.app import run_app  # Qt only when the app is wanted
+
+            return run_app()
         return args.func(args)
     except (CliError, DataError, CheckpointError, FileNotFoundError, ValueError) as exc:
         print(f"gcnn-viewer: error: {exc}", file=sys.stderr)

@@ -1,1 +1,5 @@
-"""gui (see DESIGN §2)."""
+"""The desktop app: thin PySide6 / pyqtgraph views over :mod:`gcnn_viewer.viewer`.
+
+The only package that imports Qt. Start it with ``gcnn-viewer`` (no subcommand) or
+:func:`gcnn_viewer.gui.app.run_app`.
+"""

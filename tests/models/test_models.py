@@ -135,7 +135,8 @@ def test_core_imports_without_qt():
                     raise ImportError("blocked: " + name)
         sys.meta_path.insert(0, Block())
         import gcnn_viewer, gcnn_viewer.cli
-        for sub in ("group", "nn", "models", "data", "training", "analysis", "export"):
+        for sub in ("group", "nn", "models", "data", "data.digits", "training", "analysis",
+                    "export", "viewer"):
             __import__("gcnn_viewer." + sub)
         assert not any(m.split(".")[0] in ("PySide6", "pyqtgraph") for m in sys.modules)
         """

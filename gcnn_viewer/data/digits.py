@@ -1,0 +1,211 @@
+"""Digit images for the models: MNIST-style preprocessing, rotation, image files. Qt-free.
+
+MNIST's own recipe (LeCun et al.): fit the ink's bounding box into 20×20 keeping the aspect
+ratio (anti-aliased), then translate so that the centre of mass sits at the centre of the
+28×28 field. Here the fitted digit is built at ``SUPERSAMPLE`` times the resolution
+(112×112) and box-averaged down to 28×28, so the centring is exact to a quarter pixel without
+a blurring sub-pixel shift, and rotations between multiples of 90° can be done on the sharp
+high-resolution digit and averaged down (as a camera's pixels would) instead of interpolating
+the 28×28 grid.
+
+Images are float32 in [0, 1] with MNIST's polarity: white (1) ink on black (0). A positive
+angle turns the digit counter-clockwise as displayed (row 0 at the top), so 90° is exactly
+``np.rot90(image, 1)`` = ``torch.rot90(x, 1, dims=(-2, -1))``, the p4 generator (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+MNIST_SIZE = 28  # the models' input is [1, 28, 28]
+FIT_SIZE = 20  # the ink's bounding box is scaled to fit FIT_SIZE × FIT_SIZE
+SUPERSAMPLE = 4  # preprocessed digits keep a (28·4)² version for sharp rotations
+INK_THRESHOLD = 0.1  # fraction of the brightest pixel that counts as ink for the bounding box
+MAX_IMAGE_PIXELS = 40_000_000  # refuse larger files: a digit never needs them
+
+__all__ = [
+    "FIT_SIZE",
+    "MNIST_SIZE",
+    "SUPERSAMPLE",
+    "Digit",
+    "DigitImageError",
+    "box_downsample",
+    "load_image_file",
+    "mnist_preprocess",
+    "quarter_turns",
+    "rotate_input",
+    "to_mnist_digit",
+]
+
+
+class DigitImageError(ValueError):
+    """An image file that cannot become a digit; the message is one line for the user."""
+
+
+@dataclass(frozen=True, eq=False)
+class Digit:
+    """A model-ready digit: ``pixels`` float32 ``[28·factor, 28·factor]`` in [0, 1].
+
+    ``factor`` 1: a 28×28 MNIST-format image used as is (a dataset digit, a 28×28 file).
+    ``factor`` > 1: a preprocessed digit at high resolution; :attr:`image` is its box average.
+    """
+
+    pixels: np.ndarray
+    factor: int = 1
+
+    def __post_init__(self) -> None:
+        size = MNIST_SIZE * self.factor
+        if self.pixels.shape != (size, size):
+            raise ValueError(f"Digit pixels must be {size}×{size}, got {self.pixels.shape}")
+
+    @property
+    def image(self) -> np.ndarray:
+        """The 28×28 model input at 0°, float32 in [0, 1]."""
+        return box_downsample(self.pixels, self.factor)
+
+    @classmethod
+    def blank(cls) -> Digit:
+        return cls(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), 1)
+
+
+def box_downsample(image: np.ndarray, factor: int) -> np.ndarray:
+    """Average ``factor × factor`` blocks: ``[H, W] -> [H/factor, W/factor]`` float32."""
+    image = np.asarray(image, dtype=np.float32)
+    if factor == 1:
+        return np.ascontiguousarray(image)
+    h, w = image.shape
+    if h % factor or w % factor:
+        raise ValueError(f"{h}×{w} is not divisible by {factor}")
+    return image.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+
+
+def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Anti-aliased resize of a float image: area average down, bicubic up."""
+    h, w = image.shape
+    shrinking = width <= w and height <= h
+    filt = Image.BOX if shrinking else Image.BICUBIC
+    out = Image.fromarray(np.ascontiguousarray(image, dtype=np.float32)).resize(
+        (width, height), filt
+    )
+    return np.clip(np.asarray(out, dtype=np.float32), 0.0, 1.0)
+
+
+def to_mnist_digit(image: np.ndarray, *, factor: int = SUPERSAMPLE) -> Digit:
+    """MNIST-style preprocessing of a white-on-black float image of any size.
+
+    The ink's bounding box (pixels above ``INK_THRESHOLD`` × the maximum) is scaled, keeping
+    its aspect ratio, so its longer side is 20 px, then placed so its centre of mass is at the
+    centre of the 28×28 field (to 1/``factor`` px). A blank image gives a blank digit.
+    """
+    image = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    if image.ndim != 2:
+        raise ValueError(f"expected a 2-D grey image, got shape {image.shape}")
+    size = MNIST_SIZE * factor
+    out = np.zeros((size, size), np.float32)
+    peak = float(image.max()) if image.size else 0.0
+    if peak <= 0.0:
+        return Digit(out, factor)
+    rows = np.flatnonzero((image > INK_THRESHOLD * peak).any(axis=1))
+    cols = np.flatnonzero((image > INK_THRESHOLD * peak).any(axis=0))
+    crop = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = crop.shape
+    scale = FIT_SIZE * factor / max(h, w)
+    new_h = max(1, min(FIT_SIZE * factor, round(h * scale)))
+    new_w = max(1, min(FIT_SIZE * factor, round(w * scale)))
+    fitted = _resize(crop, new_w, new_h)  # [new_h, new_w]
+    mass = float(fitted.sum())
+    if mass <= 0.0:
+        return Digit(out, factor)
+    ys, xs = np.arange(new_h, dtype=np.float64), np.arange(new_w, dtype=np.float64)
+    com_y = float(fitted.sum(axis=1) @ ys) / mass
+    com_x = float(fitted.sum(axis=0) @ xs) / mass
+    centre = (size - 1) / 2.0  # pixel-index centre, the fixed point of rot90
+    top, left = round(centre - com_y), round(centre - com_x)
+    # paste with clipping: an off-centre centre of mass may push a stroke over the edge
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(top + new_h, size), min(left + new_w, size)
+    if y1 > y0 and x1 > x0:
+        out[y0:y1, x0:x1] = fitted[y0 - top : y1 - top, x0 - left : x1 - left]
+    return Digit(out, factor)
+
+
+def mnist_preprocess(image: np.ndarray) -> np.ndarray:
+    """MNIST-style preprocessing (see :func:`to_mnist_digit`): float32 ``[28, 28]``."""
+    return to_mnist_digit(image).image
+
+
+def quarter_turns(angle: float) -> int | None:
+    """``k`` in 0..3 when ``angle`` (degrees) is a multiple of 90° (k quarter turns), else None."""
+    turns = angle / 90.0
+    nearest = round(turns)
+    if math.isclose(turns, nearest, rel_tol=0.0, abs_tol=1e-9):
+        return nearest % 4
+    return None
+
+
+def rotate_input(digit: Digit, angle: float) -> np.ndarray:
+    """The 28×28 model input for ``digit`` turned ``angle`` degrees counter-clockwise.
+
+    Multiples of 90° are exact (``np.rot90``, no interpolation): the only rotations that are
+    symmetries of the pixel grid. Other angles: a high-resolution digit is rotated (bicubic)
+    and box-averaged down, which keeps strokes sharp; a 28×28 digit is rotated directly with
+    the bicubic filter MNIST-rot itself was generated with (:mod:`gcnn_viewer.data.mnist_rot`),
+    so rotated inputs look like the training data. Returns float32 ``[28, 28]`` in [0, 1].
+    """
+    k = quarter_turns(angle)
+    if k is not None:
+        return np.ascontiguousarray(np.rot90(digit.image, k))
+    img = Image.fromarray(np.ascontiguousarray(digit.pixels, dtype=np.float32))
+    rotated = np.asarray(img.rotate(float(angle), resample=Image.BICUBIC), dtype=np.float32)
+    return np.clip(box_downsample(rotated, digit.factor), 0.0, 1.0)
+
+
+def load_image_file(path: Path | str) -> np.ndarray:
+    """Read an image file as a float32 white-on-black grey image in [0, 1] (any size).
+
+    Colour is converted to grey; transparent areas count as paper. Dark ink on light paper
+    (the usual scan or drawing) is inverted to MNIST's polarity, judged by the image border.
+    Raises :class:`DigitImageError` with one line for a missing, unreadable or blank file.
+    """
+    path = Path(path)
+    name = path.name or str(path)
+    if not path.is_file():
+        raise DigitImageError(f"{name}: no such file")
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+                rgba = img.convert("RGBA")
+                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                img = Image.alpha_composite(paper, rgba)
+            grey = np.asarray(img.convert("F"), dtype=np.float32) / 255.0
+    except UnidentifiedImageError:
+        raise DigitImageError(f"{name}: not an image (unknown or unsupported format)") from None
+    except Image.DecompressionBombError:
+        raise DigitImageError(f"{name}: the image is too large for a digit") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise DigitImageError(f"{name}: the image is corrupt or truncated ({detail})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+    grey = np.clip(grey, 0.0, 1.0)
+    if grey.ndim != 2 or min(grey.shape) < 2:
+        raise DigitImageError(f"{name}: the image is too small to hold a digit")
+    if float(np.median(_border(grey))) > 0.5:  # light paper: make the ink white
+        grey = 1.0 - grey
+    grey = np.clip(grey - float(np.median(_border(grey))), 0.0, 1.0)  # grey paper -> black
+    peak = float(grey.max())
+    if peak < 0.05:
+        raise DigitImageError(f"{name}: the image is blank (no ink found)")
+    return (grey / peak).astype(np.float32)
+
+
+def _border(image: np.ndarray) -> np.ndarray:
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])

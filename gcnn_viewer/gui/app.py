@@ -1,0 +1,75 @@
+"""Launching the desktop app: ``gcnn-viewer`` with no subcommand."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from importlib import resources
+
+ORGANISATION = APPLICATION = "gcnn-viewer"
+
+
+def _splash(QtCore, QtGui, QtWidgets):
+    """A splash screen with the icon while the models load; None if there is no icon."""
+    path = resources.files("gcnn_viewer.resources") / "icon.png"
+    pixmap = QtGui.QPixmap(str(path))
+    if pixmap.isNull():
+        return None
+    pixmap = pixmap.scaled(
+        160,
+        160,
+        QtCore.Qt.AspectRatioMode.KeepAspectRatio,
+        QtCore.Qt.TransformationMode.SmoothTransformation,
+    )
+    splash = QtWidgets.QSplashScreen(pixmap)
+    splash.showMessage(
+        "gcnn-viewer: loading models…",
+        QtCore.Qt.AlignmentFlag.AlignBottom | QtCore.Qt.AlignmentFlag.AlignHCenter,
+    )
+    splash.show()
+    QtWidgets.QApplication.processEvents()
+    return splash
+
+
+def run_app(argv: list[str] | None = None) -> int:
+    """Create the QApplication and the main window; return the exit status."""
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    # (importing this module ran gcnn_viewer.gui's PySide6 workaround, before any Qt call)
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    QtCore.QCoreApplication.setOrganizationName(ORGANISATION)
+    QtCore.QCoreApplication.setApplicationName(APPLICATION)
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(
+        [sys.argv[0]] + list(argv or [])
+    )
+    app.setApplicationDisplayName("gcnn-viewer")
+    app.setDesktopFileName("gcnn-viewer")
+    splash = _splash(QtCore, QtGui, QtWidgets)  # torch takes a second or two to import
+
+    from gcnn_viewer.gui.main_window import MainWindow, app_icon
+
+    app.setWindowIcon(app_icon())
+    window = MainWindow()
+
+    def excepthook(kind, value, tb):
+        # An unexpected error in a slot: log it in full, tell the user in one line, carry on.
+        traceback.print_exception(kind, value, tb)
+        from gcnn_viewer.gui.dialogs import show_error
+
+        text = str(value).strip().splitlines()
+        show_error(window, "Unexpected error", f"{kind.__name__}: {text[0] if text else ''}")
+
+    previous_hook = sys.excepthook
+    sys.excepthook = excepthook
+    try:
+        window.show()
+        if splash is not None:
+            splash.finish(window)
+        status = app.exec()
+    finally:
+        sys.excepthook = previous_hook
+        window.shutdown()
+        window.deleteLater()
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    return int(status)

@@ -1,0 +1,173 @@
+"""The drawing canvas and the 28×28 model-input preview."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gcnn_viewer.gui.style import grey_qimage, small_font
+from gcnn_viewer.viewer.state import ViewerState
+
+
+class DrawingCanvas(QtWidgets.QWidget):
+    """Draw with the left mouse button or a pen (Qt turns pen input into mouse events).
+
+    White ink on black, as the models see digits. Strokes are stored in the Qt-free
+    :class:`~gcnn_viewer.viewer.drawing.Drawing` as canvas fractions, so the canvas can be
+    any size; it paints the largest centred square.
+    """
+
+    def __init__(self, state: ViewerState, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.setObjectName("drawingCanvas")
+        self.setMinimumSize(180, 180)
+        policy = QtWidgets.QSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding
+        )
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.setCursor(QtCore.Qt.CursorShape.CrossCursor)
+        # takes the keyboard focus, so single-key shortcuts ([, ], S, P) work while drawing
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self.setToolTip(
+            "Draw a digit with the left mouse button or a pen.\n"
+            "Ctrl+Z undoes a stroke, Delete clears. It is centred and scaled like MNIST "
+            "before the models see it."
+        )
+        self._background_key: tuple[int, int] | None = None
+        self._background: QtGui.QPixmap | None = None
+        state.drawing.changed.connect(self.update)
+
+    def sizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(250, 250)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return width
+
+    # -- geometry ---------------------------------------------------------------------------
+    def square(self) -> QtCore.QRectF:
+        side = min(self.width(), self.height())
+        return QtCore.QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def to_canvas(self, pos: QtCore.QPointF) -> tuple[float, float]:
+        sq = self.square()
+        x = (pos.x() - sq.left()) / sq.width()
+        y = (pos.y() - sq.top()) / sq.height()
+        return min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
+
+    # -- input ------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
+        if event.button() == QtCore.Qt.MouseButton.LeftButton:
+            self.setFocus(QtCore.Qt.FocusReason.MouseFocusReason)
+            x, y = self.to_canvas(event.position())
+            self.state.drawing.begin_stroke(x, y, self.state.brush)
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:
+        if event.buttons() & QtCore.Qt.MouseButton.LeftButton:
+            x, y = self.to_canvas(event.position())
+            if self.state.drawing.stroke_in_progress:
+                self.state.drawing.extend_stroke(x, y)
+            else:  # a press we did not see (e.g. started outside): start here
+                self.state.drawing.begin_stroke(x, y, self.state.brush)
+            event.accept()
+        else:
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:
+        if event.button() == QtCore.Qt.MouseButton.LeftButton:
+            self.state.drawing.end_stroke()
+            event.accept()
+        else:
+            super().mouseReleaseEvent(event)
+
+    # -- painting ---------------------------------------------------------------------------
+    def _background_pixmap(self, side: int) -> QtGui.QPixmap | None:
+        """The background image smoothly scaled to the canvas, once per image and size."""
+        background = self.state.drawing.background
+        if background is None:
+            return None
+        key = (id(background), side)
+        if self._background_key != key:
+            self._background_key = key
+            image = grey_qimage(background).scaled(
+                side,
+                side,
+                QtCore.Qt.AspectRatioMode.IgnoreAspectRatio,
+                QtCore.Qt.TransformationMode.SmoothTransformation,
+            )
+            self._background = QtGui.QPixmap.fromImage(image)
+        return self._background
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        painter = QtGui.QPainter(self)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform)
+        sq = self.square()
+        painter.fillRect(self.rect(), self.palette().window())
+        painter.fillRect(sq, QtCore.Qt.GlobalColor.black)
+        pixmap = self._background_pixmap(round(sq.width()))
+        if pixmap is not None:
+            painter.drawPixmap(sq.topLeft(), pixmap)
+        side = sq.width()
+        for stroke in self.state.drawing.strokes:
+            pen = QtGui.QPen(QtGui.QColor("white"), stroke.width * side)
+            pen.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
+            pen.setJoinStyle(QtCore.Qt.PenJoinStyle.RoundJoin)
+            painter.setPen(pen)
+            points = [
+                QtCore.QPointF(sq.left() + x * side, sq.top() + y * side) for x, y in stroke.points
+            ]
+            if len(points) == 1:
+                painter.drawPoint(points[0])
+            else:
+                painter.drawPolyline(points)
+        if self.state.drawing.is_empty:
+            painter.setPen(QtGui.QColor("#9a9a9a"))
+            painter.setFont(small_font(+2))
+            painter.drawText(
+                sq,
+                QtCore.Qt.AlignmentFlag.AlignCenter,
+                "Draw a digit here\n(left mouse button or pen)",
+            )
+        painter.setPen(QtGui.QPen(QtGui.QColor("#808080"), 1))
+        painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        painter.drawRect(sq.adjusted(0.5, 0.5, -0.5, -0.5))
+        painter.end()
+
+
+class InputPreview(QtWidgets.QWidget):
+    """The 28×28 image the models actually see, pixel by pixel."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inputPreview")
+        self.setFixedSize(140, 140)
+        self.setToolTip(
+            "The 28×28 model input: your drawing fitted into 20×20 and centred by its centre "
+            "of mass (as MNIST was made), then rotated by θ."
+        )
+        self._image: QtGui.QImage | None = None
+        self.pixels: np.ndarray | None = None
+
+    def set_pixels(self, pixels: np.ndarray) -> None:
+        self.pixels = pixels
+        self._image = grey_qimage(pixels)
+        self.update()
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        painter = QtGui.QPainter(self)
+        rect = QtCore.QRectF(self.rect())
+        painter.fillRect(rect, QtCore.Qt.GlobalColor.black)
+        if self._image is not None:
+            painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
+            painter.drawImage(rect, self._image)
+        painter.setPen(QtGui.QPen(QtGui.QColor("#808080"), 1))
+        painter.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
+        painter.end()

@@ -1,0 +1,290 @@
+"""Input-side controls: rotation (dial, slider, ±90°, spin), brush, test-digit browser."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gcnn_viewer.data import DataError
+from gcnn_viewer.data.digits import quarter_turns
+from gcnn_viewer.gui.style import small_font
+from gcnn_viewer.viewer.browser import DigitBrowser, cached_mnist_rot
+from gcnn_viewer.viewer.drawing import MAX_BRUSH, MIN_BRUSH
+from gcnn_viewer.viewer.state import ViewerState
+
+SPIN_STEP = 2  # degrees per tick while spinning (a divisor of 90: every quarter turn is hit)
+SPIN_INTERVAL_MS = 30
+EXACT_NOTE = (
+    "Only multiples of 90° are exact symmetries of the pixel grid (a pure rot90, no "
+    "interpolation). Other angles are resampled from a 4× finer digit, so they are close "
+    "to — not exactly — a rotation."
+)
+
+
+class RotationControls(QtWidgets.QGroupBox):
+    """Dial, slider and spin box for any angle in 1° steps; ±90° buttons; a spin toggle."""
+
+    def __init__(self, state: ViewerState, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("Rotate the input", parent)
+        self.state = state
+        self.setObjectName("rotationControls")
+
+        self.dial = QtWidgets.QDial()
+        self.dial.setObjectName("angleDial")
+        self.dial.setRange(0, 359)
+        self.dial.setWrapping(True)
+        self.dial.setNotchesVisible(True)
+        self.dial.setNotchTarget(15)
+        self.dial.setFixedSize(92, 92)
+        self.dial.setToolTip("Drag to turn the digit (counter-clockwise is positive)")
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setObjectName("angleSlider")
+        self.slider.setRange(0, 359)
+        self.slider.setTickInterval(90)
+        self.slider.setTickPosition(QtWidgets.QSlider.TickPosition.TicksBelow)
+        self.slider.setPageStep(90)
+        self.slider.setToolTip("Angle θ in 1° steps")
+        self.spin = QtWidgets.QSpinBox()
+        self.spin.setObjectName("angleSpin")
+        self.spin.setRange(0, 359)
+        self.spin.setWrapping(True)
+        self.spin.setSuffix("°")
+        self.spin.setPrefix("θ = ")
+        self.spin.setToolTip("Type an angle")
+
+        self.minus = QtWidgets.QPushButton("⟲ −90°")
+        self.minus.setObjectName("minus90")
+        self.minus.setToolTip("Back to the previous multiple of 90° (exact: rot90)  [ [ ]")
+        self.plus = QtWidgets.QPushButton("+90° ⟳")
+        self.plus.setObjectName("plus90")
+        self.plus.setToolTip("On to the next multiple of 90° (exact: rot90)  [ ] ]")
+        self.play = QtWidgets.QPushButton("▶ Spin")
+        self.play.setObjectName("spin")
+        self.play.setCheckable(True)
+        self.play.setToolTip("Turn the digit continuously  [P]")
+        self.exact = QtWidgets.QLabel("")
+        self.exact.setObjectName("exactness")
+        self.exact.setFont(small_font(-1))
+        metrics = QtGui.QFontMetrics(self.exact.font())
+        self.exact.setFixedSize(
+            metrics.horizontalAdvance("exact (rot90)  ") + 4, metrics.height() + 2
+        )
+        self.stabilised = QtWidgets.QCheckBox("Stabilised view")
+        self.stabilised.setObjectName("stabilised")
+        self.stabilised.setToolTip(
+            "Rotate every feature map back by the input's rotation (nearest multiple of 90°) "
+            "and undo the shift of the orientation channels. An equivariant network's maps "
+            "then stand still; a plain CNN's change.  [S]"
+        )
+        note = QtWidgets.QLabel(EXACT_NOTE)
+        note.setWordWrap(True)
+        note.setFont(small_font(-1.5))
+        note.setStyleSheet("color:#606060")
+
+        right = QtWidgets.QGridLayout()
+        right.addWidget(self.spin, 0, 0, 1, 2)
+        right.addWidget(self.minus, 1, 0)
+        right.addWidget(self.plus, 1, 1)
+        right.addWidget(self.play, 2, 0)
+        right.addWidget(self.exact, 2, 1)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.dial)
+        top.addLayout(right, 1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.slider)
+        layout.addWidget(self.stabilised)
+        layout.addWidget(note)
+
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(SPIN_INTERVAL_MS)
+        self.timer.timeout.connect(self._tick)
+
+        self.dial.valueChanged.connect(lambda v: self._set_angle(self._from_dial(v)))
+        self.slider.valueChanged.connect(self._set_angle)
+        self.spin.valueChanged.connect(self._set_angle)
+        self.minus.clicked.connect(lambda: state.rotate_quarter(-1))
+        self.plus.clicked.connect(lambda: state.rotate_quarter(+1))
+        self.play.toggled.connect(self.set_spinning)
+        self.stabilised.toggled.connect(lambda on: setattr(state, "stabilised", on))
+        self._exact: bool | None = None
+        state.angle_changed.connect(self.sync)
+        state.display_changed.connect(self._sync_display)
+        self.sync(state.angle)
+
+    # The dial's 0 is at six o'clock and grows clockwise; show θ = 0 at twelve o'clock and
+    # let it grow counter-clockwise, as the digit turns.
+    @staticmethod
+    def _to_dial(angle: float) -> int:
+        return round(180 - angle) % 360
+
+    @staticmethod
+    def _from_dial(value: int) -> int:
+        return (180 - value) % 360
+
+    def _set_angle(self, value: int) -> None:
+        if round(self.state.angle) % 360 != value % 360:
+            self.state.angle = value
+
+    def sync(self, angle: float) -> None:
+        value = round(angle) % 360
+        for widget, v in (
+            (self.dial, self._to_dial(angle)),
+            (self.slider, value),
+            (self.spin, value),
+        ):
+            if widget.value() != v:
+                widget.blockSignals(True)
+                widget.setValue(v)
+                widget.blockSignals(False)
+        exact = quarter_turns(angle) is not None
+        if exact != self._exact:  # a style sheet change re-polishes: only when it flips
+            self._exact = exact
+            self.exact.setText("exact (rot90)" if exact else "interpolated")
+            self.exact.setStyleSheet("color:#1b7a2f" if exact else "color:#9a6700")
+
+    def _sync_display(self) -> None:
+        if self.stabilised.isChecked() != self.state.stabilised:
+            self.stabilised.blockSignals(True)
+            self.stabilised.setChecked(self.state.stabilised)
+            self.stabilised.blockSignals(False)
+
+    def set_spinning(self, on: bool) -> None:
+        if self.play.isChecked() != on:
+            self.play.setChecked(on)  # re-enters through toggled
+            return
+        self.play.setText("❚❚ Stop" if on else "▶ Spin")
+        if on:
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    def _tick(self) -> None:
+        self.state.angle = (round(self.state.angle) + SPIN_STEP) % 360
+
+
+class BrushControls(QtWidgets.QWidget):
+    """Brush size, undo, clear."""
+
+    def __init__(self, state: ViewerState, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.size = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.size.setObjectName("brushSize")
+        self.size.setRange(round(MIN_BRUSH * 100), round(MAX_BRUSH * 100))
+        self.size.setValue(round(state.brush * 100))
+        self.size.setToolTip("Brush diameter (% of the canvas)")
+        self.size.valueChanged.connect(lambda v: setattr(state, "brush", v / 100))
+        self.undo = QtWidgets.QToolButton()
+        self.undo.setObjectName("undoButton")
+        self.clear = QtWidgets.QToolButton()
+        self.clear.setObjectName("clearButton")
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QtWidgets.QLabel("Brush"))
+        layout.addWidget(self.size, 1)
+        layout.addWidget(self.undo)
+        layout.addWidget(self.clear)
+
+
+class TestDigitBrowser(QtWidgets.QGroupBox):
+    """Previous / next / index over the MNIST-rot test digits, when the cache holds them.
+
+    ``digitChosen(image, description)`` asks to load a digit into the canvas.
+    """
+
+    digitChosen = QtCore.Signal(object, str)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("MNIST-rot test digits", parent)
+        self.setObjectName("testDigitBrowser")
+        self.browser: DigitBrowser | None = None
+        self._path = cached_mnist_rot()
+        self.prev = QtWidgets.QToolButton()
+        self.prev.setText("◀")
+        self.prev.setObjectName("previousDigit")
+        self.prev.setToolTip("Previous test digit  [PgUp]")
+        self.next = QtWidgets.QToolButton()
+        self.next.setText("▶")
+        self.next.setObjectName("nextDigit")
+        self.next.setToolTip("Next test digit  [PgDown]")
+        self.index = QtWidgets.QSpinBox()
+        self.index.setObjectName("digitIndex")
+        self.index.setRange(0, 49_999)
+        self.index.setKeyboardTracking(False)
+        self.index.setToolTip("Index in the MNIST-rot test split")
+        self.info = QtWidgets.QLabel("")
+        self.info.setObjectName("digitInfo")
+        self.info.setWordWrap(True)
+        self.info.setFont(small_font(-1))
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.prev)
+        row.addWidget(self.index, 1)
+        row.addWidget(self.next)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setSpacing(3)
+        layout.addLayout(row)
+        layout.addWidget(self.info)
+        self.prev.clicked.connect(lambda: self.step(-1))
+        self.next.clicked.connect(lambda: self.step(+1))
+        self.index.valueChanged.connect(self.show_index)
+        if self._path is None:
+            self._set_enabled(False)
+            self.info.setText(
+                "MNIST-rot is not in the data cache. Run <code>gcnn-viewer data fetch</code> "
+                "to browse its 50,000 test digits here."
+            )
+        else:
+            self.info.setText("Press ◀ / ▶ or type an index to load a test digit.")
+
+    @property
+    def available(self) -> bool:
+        return self.browser is not None or self._path is not None
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.prev, self.next, self.index):
+            w.setEnabled(on)
+
+    def set_browser(self, browser: DigitBrowser | None) -> None:
+        """Use ``browser`` (e.g. a different data set); None disables the group."""
+        self.browser = browser
+        self._set_enabled(browser is not None)
+        if browser is not None:
+            self.index.blockSignals(True)
+            self.index.setRange(0, len(browser) - 1)
+            self.index.setValue(browser.index)
+            self.index.blockSignals(False)
+
+    def _ensure(self) -> bool:
+        if self.browser is not None:
+            return True
+        if self._path is None:
+            return False
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            self.set_browser(DigitBrowser.from_cache())
+        except DataError as exc:
+            self._path = None
+            self._set_enabled(False)
+            self.info.setText(f"MNIST-rot in the cache is unusable: {exc}")
+            return False
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        return self.browser is not None
+
+    def step(self, delta: int) -> None:
+        if self._ensure():
+            self.show_index(self.browser.index + delta)
+
+    def show_index(self, index: int) -> None:
+        if not self._ensure():
+            return
+        self.browser.index = index
+        i = self.browser.index
+        if self.index.value() != i:
+            self.index.blockSignals(True)
+            self.index.setValue(i)
+            self.index.blockSignals(False)
+        text = self.browser.describe()
+        self.info.setText(text)
+        self.digitChosen.emit(self.browser.image(), text)

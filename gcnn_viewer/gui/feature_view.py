@@ -1,0 +1,338 @@
+"""Every layer of one model as mosaics: one image item per layer, in a pyqtgraph layout.
+
+Each layer is a plot whose top axis names the columns (orientations for a group layer,
+``+0 … +3`` for a planar channel grid) and whose left axis numbers the channels; beside or
+under each mosaic a colour bar shows the layer's fixed scale. Hovering reports the map pixel
+under the mouse. The layers flow into as many columns as make the mosaics largest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gcnn_viewer.gui.style import (
+    cache_plot,
+    cache_static,
+    configure_pyqtgraph,
+    lookup_table,
+    small_font,
+)
+from gcnn_viewer.viewer.inference import PanelFrame
+from gcnn_viewer.viewer.layout import (
+    N_COLOURS,
+    ColourTables,
+    LayerLayout,
+    LayerScale,
+    MapPixel,
+    best_columns,
+)
+from gcnn_viewer.viewer.models import ModelProbe
+
+BAR_GAP = 0.03  # colour bar: distance from the mosaic, as a fraction of its longer side
+BAR_HEIGHT = 0.035  # colour bar thickness, same unit
+LABEL_ROOM = (0.18, 0.1)  # room for the colour bar's value labels (beside, under), same unit
+CHROME = (22.0, 38.0)  # pixels each layer needs besides its mosaic: axes and title
+LAYER_TIPS = {
+    "pool": "2×2 spatial max-pool after l2 (per orientation for group maps)",
+    "top": "the last convolution: its maximum over orientations gives the 10 logits",
+}
+
+
+def format_value(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+class MosaicItem:
+    """A mosaic painted entirely by Qt: a plain ``QGraphicsPixmapItem`` (C++ paint,
+    nearest-neighbour scaling) showing the RGB32 mosaic the worker made.
+
+    pyqtgraph's ImageItem rebuilds its colour table and re-levels in Python on every paint;
+    with 16 images changing every frame that Python would hold the GIL against the inference
+    worker. Row-major: x = column, y = row.
+    """
+
+    def __init__(self, lut: np.ndarray) -> None:
+        self._table = ColourTables.pack(lut)  # for frames that come without RGB
+        self.item = QtWidgets.QGraphicsPixmapItem()
+        self.item.setTransformationMode(QtCore.Qt.TransformationMode.FastTransformation)
+        self.item.setShapeMode(QtWidgets.QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
+        self.mosaic: np.ndarray | None = None  # the uint8 colour indices shown now
+
+    def set_mosaic(self, mosaic: np.ndarray, rgb: np.ndarray | None = None) -> None:
+        height, width = mosaic.shape
+        pixels = np.ascontiguousarray(rgb if rgb is not None else self._table[mosaic])
+        image = QtGui.QImage(
+            pixels.data, width, height, 4 * width, QtGui.QImage.Format.Format_RGB32
+        )
+        self.item.setPixmap(QtGui.QPixmap.fromImage(image))  # copies: pixels may go
+        self.mosaic = mosaic
+
+
+class LayerPlot:
+    """The plot, image, colour bar and hover outline of one layer."""
+
+    def __init__(self, layout: LayerLayout, scale: LayerScale) -> None:
+        self.layout, self.scale = layout, scale
+        self.lut = lookup_table(scale)
+        height, width = layout.shape
+        self.plot = pg.PlotItem()
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        vb = self.plot.getViewBox()
+        vb.setMouseEnabled(False, False)
+        vb.setAspectLocked(True)
+        vb.invertY(True)
+        vb.setDefaultPadding(0.0)
+        self.plot.setTitle(f"<b>{layout.name}</b> {layout.size}×{layout.size}", size="8pt")
+        self.plot.titleLabel.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
+        )
+        self.plot.setToolTip(LAYER_TIPS.get(layout.name, f"layer {layout.name}"))
+        self.plot.layout.setRowFixedHeight(0, 16)  # the title row: keep it tight
+        self.image = MosaicItem(self.lut)
+        self.plot.addItem(self.image.item)
+        self.image.set_mosaic(np.zeros(layout.shape, np.uint8))
+
+        # The colour bar, in mosaic coordinates so it scales with the mosaic: beside a tall
+        # mosaic (p4's 10 × 4), where there is room to spare, else under it.
+        self.vertical = height > 1.6 * width
+        ramp = np.linspace(1, N_COLOURS, 256).astype(np.uint8)
+        self.bar = pg.ImageItem(
+            ramp[::-1, None] if self.vertical else ramp[None, :], axisOrder="row-major"
+        )
+        self.bar.setLookupTable(self.lut)
+        self.bar.setLevels((0, N_COLOURS))
+        long_side = max(height, width)
+        thick, gap = BAR_HEIGHT * long_side, BAR_GAP * long_side
+        if self.vertical:
+            self.bar.setRect(QtCore.QRectF(width + gap, 0, thick, height))
+            ends = (
+                (scale.hi, width + gap + thick, 0, "top"),
+                (scale.lo, width + gap + thick, height, "bottom"),
+            )
+            self._extent = (width + gap + thick + LABEL_ROOM[0] * long_side, height)
+        else:
+            self.bar.setRect(QtCore.QRectF(0, height + gap, width, thick))
+            ends = (
+                (scale.lo, 0, height + gap + thick, "left"),
+                (scale.hi, width, height + gap + thick, "right"),
+            )
+            self._extent = (width, height + gap + thick + LABEL_ROOM[1] * long_side)
+        self.plot.addItem(self.bar)
+        font = small_font(-1.5)
+        self.bar_labels = []
+        for value, x, y, where in ends:
+            # plain Qt text (no Python paint) at a fixed pixel size, hung from a point that
+            # follows the mosaic's scale
+            text = QtWidgets.QGraphicsSimpleTextItem(format_value(value))
+            text.setFont(font)
+            text.setBrush(QtGui.QColor("#303030"))
+            box = text.boundingRect()
+            offsets = {
+                "left": (0, 0),
+                "right": (-box.width(), 0),
+                "top": (2, 0),
+                "bottom": (2, -box.height()),
+            }
+            text.setPos(*offsets[where])
+            anchor = QtWidgets.QGraphicsRectItem(0, 0, 0, 0)
+            anchor.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+            anchor.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            anchor.setPos(x, y)
+            text.setParentItem(anchor)
+            self.plot.addItem(anchor)
+            self.bar_labels.append(text)
+        vb.setRange(QtCore.QRectF(0, 0, *self._extent), padding=0)
+
+        self.outline = QtWidgets.QGraphicsRectItem(0, 0, layout.cell, layout.cell)
+        pen = QtGui.QPen(QtGui.QColor("#00c8ff"), 2)
+        pen.setCosmetic(True)
+        self.outline.setPen(pen)
+        self.outline.setVisible(False)
+        self.plot.addItem(self.outline)
+
+        tick_font = small_font(-2)
+        self._tick_metrics = QtGui.QFontMetrics(tick_font)
+        self._label_level: int | None = None
+        top = self.plot.getAxis("top")
+        self.set_column_labels(0)
+        top.setStyle(tickFont=tick_font, tickLength=0, tickTextOffset=1)
+        top.setHeight(14)
+        left = self.plot.getAxis("left")
+        half = layout.cell / 2
+        left.setTicks(
+            [[(r * layout.pitch + half, label) for r, label in enumerate(layout.row_labels)]]
+        )
+        left.setStyle(tickFont=tick_font, tickLength=0, tickTextOffset=2)
+        left.setWidth(16)
+        self.plot.showAxis("top")
+        self.plot.hideAxis("bottom")
+        self.plot.showAxis("left")
+        cache_plot(self.plot)
+        cache_static(self.bar)
+
+    def _column_labels(self, level: int) -> list[tuple[float, str]]:
+        """Ticks for the top axis: level 0 full (``180°``), 1 without the degree sign,
+        2 every other column, 3 every fourth column (for p4m's 8 narrow columns)."""
+        labels = list(self.layout.column_labels)
+        if level >= 1:
+            labels = [label.replace("°", "") for label in labels]
+        step = {2: 2, 3: 4}.get(level, 1)
+        half = self.layout.cell / 2
+        return [
+            (c * self.layout.pitch + half, label) for c, label in enumerate(labels) if c % step == 0
+        ]
+
+    def set_column_labels(self, level: int) -> None:
+        if level == self._label_level:
+            return
+        self._label_level = level
+        self.plot.getAxis("top").setTicks([self._column_labels(level)])
+
+    def fit_labels(self) -> None:
+        """Choose the most complete column labels that fit the columns' width on screen."""
+        pixel = self.plot.getViewBox().viewPixelSize()[0]  # view units per screen pixel
+        if pixel <= 0:
+            return
+        column_px = self.layout.pitch / pixel
+        for level in range(4):
+            ticks = self._column_labels(level)
+            step = len(self.layout.column_labels) / max(1, len(ticks))
+            widest = max(self._tick_metrics.horizontalAdvance(t) for _, t in ticks)
+            if widest + 3 <= column_px * step:
+                break
+        self.set_column_labels(level)
+
+    @property
+    def mosaic_size(self) -> tuple[float, float]:
+        """Width and height of mosaic and colour bar, in mosaic pixels."""
+        return self._extent
+
+    def set_left_axis(self, visible: bool) -> None:
+        if visible:
+            self.plot.showAxis("left")
+        else:
+            self.plot.hideAxis("left")
+
+    def set_mosaic(self, mosaic: np.ndarray, rgb: np.ndarray | None = None) -> None:
+        self.image.set_mosaic(mosaic, rgb)
+
+    def mark(self, pixel: MapPixel | None) -> None:
+        if pixel is None:
+            self.outline.setVisible(False)
+            return
+        top, left = self.layout.cell_origin(pixel.channel, pixel.orientation)
+        self.outline.setRect(left, top, self.layout.cell, self.layout.cell)
+        self.outline.setVisible(True)
+
+
+class FeatureMapView(pg.GraphicsLayoutWidget):
+    """All layers of one model. ``hovered`` carries ``(layer name, MapPixel)``."""
+
+    hovered = QtCore.Signal(object)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setObjectName("featureMapView")
+        # nearest-neighbour pixels, no antialiasing: exact map pixels and the cheapest paint
+        self.setAntialiasing(False)
+        self.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
+        self.setOptimizationFlag(
+            QtWidgets.QGraphicsView.OptimizationFlag.DontSavePainterState, True
+        )
+        self.ci.setSpacing(2)
+        self.ci.setContentsMargins(2, 2, 2, 2)
+        self.layers: dict[str, LayerPlot] = {}
+        self.probe: ModelProbe | None = None
+        self._columns = 0
+        self._hover: tuple[str, MapPixel] | None = None
+        self.mosaics: dict[str, np.ndarray] = {}  # what is displayed now, per layer
+        self.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.setMinimumSize(160, 150)
+
+    # -- model ------------------------------------------------------------------------------
+    def set_probe(self, probe: ModelProbe) -> None:
+        """Build one plot per layer for a (new) model."""
+        if probe is self.probe:
+            return
+        self.probe = probe
+        self.ci.clear()
+        self.layers = {
+            name: LayerPlot(probe.layouts[name], probe.scales[name]) for name in probe.layers
+        }
+        self.mosaics = {}
+        self._columns = 0
+        self._hover = None
+        self._arrange()
+        QtCore.QTimer.singleShot(0, self._fit_labels)
+
+    def _arrange(self) -> None:
+        if not getattr(self, "layers", None):  # resizeEvent comes during construction
+            return
+        sizes = [lp.mosaic_size for lp in self.layers.values()]
+        layer_size = (max(w for w, _ in sizes), max(h for _, h in sizes))
+        area = (max(1, self.width() - 8), max(1, self.height() - 8))
+        columns = best_columns(len(self.layers), layer_size, area, CHROME)
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for lp in self.layers.values():
+            if lp.plot.scene() is not None:
+                self.ci.removeItem(lp.plot)
+        for i, lp in enumerate(self.layers.values()):
+            self.ci.addItem(lp.plot, row=i // columns, col=i % columns)
+            lp.set_left_axis(i % columns == 0)
+        grid = self.ci.layout
+        for c in range(grid.columnCount()):
+            grid.setColumnStretchFactor(c, 1 if c < columns else 0)
+        for r in range(grid.rowCount()):
+            grid.setRowStretchFactor(r, 1)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+        QtCore.QTimer.singleShot(0, self._fit_labels)  # once the plots have their new size
+
+    def _fit_labels(self) -> None:
+        for lp in self.layers.values():
+            lp.fit_labels()
+
+    @property
+    def columns(self) -> int:
+        return self._columns
+
+    # -- frames -----------------------------------------------------------------------------
+    def show_frame(self, frame: PanelFrame) -> None:
+        for name, lp in self.layers.items():
+            layer = frame.layers.get(name)
+            if layer is not None and layer.image.shape == lp.layout.shape:
+                lp.set_mosaic(layer.image, layer.rgb)
+                self.mosaics[name] = layer.image
+
+    # -- hover ------------------------------------------------------------------------------
+    def _mouse_moved(self, pos: QtCore.QPointF) -> None:
+        hit = None
+        for name, lp in self.layers.items():
+            if lp.plot.sceneBoundingRect().contains(pos):
+                p = lp.image.item.mapFromScene(pos)
+                pixel = lp.layout.locate(p.y(), p.x())
+                if pixel is not None:
+                    hit = (name, pixel)
+                break
+        if hit is not None and hit != self._hover:
+            self.set_hover(hit)
+            self.hovered.emit(hit)
+
+    def set_hover(self, hit: tuple[str, MapPixel] | None) -> None:
+        self._hover = hit
+        for name, lp in self.layers.items():
+            lp.mark(hit[1] if hit is not None and hit[0] == name else None)

@@ -1,0 +1,90 @@
+"""The hovered feature map, enlarged, with layer / channel / orientation / value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gcnn_viewer.gui.feature_view import format_value
+from gcnn_viewer.gui.style import configure_pyqtgraph, lookup_table
+from gcnn_viewer.viewer.inference import LayerFrame
+from gcnn_viewer.viewer.layout import N_COLOURS, LayerLayout, LayerScale, MapPixel
+
+PLACEHOLDER = (
+    "<span style='color:#707070'>Hover over any feature map to enlarge it here, with its "
+    "layer, channel, orientation and value.</span>"
+)
+
+
+class MapInspector(QtWidgets.QWidget):
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setObjectName("mapInspector")
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setFixedSize(130, 130)
+        self.view.setBackground("#e4e4e4")
+        self.view.ci.setContentsMargins(0, 0, 0, 0)
+        self.box = self.view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+        self.box.setMenuEnabled(False)
+        self.box.setDefaultPadding(0.0)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.box.addItem(self.image)
+        self.cursor = QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
+        pen = QtGui.QPen(QtGui.QColor("#00c8ff"), 2)
+        pen.setCosmetic(True)
+        self.cursor.setPen(pen)
+        self.cursor.setVisible(False)
+        self.box.addItem(self.cursor)
+        self.text = QtWidgets.QLabel(PLACEHOLDER)
+        self.text.setObjectName("inspectorText")
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.text.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.text.setMinimumWidth(120)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(4, 4, 4, 4)
+        row.addWidget(self.view, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.text, 1)
+        self.target: tuple | None = None
+
+    def clear(self) -> None:
+        self.target = None
+        self.image.clear()
+        self.cursor.setVisible(False)
+        self.text.setText(PLACEHOLDER)
+
+    def show_map(
+        self,
+        model_title: str,
+        layout: LayerLayout,
+        scale: LayerScale,
+        frame: LayerFrame,
+        pixel: MapPixel,
+        stabilised: bool,
+    ) -> None:
+        """Enlarge map ``(pixel.channel, pixel.orientation)`` of ``frame`` and describe it."""
+        self.target = (model_title, layout.name, pixel)
+        values = frame.data[pixel.channel, pixel.orientation]  # [h, w]
+        self.image.setLookupTable(lookup_table(scale))
+        self.image.setImage(scale.to_index(values), levels=(0, N_COLOURS), autoLevels=False)
+        self.box.setRange(QtCore.QRectF(0, 0, layout.size, layout.size), padding=0)
+        self.cursor.setRect(pixel.x, pixel.y, 1, 1)
+        self.cursor.setVisible(layout.size > 1)
+        value = float(values[pixel.y, pixel.x])
+        if layout.is_group:
+            orientation = layout.orientation_label(pixel.orientation)
+            where = f"channel {pixel.channel} · orientation {orientation}"
+            if stabilised:
+                where += " (stabilised view)"
+        else:
+            where = f"channel {pixel.channel} (planar: no orientation axis)"
+        lo, hi = format_value(scale.lo), format_value(scale.hi)
+        self.text.setText(
+            f"<b>{model_title} · {layout.name}</b> ({layout.size}×{layout.size} maps)<br>"
+            f"{where}<br>"
+            f"pixel (row {pixel.y}, col {pixel.x}) = <b>{value:.3g}</b><br>"
+            f"<span style='color:#707070'>map max {float(np.max(values)):.3g} · "
+            f"colour scale {lo} … {hi}, fixed for this layer</span>"
+        )

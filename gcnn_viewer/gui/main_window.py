@@ -1,0 +1,746 @@
+"""The main window: input on the left, two models side by side, the rotation sweep below.
+
+A thin layer over :class:`~gcnn_viewer.viewer.state.ViewerState`: widgets change the state,
+state events become inference requests for the worker thread, and results come back as
+numpy arrays that the views display. Nothing here runs a forward pass except measuring a
+model's colour scales once, when it is first shown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gcnn_viewer.data.digits import DigitImageError, load_image_file, quarter_turns
+from gcnn_viewer.gui.app import APPLICATION, ORGANISATION
+from gcnn_viewer.gui.canvas import DrawingCanvas, InputPreview
+from gcnn_viewer.gui.controls import BrushControls, RotationControls, TestDigitBrowser
+from gcnn_viewer.gui.dialogs import show_about, show_error, show_help
+from gcnn_viewer.gui.inspector import MapInspector
+from gcnn_viewer.gui.model_panel import ModelPanel
+from gcnn_viewer.gui.style import PANEL_COLOURS, colour_tables, configure_pyqtgraph, small_font
+from gcnn_viewer.gui.sweep_plot import AUTO, SweepPlot
+from gcnn_viewer.gui.worker import InferenceWorker
+from gcnn_viewer.training.checkpoint import CheckpointError
+from gcnn_viewer.viewer.inference import FrameResult, InferenceScheduler, SweepResult
+from gcnn_viewer.viewer.layout import MapPixel
+from gcnn_viewer.viewer.models import (
+    CHECKPOINT_SUFFIXES,
+    sample_digits,
+    sample_title,
+    shipped_dir,
+)
+from gcnn_viewer.viewer.state import ViewerState
+
+DEFAULT_SAMPLE = "7"
+IMAGE_FILTER = (
+    "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"
+)
+MODEL_FILTER = "gcnn-viewer checkpoints (*.pt *.pth *.ckpt);;All files (*)"
+SWITCH_INTERVAL_S = 0.0005
+BLANK_INPUT = 0.05  # an input whose brightest pixel is below this holds no digit
+SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly
+
+
+def app_icon() -> QtGui.QIcon:
+    icon = QtGui.QIcon()
+    for name in ("icon.svg", "icon.png"):
+        path = shipped_dir() / name
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """``frameShown(FrameResult)`` / ``sweepShown(SweepResult)`` fire after a result is on
+    screen (tests and the interaction benchmark wait on them)."""
+
+    frameShown = QtCore.Signal(object)
+    sweepShown = QtCore.Signal(object)
+
+    def __init__(
+        self,
+        state: ViewerState | None = None,
+        settings: QtCore.QSettings | None = None,
+        *,
+        load_sample: bool = True,
+    ) -> None:
+        configure_pyqtgraph()
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.state = state if state is not None else ViewerState()
+        self.state.colours = colour_tables()  # the worker colours the mosaics
+        self.settings = (
+            settings if settings is not None else QtCore.QSettings(ORGANISATION, APPLICATION)
+        )
+        self.samples = dict(sample_digits())
+        self.last_frame: FrameResult | None = None
+        self.pending_frame = 0  # seq of the newest frame requested
+        self.last_sweep: SweepResult | None = None
+        self._hover: tuple[int, str, MapPixel] | None = None
+        self._closed = False
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.setDockOptions(
+            QtWidgets.QMainWindow.DockOption.AnimatedDocks
+            | QtWidgets.QMainWindow.DockOption.AllowTabbedDocks
+        )
+
+        # -- models, side by side --------------------------------------------------------------
+        self.panels = [ModelPanel(i, self.state.catalog, PANEL_COLOURS[i]) for i in range(2)]
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        splitter.setObjectName("panelSplitter")
+        splitter.setChildrenCollapsible(False)
+        for panel in self.panels:
+            splitter.addWidget(panel)
+            panel.modelChosen.connect(lambda key, i=panel.index: self.set_panel_model(i, key))
+            panel.openRequested.connect(lambda i=panel.index: self.open_model(panel=i))
+            panel.maps.hovered.connect(lambda hit, i=panel.index: self._hovered(i, hit))
+        self.setCentralWidget(splitter)
+        self.splitter = splitter
+
+        # -- input dock ------------------------------------------------------------------------
+        self.canvas = DrawingCanvas(self.state)
+        self.preview = InputPreview()
+        self.brush = BrushControls(self.state)
+        self.rotation = RotationControls(self.state)
+        self.browser = TestDigitBrowser()
+        self.browser.digitChosen.connect(lambda img, text: self.state.drawing.set_image(img, text))
+        preview_title = QtWidgets.QLabel("<b>Model input</b><br>28×28, as the models see it")
+        preview_title.setFont(small_font(-1))
+        self.source_label = QtWidgets.QLabel("")
+        self.source_label.setObjectName("sourceLabel")
+        self.source_label.setWordWrap(True)
+        self.source_label.setFont(small_font(-1.5))
+        self.source_label.setStyleSheet("color:#606060")
+        preview_col = QtWidgets.QVBoxLayout()
+        preview_col.addWidget(preview_title)
+        preview_col.addWidget(self.preview)
+        preview_col.addWidget(self.source_label)
+        preview_col.addStretch(1)
+        draw_row = QtWidgets.QHBoxLayout()
+        draw_row.addWidget(self.canvas, 1)
+        draw_row.addLayout(preview_col)
+        examples = QtWidgets.QHBoxLayout()
+        examples.addWidget(QtWidgets.QLabel("Examples:"))
+        for name in self.samples:
+            button = QtWidgets.QToolButton()
+            button.setText(name.split("-")[0])
+            button.setToolTip(f"Load the MNIST test digit {sample_title(name)}")
+            button.setObjectName(f"sample_{name}")
+            button.clicked.connect(lambda _=False, n=name: self.load_sample(n))
+            examples.addWidget(button)
+        examples.addStretch(1)
+        input_widget = QtWidgets.QWidget()
+        input_widget.setObjectName("inputPanel")
+        col = QtWidgets.QVBoxLayout(input_widget)
+        col.setContentsMargins(6, 4, 6, 4)
+        col.setSpacing(6)
+        col.addLayout(draw_row)
+        col.addWidget(self.brush)
+        col.addLayout(examples)
+        col.addWidget(self.rotation)
+        col.addWidget(self.browser)
+        col.addStretch(1)
+        scroll = QtWidgets.QScrollArea()  # small screens: scroll rather than clip
+        scroll.setWidget(input_widget)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.input_dock = self._dock("Input", "inputDock", scroll)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.input_dock)
+
+        self.inspector = MapInspector()
+        self.inspector_dock = self._dock("Hovered map", "inspectorDock", self.inspector)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.inspector_dock)
+
+        self.sweep = SweepPlot(PANEL_COLOURS)
+        self.sweep.classChosen.connect(
+            lambda c: setattr(self.state, "tracked_class", None if c == AUTO else c)
+        )
+        self.sweep_dock = self._dock("Probability vs angle", "sweepDock", self.sweep)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.sweep_dock)
+        self.setCorner(
+            QtCore.Qt.Corner.BottomLeftCorner, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+
+        # -- status bar ------------------------------------------------------------------------
+        self.angle_status = QtWidgets.QLabel("")
+        self.angle_status.setObjectName("angleStatus")
+        # fixed sizes: a label whose text changes every frame must not relayout the window
+        self.angle_status.setFixedSize(175, self.angle_status.sizeHint().height())
+        self.timing_status = QtWidgets.QLabel("")
+        self.timing_status.setObjectName("timingStatus")
+        self.timing_status.setFixedSize(95, self.timing_status.sizeHint().height())
+        self.timing_status.setToolTip("Time the worker thread took for the last frame")
+        self.statusBar().addPermanentWidget(self.angle_status)
+        self.statusBar().addPermanentWidget(self.timing_status)
+
+        self._make_actions()
+        self._make_menus()
+
+        # -- inference worker ------------------------------------------------------------------
+        self.scheduler = InferenceScheduler()
+        self.worker = InferenceWorker(self.scheduler, self)
+        # Both threads run Python: hand the GIL over within 0.5 ms, not CPython's default 5 ms,
+        # so a paint never waits long for the worker's Python (or the worker for a paint).
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
+        self.worker.frameReady.connect(self._show_frame)
+        self.worker.sweepReady.connect(self._show_sweep)
+        self.worker.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.worker.start()
+
+        # -- state -> views --------------------------------------------------------------------
+        drawing = self.state.drawing
+        drawing.changed.connect(self._drawing_changed)
+        drawing.committed.connect(self._drawing_committed)
+        self.state.angle_changed.connect(self._angle_changed)
+        self.state.display_changed.connect(self._display_changed)
+        self.state.panel_changed.connect(self._panel_changed)
+        self.state.catalog.added.connect(lambda _entry: self._refresh_selectors())
+        self.state.catalog.changed.connect(self._model_updated)
+
+        self._restore_settings()
+        for i in range(2):
+            self._panel_changed(i, request=False)
+        self._angle_changed(self.state.angle, request=False)
+        self._update_edit_actions()
+        if load_sample and self.state.drawing.is_empty and self.samples:
+            default = next((n for n in self.samples if n.startswith(DEFAULT_SAMPLE)), None)
+            self.load_sample(default or next(iter(self.samples)))
+        else:
+            self.request_frame()
+            self.request_sweep()
+        self.canvas.setFocus()
+        self.statusBar().showMessage(
+            "Draw a digit on the black canvas, then turn the dial. Hover over a feature map "
+            "to enlarge it. Help ▸ What am I looking at? (F1) explains the panels.",
+            15000,
+        )
+
+    # -- construction helpers ----------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QtWidgets.QWidget) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        return dock
+
+    def _action(
+        self,
+        text: str,
+        slot,
+        shortcuts: tuple = (),
+        tip: str = "",
+        checkable: bool = False,
+        name: str = "",
+    ) -> QtGui.QAction:
+        action = QtGui.QAction(text, self)
+        if shortcuts:
+            # a platform's standard key may equal the explicit one (Quit is Ctrl+Q on Linux):
+            # the same key twice on one action would make it ambiguous, and dead
+            keys: list[QtGui.QKeySequence] = []
+            for shortcut in shortcuts:
+                for key in (
+                    QtGui.QKeySequence.keyBindings(shortcut)
+                    if isinstance(shortcut, QtGui.QKeySequence.StandardKey)
+                    else [QtGui.QKeySequence(shortcut)]
+                ):
+                    if not key.isEmpty() and key not in keys:
+                        keys.append(key)
+            action.setShortcuts(keys)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.setCheckable(checkable)
+        action.setObjectName(name)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)  # shortcuts work even when a dock is floating
+        return action
+
+    def _make_actions(self) -> None:
+        K = QtGui.QKeySequence.StandardKey
+        self.act_open_image = self._action(
+            "Open &image…",
+            lambda: self.open_image(),
+            (K.Open,),
+            "Load a digit from an image file (it is centred and scaled like MNIST)",
+            name="openImage",
+        )
+        self.act_open_model = self._action(
+            "Open &model…",
+            lambda: self.open_model(),
+            ("Ctrl+Shift+O",),
+            "Load a checkpoint written by gcnn-viewer train into the right-hand panel",
+            name="openModel",
+        )
+        self.act_quit = self._action("&Quit", self.close, (K.Quit, "Ctrl+Q"), name="quit")
+        self.act_undo = self._action(
+            "&Undo stroke",
+            self.state.drawing.undo,
+            (K.Undo,),
+            "Undo the last stroke or load",
+            name="undo",
+        )
+        self.act_redo = self._action(
+            "&Redo", self.state.drawing.redo, (K.Redo, "Ctrl+Shift+Z", "Ctrl+Y"), name="redo"
+        )
+        self.act_clear = self._action(
+            "&Clear canvas",
+            self.state.drawing.clear,
+            ("Delete", "Ctrl+Backspace"),
+            "Erase the drawing (undoable)",
+            name="clear",
+        )
+        self.brush.undo.setDefaultAction(self.act_undo)
+        self.brush.clear.setDefaultAction(self.act_clear)
+        self.brush.undo.setText("Undo")
+        self.brush.clear.setText("Clear")
+        self.act_stabilised = self._action(
+            "&Stabilised view",
+            self._stabilised_toggled,
+            ("S",),
+            "Rotate every map back and undo the orientation shift: equivariant maps stand still",
+            checkable=True,
+            name="stabilisedView",
+        )
+        self.act_plus = self._action(
+            "Rotate +90°",
+            lambda: self.state.rotate_quarter(+1),
+            ("]", "Ctrl+Right"),
+            "On to the next multiple of 90° (exact)",
+            name="rotatePlus",
+        )
+        self.act_minus = self._action(
+            "Rotate −90°",
+            lambda: self.state.rotate_quarter(-1),
+            ("[", "Ctrl+Left"),
+            "Back to the previous multiple of 90° (exact)",
+            name="rotateMinus",
+        )
+        self.act_zero = self._action(
+            "Upright (0°)", lambda: setattr(self.state, "angle", 0.0), ("Home",), name="rotateZero"
+        )
+        self.act_spin = self._action(
+            "S&pin",
+            self.rotation.set_spinning,
+            ("P",),
+            "Turn the input continuously",
+            checkable=True,
+            name="spin",
+        )
+        self.rotation.play.toggled.connect(self._spin_toggled)
+        self.act_prev_digit = self._action(
+            "Previous test digit", lambda: self.browser.step(-1), ("PgUp",), name="previousDigit"
+        )
+        self.act_next_digit = self._action(
+            "Next test digit", lambda: self.browser.step(+1), ("PgDown",), name="nextDigit"
+        )
+        for act in (self.act_prev_digit, self.act_next_digit):
+            act.setEnabled(self.browser.available)
+        self.act_help = self._action(
+            "&What am I looking at?", lambda: show_help(self), (K.HelpContents, "F1"), name="help"
+        )
+        self.act_about = self._action("&About gcnn-viewer", lambda: show_about(self), name="about")
+        self.act_about_qt = self._action(
+            "About &Qt", lambda: QtWidgets.QMessageBox.aboutQt(self), name="aboutQt"
+        )
+        self.act_reset_layout = self._action(
+            "Reset window layout", self.reset_layout, name="resetLayout"
+        )
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        file.addAction(self.act_open_image)
+        file.addAction(self.act_open_model)
+        examples = file.addMenu("&Examples")
+        for name in self.samples:
+            examples.addAction(f"Digit {sample_title(name)}", lambda n=name: self.load_sample(n))
+        file.addSeparator()
+        file.addAction(self.act_quit)
+        edit = bar.addMenu("&Edit")
+        edit.addAction(self.act_undo)
+        edit.addAction(self.act_redo)
+        edit.addSeparator()
+        edit.addAction(self.act_clear)
+        view = bar.addMenu("&View")
+        view.addAction(self.act_stabilised)
+        view.addSeparator()
+        for dock in (self.input_dock, self.inspector_dock, self.sweep_dock):
+            view.addAction(dock.toggleViewAction())
+        view.addAction(self.act_reset_layout)
+        rotate = bar.addMenu("&Rotate")
+        for act in (self.act_plus, self.act_minus, self.act_zero, self.act_spin):
+            rotate.addAction(act)
+        rotate.addSeparator()
+        rotate.addAction(self.act_prev_digit)
+        rotate.addAction(self.act_next_digit)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.act_help)
+        help_menu.addSeparator()
+        help_menu.addAction(self.act_about)
+        help_menu.addAction(self.act_about_qt)
+
+    # -- settings ------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        s = self.settings
+        self._default_state = self.saveState(SETTINGS_VERSION)
+        geometry = s.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self._default_geometry()
+        state = s.value("window/state")
+        if state is not None:
+            self.restoreState(state, SETTINGS_VERSION)
+        splitter = s.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        self.state.stabilised = _as_bool(s.value("view/stabilised", False))
+        with contextlib.suppress(TypeError, ValueError):  # a hand-edited settings file
+            self.state.brush = float(s.value("input/brush", self.state.brush))
+        self.brush.size.setValue(round(self.state.brush * 100))
+        keys = set(self.state.catalog.keys())
+        for i in range(2):
+            key = s.value(f"panels/{i}")
+            if isinstance(key, str) and key in keys and not key.startswith("file:"):
+                self.state.set_panel(i, key)
+
+    def _save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(SETTINGS_VERSION))
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("view/stabilised", self.state.stabilised)
+        s.setValue("input/brush", self.state.brush)
+        for i in range(2):
+            s.setValue(f"panels/{i}", self.state.panel_key(i))
+        s.sync()
+
+    def _default_geometry(self) -> None:
+        screen = QtGui.QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else QtCore.QRect(0, 0, 1600, 1000)
+        width = min(1600, int(avail.width() * 0.95))
+        height = min(1000, int(avail.height() * 0.95))
+        self.resize(width, height)
+        self.move(avail.center() - QtCore.QPoint(width // 2, height // 2))
+        self.resizeDocks([self.input_dock], [390], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.sweep_dock], [190], QtCore.Qt.Orientation.Vertical)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, SETTINGS_VERSION)
+        for dock in (self.input_dock, self.inspector_dock, self.sweep_dock):
+            dock.setFloating(False)
+            dock.show()
+        self.resizeDocks([self.input_dock], [390], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.sweep_dock], [190], QtCore.Qt.Orientation.Vertical)
+
+    # -- requests ------------------------------------------------------------------------------
+    def request_frame(self) -> None:
+        if not self._closed:
+            request = self.state.frame_request()
+            self.pending_frame = request.seq
+            self.scheduler.submit_frame(request)
+
+    def request_sweep(self) -> None:
+        if not self._closed:
+            self.sweep.set_stale(True)
+            self.scheduler.submit_sweep(self.state.sweep_request())
+
+    # -- state events --------------------------------------------------------------------------
+    def _drawing_changed(self) -> None:
+        self._update_edit_actions()
+        self.request_frame()
+        if self.state.drawing.stroke_in_progress:
+            self.scheduler.cancel_sweep()  # recomputed once the stroke is finished
+            self.sweep.set_stale(True)
+
+    def _drawing_committed(self) -> None:
+        self._update_edit_actions()
+        source = self.state.drawing.source
+        if self.state.drawing.is_empty:
+            self.source_label.setText("")
+        elif source and not self.state.drawing.strokes:
+            self.source_label.setText(source)
+        elif source:
+            self.source_label.setText(f"{source} + your strokes")
+        else:
+            self.source_label.setText("your drawing")
+        self.request_sweep()
+
+    def _update_edit_actions(self) -> None:
+        self.act_undo.setEnabled(self.state.drawing.can_undo)
+        self.act_redo.setEnabled(self.state.drawing.can_redo)
+        self.act_clear.setEnabled(not self.state.drawing.is_empty)
+
+    def _angle_changed(self, angle: float, request: bool = True) -> None:
+        exact = quarter_turns(angle) is not None
+        self.angle_status.setText(
+            f"θ = {angle:.0f}° · " + ("exact (rot90)" if exact else "interpolated")
+        )
+        # The sweep's angle marker moves with the frame, not before it: repainting a plot
+        # holds the GIL and would only delay the worker computing that frame.
+        if request:
+            self.request_frame()
+
+    def _display_changed(self) -> None:
+        if self.act_stabilised.isChecked() != self.state.stabilised:
+            self.act_stabilised.blockSignals(True)
+            self.act_stabilised.setChecked(self.state.stabilised)
+            self.act_stabilised.blockSignals(False)
+        tracked = self.state.tracked_class
+        index = self.sweep.class_box.findData(AUTO if tracked is None else tracked)
+        if self.sweep.class_box.currentIndex() != index:
+            self.sweep.class_box.blockSignals(True)
+            self.sweep.class_box.setCurrentIndex(index)
+            self.sweep.class_box.blockSignals(False)
+        self.sweep.set_tracked(tracked)
+        self.request_frame()
+
+    def _stabilised_toggled(self, on: bool) -> None:
+        self.state.stabilised = on
+
+    def _spin_toggled(self, on: bool) -> None:
+        if self.act_spin.isChecked() != on:
+            self.act_spin.blockSignals(True)
+            self.act_spin.setChecked(on)
+            self.act_spin.blockSignals(False)
+
+    def _panel_changed(self, index: int, request: bool = True) -> None:
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            entry = self.state.panel_entry(index)
+            self.panels[index].set_entry(entry)
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        if entry.error:
+            self.statusBar().showMessage(
+                f"{entry.title}: {entry.error}; showing it untrained", 10000
+            )
+        titles = [self.state.catalog.get(k).title for k in self.state.panel_keys]
+        self.setWindowTitle(f"gcnn-viewer — {titles[0]} vs {titles[1]}")
+        self._hover = None
+        self.inspector.clear()
+        self._refresh_selectors()
+        if request:
+            self.request_frame()
+            self.request_sweep()
+
+    def _model_updated(self, entry) -> None:
+        """An entry got new weights (a reloaded file; later, a snapshot of a training run)."""
+        showing = [i for i in range(2) if self.state.panel_key(i) == entry.key]
+        for i in showing:
+            if entry.probed:  # same colour scales: only the values change
+                self.panels[i].set_entry(entry)
+            else:
+                self._panel_changed(i, request=False)
+        if showing:
+            self.request_frame()
+            self.request_sweep()
+
+    def _refresh_selectors(self) -> None:
+        for panel in self.panels:
+            panel.refresh_selector()
+
+    # -- results -------------------------------------------------------------------------------
+    def _show_frame(self, result: FrameResult) -> None:
+        if self._closed or tuple(p.key for p in result.panels) != self.state.panel_keys:
+            return  # made for models no longer shown; a newer request is on its way
+        self.last_frame = result
+        self.preview.set_pixels(result.input)
+        blank = float(result.input.max()) < BLANK_INPUT
+        for panel, frame in zip(self.panels, result.panels, strict=True):
+            panel.show_frame(frame, blank)
+        self.sweep.set_angle(result.angle, [p.probabilities for p in result.panels])
+        self._refresh_inspector()
+        self.timing_status.setText(f"frame {result.compute_ms:.1f} ms")
+        self.frameShown.emit(result)
+
+    def _show_sweep(self, result: SweepResult) -> None:
+        if self._closed or result.version != self.state.drawing.version:
+            return
+        keys = self.state.panel_keys
+        if any(k not in result.probabilities for k in keys):
+            return
+        self.last_sweep = result
+        titles = tuple(self.state.catalog.get(k).title for k in keys)
+        if titles[0] == titles[1]:
+            titles = (f"{titles[0]} (left)", f"{titles[1]} (right)")
+        self.sweep.set_sweep(result, keys, titles, self.state.tracked_class)
+        if self.last_frame is not None:
+            self.sweep.set_angle(
+                self.last_frame.angle, [p.probabilities for p in self.last_frame.panels]
+            )
+        self.sweepShown.emit(result)
+
+    # -- hover ---------------------------------------------------------------------------------
+    def _hovered(self, index: int, hit) -> None:
+        if hit is None:
+            return
+        other = self.panels[1 - index].maps
+        other.set_hover(None)
+        layer, pixel = hit
+        self._hover = (index, layer, pixel)
+        self._refresh_inspector()
+
+    def _refresh_inspector(self) -> None:
+        if self._hover is None or self.last_frame is None:
+            return
+        index, layer, pixel = self._hover
+        panel = self.panels[index]
+        probe = panel.maps.probe
+        frame = self.last_frame.panels[index].layers.get(layer)
+        if probe is None or frame is None or layer not in probe.layouts:
+            return
+        self.inspector.show_map(
+            panel.entry.title,
+            probe.layouts[layer],
+            probe.scales[layer],
+            frame,
+            pixel,
+            self.last_frame.stabilised,
+        )
+        self.statusBar().showMessage(
+            f"{panel.entry.title} {layer}: channel {pixel.channel}"
+            + (
+                f", {probe.layouts[layer].orientation_label(pixel.orientation)}"
+                if probe.layouts[layer].is_group
+                else ""
+            )
+            + f", pixel ({pixel.y}, {pixel.x}) = "
+            f"{float(frame.data[pixel.channel, pixel.orientation, pixel.y, pixel.x]):.3g}",
+            4000,
+        )
+
+    # -- user commands ---------------------------------------------------------------------------
+    def set_panel_model(self, index: int, key: str) -> None:
+        try:
+            self.state.set_panel(index, key)
+        except Exception as exc:  # noqa: BLE001  a model that cannot be shown: say so, go on
+            show_error(self, "Cannot show model", str(exc))
+            self.panels[index].refresh_selector()
+
+    def load_sample(self, name: str) -> None:
+        image = self.samples.get(name)
+        if image is not None:
+            self.state.drawing.set_image(image, f"sample {sample_title(name)}")
+            self.statusBar().showMessage(f"Loaded the sample digit {sample_title(name)}", 5000)
+
+    def open_image(self, path: str | Path | None = None) -> bool:
+        """Load a digit image (dialog when ``path`` is None); a bad file gets a one-line
+        message and changes nothing."""
+        if path is None:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, "Open a digit image", self._last_dir(), IMAGE_FILTER
+            )
+            if not path:
+                return False
+        path = Path(path)
+        try:
+            image = load_image_file(path)
+        except DigitImageError as exc:
+            show_error(self, "Cannot open image", str(exc))
+            return False
+        self.settings.setValue("files/last_dir", str(path.parent))
+        self.state.drawing.set_image(image, path.name)
+        how = (
+            "28×28: used as is (MNIST format)"
+            if image.shape == (28, 28)
+            else f"{image.shape[1]}×{image.shape[0]}: fitted into 20×20 and centred like MNIST"
+        )
+        self.statusBar().showMessage(f"Opened {path.name} ({how}). Ctrl+Z goes back.", 8000)
+        return True
+
+    def open_model(self, path: str | Path | None = None, panel: int = 1) -> bool:
+        """Load a checkpoint our CLI wrote into ``panel`` (dialog when ``path`` is None); a
+        corrupt, foreign or mismatched file gets a one-line dialog and changes nothing."""
+        if path is None:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, "Open a model checkpoint", self._last_dir(), MODEL_FILTER
+            )
+            if not path:
+                return False
+        path = Path(path)
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            entry = self.state.catalog.open_checkpoint(path)
+        except CheckpointError as exc:
+            QtWidgets.QApplication.restoreOverrideCursor()
+            show_error(self, "Cannot open model", str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001  anything else a file can do: one line, go on
+            QtWidgets.QApplication.restoreOverrideCursor()
+            show_error(self, "Cannot open model", f"{path.name}: {exc}")
+            return False
+        QtWidgets.QApplication.restoreOverrideCursor()
+        self.settings.setValue("files/last_dir", str(path.parent))
+        if self.state.panel_key(panel) != entry.key:  # (reopened: shown via catalog.changed)
+            self.state.set_panel(panel, entry.key)
+        side = "left" if panel == 0 else "right"
+        self.statusBar().showMessage(f"Opened {entry.title} from {path.name} ({side} panel)", 8000)
+        return True
+
+    def _last_dir(self) -> str:
+        value = self.settings.value("files/last_dir", "")
+        return value if isinstance(value, str) else ""
+
+    # -- drag and drop -------------------------------------------------------------------------
+    @staticmethod
+    def _dropped_path(event) -> Path | None:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return None
+        urls = [u for u in mime.urls() if u.isLocalFile()]
+        return Path(urls[0].toLocalFile()) if urls else None
+
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if self._dropped_path(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QtGui.QDragMoveEvent) -> None:
+        if self._dropped_path(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        path = self._dropped_path(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        if path.suffix.lower() in CHECKPOINT_SUFFIXES:
+            pos = event.position().toPoint()
+            over_left = (
+                self.panels[0].geometry().contains(self.panels[0].parentWidget().mapFrom(self, pos))
+            )
+            self.open_model(path, panel=0 if over_left else 1)
+        else:
+            self.open_image(path)
+
+    # -- teardown ------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop the spin timer and the worker thread (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.rotation.set_spinning(False)
+        self.worker.stop()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if not self._closed:
+            self._save_settings()
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _as_bool(value) -> bool:
+    if isinstance(value, str):
+        return value.lower() in ("1", "true", "yes")
+    return bool(value)

@@ -1,0 +1,205 @@
+"""One model's panel: model selector, class-probability bars, every layer's feature maps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gcnn_viewer.gui.feature_view import FeatureMapView
+from gcnn_viewer.gui.style import UNTRAINED_COLOUR, cache_plot, configure_pyqtgraph, small_font
+from gcnn_viewer.viewer.inference import PanelFrame
+from gcnn_viewer.viewer.models import ModelCatalog, ModelEntry
+
+OPEN_ITEM = "__open__"
+HINT_GROUP = (
+    "Rows: channels. Columns: the same filter turned by {labels} — its orientation "
+    "channels. Hover a map to enlarge it."
+)
+HINT_PLANAR = (
+    "A plain CNN has no orientation axis: each layer is a grid of its {channels} channels "
+    "(row label + column label = channel). Hover a map to enlarge it."
+)
+
+
+class ProbabilityBars(pg.PlotWidget):
+    """Softmax probabilities of the 10 classes; the top class in the panel's colour."""
+
+    def __init__(self, colour: str, parent: QtWidgets.QWidget | None = None) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.colour = colour
+        self.setObjectName("probabilityBars")
+        self.setFixedHeight(96)
+        self.setMenuEnabled(False)
+        self.hideButtons()
+        self.setMouseEnabled(False, False)
+        self.setXRange(-0.6, 9.6, padding=0)
+        self.setYRange(0, 1.08, padding=0)
+        font = small_font(-1.5)
+        bottom = self.getAxis("bottom")
+        bottom.setTicks([[(i, str(i)) for i in range(10)]])
+        bottom.setStyle(tickFont=font, tickLength=0)
+        left = self.getAxis("left")
+        left.setTicks([[(0, "0"), (0.5, ".5"), (1, "1")]])
+        left.setStyle(tickFont=font, tickLength=-3)
+        left.setWidth(22)
+        self.showGrid(y=True, alpha=0.25)
+        self.setAntialiasing(False)
+        cache_plot(self.getPlotItem())
+        # ten plain rectangles (painted by Qt, no Python per paint), not a BarGraphItem
+        self._top_brush = QtGui.QBrush(QtGui.QColor(colour))
+        self._other_brush = QtGui.QBrush(QtGui.QColor("#b8b8b8"))
+        self.rects = []
+        for i in range(10):
+            rect = QtWidgets.QGraphicsRectItem(i - 0.36, 0, 0.72, 0)
+            rect.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+            rect.setBrush(self._other_brush)
+            self.addItem(rect)
+            self.rects.append(rect)
+        self.probabilities = np.zeros(10, np.float32)
+
+    def set_probabilities(self, probabilities: np.ndarray) -> None:
+        self.probabilities = probabilities
+        top = int(np.argmax(probabilities))
+        for i, (rect, p) in enumerate(zip(self.rects, probabilities, strict=True)):
+            rect.setRect(i - 0.36, 0.0, 0.72, float(p))
+            rect.setBrush(self._top_brush if i == top else self._other_brush)
+
+
+class ModelPanel(QtWidgets.QWidget):
+    """``modelChosen(key)`` when the user picks a model, ``openRequested()`` for a file."""
+
+    modelChosen = QtCore.Signal(str)
+    openRequested = QtCore.Signal()
+
+    def __init__(
+        self,
+        index: int,
+        catalog: ModelCatalog,
+        colour: str,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.index, self.catalog, self.colour = index, catalog, colour
+        self.setObjectName(f"modelPanel{index}")
+        self.entry: ModelEntry | None = None
+
+        swatch = QtWidgets.QLabel()
+        swatch.setFixedSize(14, 14)
+        swatch.setStyleSheet(f"background:{colour}; border-radius:3px;")
+        swatch.setToolTip("This model's colour in the probability-vs-angle plot")
+        self.selector = QtWidgets.QComboBox()
+        self.selector.setObjectName("modelSelector")
+        self.selector.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.selector.setMinimumContentsLength(10)
+        self.selector.setToolTip("Choose the model shown in this panel, or open a checkpoint")
+        self.selector.activated.connect(self._activated)
+        self.prediction = QtWidgets.QLabel("")
+        self.prediction.setObjectName("prediction")
+        self.prediction.setFont(small_font(+2, bold=True))
+        self.prediction.setAlignment(
+            QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
+        )
+        # a fixed size: its text changes every frame and must not relayout the window
+        metrics = QtGui.QFontMetrics(self.prediction.font())
+        self.prediction.setFixedSize(
+            metrics.horizontalAdvance("predicts 0 · 100.0%") + 8, metrics.height() + 4
+        )
+        self.prediction.setStyleSheet(f"color:{colour}")
+        header = QtWidgets.QHBoxLayout()
+        header.addWidget(swatch)
+        header.addWidget(self.selector, 1)
+
+        self.detail = QtWidgets.QLabel("")
+        self.detail.setObjectName("modelDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setFont(small_font(-1))
+        self.bars = ProbabilityBars(colour)
+        self.hint = QtWidgets.QLabel("")
+        self.hint.setObjectName("mapHint")
+        self.hint.setWordWrap(True)
+        self.hint.setFont(small_font(-1))
+        self.hint.setStyleSheet("color:#555555")
+        self.maps = FeatureMapView()
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(3)
+        layout.addLayout(header)
+        about = QtWidgets.QHBoxLayout()
+        about.addWidget(self.prediction, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        about.addWidget(self.detail, 1)
+        layout.addLayout(about)
+        layout.addWidget(self.bars)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.maps, 1)
+        self.refresh_selector()
+
+    # -- selector ---------------------------------------------------------------------------
+    def refresh_selector(self) -> None:
+        current = self.entry.key if self.entry is not None else None
+        self.selector.blockSignals(True)
+        self.selector.clear()
+        for entry in self.catalog:
+            self.selector.addItem(entry.label, entry.key)
+            if not entry.trained:
+                i = self.selector.count() - 1
+                self.selector.setItemData(
+                    i, QtGui.QColor(UNTRAINED_COLOUR), QtCore.Qt.ItemDataRole.ForegroundRole
+                )
+                self.selector.setItemData(
+                    i,
+                    "No trained weights are shipped for this model: random weights.",
+                    QtCore.Qt.ItemDataRole.ToolTipRole,
+                )
+        self.selector.insertSeparator(self.selector.count())
+        self.selector.addItem("Open checkpoint…", OPEN_ITEM)
+        if current is not None:
+            self.selector.setCurrentIndex(max(0, self.selector.findData(current)))
+        self.selector.blockSignals(False)
+
+    def _activated(self, i: int) -> None:
+        key = self.selector.itemData(i)
+        if key == OPEN_ITEM:
+            # go back to the model shown until a checkpoint is actually opened
+            self.refresh_selector()
+            self.openRequested.emit()
+        elif key is not None and (self.entry is None or key != self.entry.key):
+            self.modelChosen.emit(key)
+
+    # -- content ----------------------------------------------------------------------------
+    def set_entry(self, entry: ModelEntry) -> None:
+        """Show ``entry`` (loaded, probed): rebuilds the layer plots for its architecture."""
+        self.entry = entry
+        self.refresh_selector()
+        probe = entry.probe()
+        params = f"{entry.parameters:,} parameters"
+        if entry.trained:
+            self.detail.setStyleSheet("color:#404040")
+            self.detail.setText(f"{entry.kind} · {params} · {entry.detail}")
+        else:
+            self.detail.setStyleSheet(f"color:{UNTRAINED_COLOUR}")
+            reason = f" (shipped file unusable: {entry.error})" if entry.error else ""
+            self.detail.setText(f"{entry.kind} · {params} · {entry.detail}{reason}")
+        self.detail.setToolTip(self.detail.text())
+        if probe.group is not None:
+            labels = ", ".join(probe.group.label(g) for g in probe.group.elements)
+            self.hint.setText(HINT_GROUP.format(labels=labels))
+        else:
+            first = probe.layouts[probe.layers[0]]
+            self.hint.setText(HINT_PLANAR.format(channels=first.channels))
+        self.maps.set_probe(probe)
+        self.prediction.setText("")
+
+    def show_frame(self, frame: PanelFrame, blank: bool = False) -> None:
+        """Show a frame; ``blank``: the input holds no digit, so no prediction is claimed."""
+        self.bars.set_probabilities(frame.probabilities)
+        top = frame.prediction
+        if blank:
+            self.prediction.setText("no digit drawn")
+        else:
+            self.prediction.setText(f"predicts {top} · {100 * frame.probabilities[top]:.1f}%")
+        self.maps.show_frame(frame)

@@ -1,0 +1,153 @@
+"""Probability of the tracked class over input angles 0–360°, both models, current angle marked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gcnn_viewer.gui.style import cache_plot, cache_static, configure_pyqtgraph, small_font
+from gcnn_viewer.viewer.inference import SweepResult
+
+AUTO = -1
+
+
+class SweepPlot(QtWidgets.QWidget):
+    """``classChosen(cls)``: -1 for "each model's top class at 0°", else 0..9."""
+
+    classChosen = QtCore.Signal(int)
+
+    def __init__(self, colours: tuple[str, ...], parent: QtWidgets.QWidget | None = None):
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setObjectName("sweepPlot")
+        self.colours = colours
+        self.result: SweepResult | None = None
+        self._stale: bool | None = None
+        self.classes: list[int] = [0] * len(colours)
+
+        self.class_box = QtWidgets.QComboBox()
+        self.class_box.setObjectName("trackedClass")
+        self.class_box.addItem("each model's top class at 0°", AUTO)
+        for c in range(10):
+            self.class_box.addItem(f"class {c}", c)
+        self.class_box.setToolTip("Which class's probability to plot against the angle")
+        self.class_box.currentIndexChanged.connect(
+            lambda i: self.classChosen.emit(int(self.class_box.itemData(i)))
+        )
+        self.status = QtWidgets.QLabel("")
+        self.status.setObjectName("sweepStatus")
+        self.status.setFixedWidth(90)
+        self.status.setFont(small_font(-1))
+        self.status.setStyleSheet("color:#707070")
+        top = QtWidgets.QHBoxLayout()
+        label = QtWidgets.QLabel("Probability of")
+        top.addWidget(label)
+        top.addWidget(self.class_box)
+        explain = QtWidgets.QLabel(
+            "as the input turns through 0–360° (dotted lines: the exact 90° symmetries)"
+        )
+        explain.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
+        )
+        top.addWidget(explain, 1)
+        top.addWidget(self.status)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("sweepPlotWidget")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(False, False)
+        self.plot.setXRange(0, 360, padding=0.01)
+        self.plot.setYRange(-0.02, 1.06, padding=0)
+        font = small_font(-1)
+        bottom = self.plot.getAxis("bottom")
+        bottom.setTicks([[(a, f"{a}°") for a in range(0, 361, 45)]])
+        bottom.setStyle(tickFont=font)
+        left = self.plot.getAxis("left")
+        left.setTicks([[(0, "0"), (0.25, ".25"), (0.5, ".5"), (0.75, ".75"), (1, "1")]])
+        left.setStyle(tickFont=font)
+        left.setWidth(30)
+        self.plot.showGrid(y=True, alpha=0.2)
+        for a in (90, 180, 270):
+            self.plot.addItem(
+                pg.InfiniteLine(
+                    a, angle=90, pen=pg.mkPen("#9a9a9a", style=QtCore.Qt.PenStyle.DotLine)
+                )
+            )
+        cache_plot(self.plot.getPlotItem())
+        self.legend = self.plot.addLegend(
+            offset=(-8, -8), labelTextSize="8pt", brush=(255, 255, 255, 215), pen="#c8c8c8"
+        )
+        # the left model's curve wider and under the right's: both stay visible where equal
+        self.widths = [4.5, 2.0][: len(colours)] + [2.0] * max(0, len(colours) - 2)
+        self.curves = [
+            self.plot.plot([], [], pen=pg.mkPen(colour, width=w), name=" ")
+            for colour, w in zip(colours, self.widths, strict=True)
+        ]
+        cache_static(*self.curves)  # redrawn only when a sweep arrives, not when markers move
+        self.angle_line = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#303030", width=1))
+        self.plot.addItem(self.angle_line)
+        cache_static(self.angle_line)  # it only moves: Qt reuses its pixmap
+        # one dot per model at (angle, probability): fixed-size ellipses painted by Qt
+        self.markers = []
+        for colour in colours:
+            dot = QtWidgets.QGraphicsEllipseItem(-5, -5, 10, 10)
+            dot.setBrush(QtGui.QBrush(QtGui.QColor(colour)))
+            dot.setPen(QtGui.QPen(QtGui.QColor("white"), 1.5))
+            dot.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            dot.setVisible(False)
+            dot.setZValue(10)
+            self.plot.addItem(dot)
+            self.markers.append(dot)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.plot, 1)
+
+    def set_stale(self, stale: bool) -> None:
+        if stale == self._stale:  # called on every stroke point: only act on a change
+            return
+        self._stale = stale
+        self.status.setText("recomputing…" if stale else "")
+        style = QtCore.Qt.PenStyle.DashLine if stale else QtCore.Qt.PenStyle.SolidLine
+        for curve, colour, width in zip(self.curves, self.colours, self.widths, strict=True):
+            curve.setPen(pg.mkPen(colour, width=width, style=style))
+
+    def set_sweep(
+        self,
+        result: SweepResult,
+        keys: tuple[str, ...],
+        titles: tuple[str, ...],
+        tracked: int | None,
+    ) -> None:
+        self.result = result
+        self._keys, self._titles, self._tracked = keys, titles, tracked
+        self._replot()
+
+    def set_tracked(self, tracked: int | None) -> None:
+        self._tracked = tracked
+        if self.result is not None:
+            self._replot()
+
+    def _replot(self) -> None:
+        result = self.result
+        self.legend.clear()
+        for i, (key, title) in enumerate(zip(self._keys, self._titles, strict=True)):
+            probs = result.probabilities[key]  # [N, 10]
+            cls = int(np.argmax(probs[0])) if self._tracked is None else self._tracked
+            self.classes[i] = cls
+            self.curves[i].setData(result.angles, probs[:, cls])
+            self.legend.addItem(self.curves[i], f"{title}: P({cls})")
+        self.set_stale(False)
+
+    def set_angle(self, angle: float, probabilities: list[np.ndarray] | None = None) -> None:
+        """Move the marker line; with each model's current probabilities, its dots too."""
+        self.angle_line.setValue(angle)
+        if probabilities is None:
+            return
+        for i, (dot, p) in enumerate(zip(self.markers, probabilities, strict=False)):
+            dot.setPos(angle, float(p[self.classes[i]]))
+            dot.setVisible(True)

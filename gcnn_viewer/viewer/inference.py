@@ -1,0 +1,264 @@
+"""Inference for the viewer: one frame (every layer of two models), the rotation sweep, and a
+latest-wins scheduler between the GUI thread and one worker thread. Qt-free.
+
+Requests carry everything the computation needs (an immutable input snapshot, the models, the
+display options); results are plain numpy arrays detached from torch, safe to hand across
+threads. The scheduler keeps at most one pending frame and one sweep: a newer request replaces
+an older one that has not started ("latest wins"), so dragging the rotation dial never queues
+stale work; frames always go before the next step of a sweep, which runs in small chunks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from gcnn_viewer.data.digits import quarter_turns, rotate_input
+from gcnn_viewer.models import GCNNModel
+from gcnn_viewer.viewer.drawing import InputSnapshot
+from gcnn_viewer.viewer.layout import ColourTables, as_group_maps, stabilise
+from gcnn_viewer.viewer.models import ModelProbe
+
+SWEEP_STEP = 2  # degrees between sweep angles: 181 angles over 0..360
+SWEEP_CHUNK = 8  # angles per sweep step: a frame waits at most one step
+
+
+@dataclass(frozen=True, eq=False)
+class PanelSpec:
+    key: str
+    model: GCNNModel
+    probe: ModelProbe
+
+
+@dataclass(frozen=True, eq=False)
+class FrameRequest:
+    seq: int
+    snapshot: InputSnapshot
+    angle: float
+    stabilised: bool
+    panels: tuple[PanelSpec, ...]
+    colours: ColourTables | None = None  # set: frames also carry RGB32 mosaics
+
+
+@dataclass(frozen=True, eq=False)
+class LayerFrame:
+    data: np.ndarray  # float32 [C, G, h, w] as displayed (after stabilisation); G = 1 planar
+    image: np.ndarray  # uint8 mosaic [H, W] (colour-table indices, 0 = gap)
+    rgb: np.ndarray | None = None  # uint32 [H, W] 0xAARRGGBB, when the request had colours
+
+
+@dataclass(frozen=True, eq=False)
+class PanelFrame:
+    key: str
+    probabilities: np.ndarray  # float32 [10]
+    layers: dict[str, LayerFrame]
+
+    @property
+    def prediction(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+@dataclass(frozen=True, eq=False)
+class FrameResult:
+    seq: int
+    version: int  # the drawing version it shows
+    angle: float
+    turns: int  # quarter turns undone by the stabilised view (0 when off)
+    stabilised: bool
+    input: np.ndarray  # float32 [28, 28]: what the models saw
+    panels: tuple[PanelFrame, ...]
+    compute_ms: float
+
+    def panel(self, key: str) -> PanelFrame:
+        return next(p for p in self.panels if p.key == key)
+
+
+def stabilising_turns(angle: float) -> int:
+    """The quarter turns the stabilised view undoes at ``angle``: the nearest multiple of
+    90° (only those are symmetries of the pixel grid)."""
+    exact = quarter_turns(angle)
+    return exact if exact is not None else round(angle / 90.0) % 4
+
+
+def compute_frame(request: FrameRequest) -> FrameResult:
+    """Every layer of every panel's model for the rotated input, as mosaics."""
+    start = time.perf_counter()
+    image = rotate_input(request.snapshot.digit, request.angle)  # [28, 28]
+    x = torch.from_numpy(image)[None, None]  # [1, 1, 28, 28]
+    turns = stabilising_turns(request.angle) if request.stabilised else 0
+    panels = []
+    with torch.inference_mode():
+        for spec in request.panels:
+            maps = spec.model.feature_maps(x)
+            probabilities = torch.softmax(maps["logits"][0].float(), 0).numpy()
+            layers = {}
+            for name in spec.probe.layers:
+                t = stabilise(maps[name][0], spec.probe.group, turns)  # [C, (G,) h, w]
+                data = np.ascontiguousarray(as_group_maps(t).float().numpy())
+                scale = spec.probe.scales[name]
+                image_u8 = spec.probe.layouts[name].render(data, scale)
+                colours = request.colours
+                rgb = np.take(colours.table(scale), image_u8) if colours is not None else None
+                layers[name] = LayerFrame(data, image_u8, rgb)
+            panels.append(PanelFrame(spec.key, probabilities.copy(), layers))
+    return FrameResult(
+        seq=request.seq,
+        version=request.snapshot.version,
+        angle=request.angle,
+        turns=turns,
+        stabilised=request.stabilised,
+        input=image,
+        panels=tuple(panels),
+        compute_ms=1000 * (time.perf_counter() - start),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class SweepRequest:
+    seq: int
+    snapshot: InputSnapshot
+    models: tuple[tuple[str, GCNNModel], ...]  # (key, model)
+    angles: np.ndarray = field(
+        default_factory=lambda: np.arange(0, 360 + SWEEP_STEP, SWEEP_STEP, dtype=np.float64)
+    )
+    chunk: int = SWEEP_CHUNK
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    seq: int
+    version: int
+    angles: np.ndarray  # float64 [N], degrees
+    probabilities: dict[str, np.ndarray]  # key -> float32 [N, 10]
+
+    def curve(self, key: str, cls: int) -> np.ndarray:
+        return self.probabilities[key][:, cls]
+
+
+def sweep_steps(request: SweepRequest) -> Generator[None, None, SweepResult]:
+    """Class probabilities of every model at every angle, one chunk of angles per step."""
+    digit = request.snapshot.digit
+    n = len(request.angles)
+    out = {key: np.empty((n, 10), np.float32) for key, _ in request.models}
+    for lo in range(0, n, request.chunk):
+        hi = min(n, lo + request.chunk)
+        batch = np.stack([rotate_input(digit, float(a)) for a in request.angles[lo:hi]])
+        x = torch.from_numpy(batch)[:, None]  # [chunk, 1, 28, 28]
+        with torch.inference_mode():
+            for key, model in request.models:
+                out[key][lo:hi] = torch.softmax(model(x).float(), 1).numpy()
+        yield
+    return SweepResult(request.seq, request.snapshot.version, request.angles, out)
+
+
+def run_sweep(request: SweepRequest) -> SweepResult:
+    """The whole sweep at once (headless use and tests)."""
+    steps = sweep_steps(request)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+class InferenceScheduler:
+    """Latest-wins mailbox between the GUI thread and one worker thread.
+
+    ``take()`` (worker side) blocks until there is work and returns ``("frame", request)``
+    or ``("sweep", steps)``, one step of the current sweep generator; it returns None once
+    closed. A frame always goes first; a new sweep request drops the sweep in progress.
+    """
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._frame: FrameRequest | None = None
+        self._sweep: SweepRequest | None = None
+        self._steps: Iterator[None] | None = None
+        self._closed = False
+        self.frames_submitted = 0
+        self.frames_taken = 0
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def submit_frame(self, request: FrameRequest) -> None:
+        with self._cv:
+            self._frame = request
+            self.frames_submitted += 1
+            self._cv.notify_all()
+
+    def submit_sweep(self, request: SweepRequest) -> None:
+        with self._cv:
+            self._sweep, self._steps = request, None
+            self._cv.notify_all()
+
+    def cancel_sweep(self) -> None:
+        with self._cv:
+            self._sweep, self._steps = None, None
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._frame = self._sweep = self._steps = None
+            self._cv.notify_all()
+
+    def take(self, timeout: float | None = None) -> tuple[str, object] | None:
+        with self._cv:
+            if not self._cv.wait_for(self._has_work, timeout) or self._closed:
+                return None
+            if self._frame is not None:
+                request, self._frame = self._frame, None
+                self.frames_taken += 1
+                return "frame", request
+            if self._steps is None:
+                self._steps = sweep_steps(self._sweep)
+                self._sweep = None
+            return "sweep", self._steps
+
+    def finish_sweep(self, steps: Iterator[None]) -> bool:
+        """Mark a sweep done; False when it was replaced meanwhile (drop its result)."""
+        with self._cv:
+            if self._steps is steps:
+                self._steps = None
+                return True
+            return False
+
+    def drop_sweep(self, steps: Iterator[None]) -> None:
+        self.finish_sweep(steps)
+
+    def _has_work(self) -> bool:
+        return (
+            self._closed
+            or self._frame is not None
+            or self._sweep is not None
+            or self._steps is not None
+        )
+
+    def idle(self) -> bool:
+        with self._cv:
+            return not self._has_work()
+
+
+def work_once(scheduler: InferenceScheduler, timeout: float | None = None):
+    """Do one unit of work: returns a FrameResult, a SweepResult, "step" (a sweep chunk
+    done), or None (closed / timed out). The worker thread calls this in a loop."""
+    task = scheduler.take(timeout)
+    if task is None:
+        return None
+    kind, payload = task
+    if kind == "frame":
+        return compute_frame(payload)
+    try:
+        next(payload)
+    except StopIteration as done:
+        return done.value if scheduler.finish_sweep(payload) else "step"
+    except Exception:
+        scheduler.drop_sweep(payload)
+        raise
+    return "step"

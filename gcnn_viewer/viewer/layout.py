@@ -1,0 +1,251 @@
+"""Feature-map mosaics: one image per layer, cells arranged channels × orientations. Qt-free.
+
+A group layer ``[C, G, h, w]`` becomes a grid of C rows (channels) × G columns (the
+orientation axis, labelled 0°/90°/180°/270°, and m0°… for p4m). A planar layer ``[C, h, w]``
+becomes a channel grid ``PLANAR_COLUMNS`` wide in reading order: the row label plus the
+column label is the channel. Small maps
+are magnified by an integer factor (nearest neighbour, so every map pixel stays one block) so
+that every layer's cells are about ``CELL_TARGET`` pixels and all layers read at one scale.
+
+Mosaics are uint8 indices into a 256-entry colour table: 0 is the gap between cells, 1..255
+the layer's fixed colour scale (:class:`LayerScale`), so the view only uploads bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import torch
+
+from gcnn_viewer.group import Group
+
+CELL_TARGET = 24  # mosaic pixels per map side after magnification
+GAP = 2  # mosaic pixels between cells
+PLANAR_COLUMNS = 4  # planar channel grids: 4 wide like p4's orientations (20 -> 5 × 4)
+GAP_INDEX = 0  # colour-table entry of the gaps
+N_COLOURS = 255  # colour-table entries 1..255 carry values
+
+
+@dataclass(frozen=True)
+class LayerScale:
+    """A layer's fixed colour scale: values ``lo..hi`` map onto the colour table.
+
+    ``diverging``: the layer has signed values (the pre-logit "top" layer); the scale is then
+    symmetric about 0 and should be shown with a diverging colour map.
+    """
+
+    lo: float
+    hi: float
+    diverging: bool = False
+
+    def to_index(self, values: np.ndarray) -> np.ndarray:
+        """uint8 colour indices 1..255 (0 is kept for gaps)."""
+        span = self.hi - self.lo if self.hi > self.lo else 1.0
+        scaled = (np.asarray(values, dtype=np.float32) - self.lo) * ((N_COLOURS - 1) / span)
+        return (np.clip(scaled, 0.0, N_COLOURS - 1) + 1.5).astype(np.uint8)
+
+
+@dataclass(frozen=True, eq=False)
+class ColourTables:
+    """Colours for mosaics as data: 256 packed ``0xAARRGGBB`` uint32 entries per colour map,
+    entry 0 the gap colour (:data:`GAP_INDEX`). Whoever displays or exports picks the maps;
+    with tables set, frames carry ready-to-show RGB32 mosaics."""
+
+    sequential: np.ndarray  # uint32 [256], for layers with values >= 0
+    diverging: np.ndarray  # uint32 [256], for signed layers (symmetric scale)
+
+    @staticmethod
+    def pack(rgb: np.ndarray) -> np.ndarray:
+        """uint8 ``[256, 3]`` RGB -> uint32 ``[256]`` opaque ``0xFFRRGGBB``."""
+        c = np.asarray(rgb)[:, :3].astype(np.uint32)
+        return (0xFF000000 | (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]).astype(np.uint32)
+
+    def table(self, scale: LayerScale) -> np.ndarray:
+        return self.diverging if scale.diverging else self.sequential
+
+
+@dataclass(frozen=True)
+class MapPixel:
+    """One pixel of one feature map: what hovering a mosaic points at."""
+
+    channel: int
+    orientation: int  # group element index (0 for planar layers)
+    y: int  # row in the map
+    x: int  # column in the map
+
+
+@dataclass(frozen=True, eq=False)
+class LayerLayout:
+    """Where each map of a layer sits in its mosaic, and how to draw the mosaic."""
+
+    name: str
+    channels: int
+    orientations: int  # G; 1 for a planar layer
+    size: int  # map side h = w
+    zoom: int  # magnification of each map pixel
+    cell_index: np.ndarray  # int [rows, cols]: channel * G + orientation, or -1 (empty cell)
+    column_labels: tuple[str, ...]
+    row_labels: tuple[str, ...]
+    group: Group | None = None  # the group of the orientation axis, None for planar layers
+    gap: int = GAP
+
+    @property
+    def rows(self) -> int:
+        return self.cell_index.shape[0]
+
+    @property
+    def cols(self) -> int:
+        return self.cell_index.shape[1]
+
+    @property
+    def cell(self) -> int:
+        return self.size * self.zoom
+
+    @property
+    def pitch(self) -> int:
+        return self.cell + self.gap
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Mosaic ``(height, width)`` in pixels."""
+        return self.rows * self.pitch - self.gap, self.cols * self.pitch - self.gap
+
+    @property
+    def is_group(self) -> bool:
+        return self.group is not None
+
+    def orientation_label(self, g: int) -> str:
+        return self.group.label(g) if self.group is not None else ""
+
+    def cell_origin(self, channel: int, orientation: int = 0) -> tuple[int, int]:
+        """Top-left mosaic pixel ``(row, col)`` of a map."""
+        hits = np.argwhere(self.cell_index == channel * self.orientations + orientation)
+        if len(hits) == 0:
+            raise ValueError(f"{self.name} has no map ({channel}, {orientation})")
+        r, c = hits[0]
+        return int(r) * self.pitch, int(c) * self.pitch
+
+    def cell_of(self, mosaic: np.ndarray, channel: int, orientation: int = 0) -> np.ndarray:
+        """The part of a mosaic that shows one map (magnified)."""
+        top, left = self.cell_origin(channel, orientation)
+        return mosaic[top : top + self.cell, left : left + self.cell]
+
+    def locate(self, row: float, col: float) -> MapPixel | None:
+        """The map pixel under mosaic pixel ``(row, col)``; None over gaps and outside."""
+        if row < 0 or col < 0:
+            return None
+        r, y = divmod(int(row), self.pitch)
+        c, x = divmod(int(col), self.pitch)
+        if r >= self.rows or c >= self.cols or y >= self.cell or x >= self.cell:
+            return None
+        flat = int(self.cell_index[r, c])
+        if flat < 0:
+            return None
+        channel, orientation = divmod(flat, self.orientations)
+        return MapPixel(channel, orientation, y // self.zoom, x // self.zoom)
+
+    @cached_property
+    def _gather(self) -> np.ndarray:
+        """intp ``[H, W]``: for each mosaic pixel, its index into the layer's flattened
+        ``[C·G·h·w]`` values, or ``C·G·h·w`` (one past the end) for gaps and empty cells."""
+        n = self.channels * self.orientations * self.size * self.size
+        height, width = self.shape
+        rows, cols = np.arange(height), np.arange(width)
+        cell_r, y = np.divmod(rows, self.pitch)
+        cell_c, x = np.divmod(cols, self.pitch)
+        flat = self.cell_index[cell_r[:, None], cell_c[None, :]]  # [H, W] map of each pixel
+        inside = (y[:, None] < self.cell) & (x[None, :] < self.cell) & (flat >= 0)
+        pixel = (y[:, None] // self.zoom) * self.size + (x[None, :] // self.zoom)
+        return np.where(inside, flat * self.size * self.size + pixel, n).astype(np.intp)
+
+    def render(self, data: np.ndarray, scale: LayerScale) -> np.ndarray:
+        """uint8 mosaic ``[H, W]`` of ``data`` ``[C, G, h, w]`` on the layer's fixed scale."""
+        values = np.empty(data.size + 1, np.uint8)
+        values[:-1] = scale.to_index(data.reshape(-1))
+        values[-1] = GAP_INDEX
+        # one gather: cells, magnification and gaps at once (np.take: faster than indexing)
+        return np.take(values, self._gather)
+
+
+def layer_layout(name: str, shape: tuple[int, ...], group: Group | None = None) -> LayerLayout:
+    """The layout for one layer's maps of ``shape`` ``(C, G, h, w)`` or ``(C, h, w)``."""
+    if len(shape) == 4:
+        channels, orientations, size, width = shape
+        if group is None or group.order != orientations:
+            raise ValueError(f"{name}: a group layer of shape {shape} needs its group")
+    elif len(shape) == 3:
+        channels, size, width = shape
+        orientations, group = 1, None
+    else:
+        raise ValueError(f"{name}: expected (C, G, h, w) or (C, h, w), got {shape}")
+    if size != width:
+        raise ValueError(f"{name}: maps must be square, got {size}×{width}")
+    zoom = max(1, round(CELL_TARGET / size))
+    if group is not None:
+        cell_index = np.arange(channels * orientations).reshape(channels, orientations)
+        column_labels = tuple(group.label(g) for g in group.elements)
+        row_labels = tuple(str(c) for c in range(channels))
+    else:
+        cols = min(channels, PLANAR_COLUMNS)
+        rows = math.ceil(channels / cols)
+        flat = np.arange(rows * cols).reshape(rows, cols)  # reading order: channel r·cols + c
+        cell_index = np.where(flat < channels, flat, -1)
+        column_labels = tuple(f"+{c}" for c in range(cols))
+        row_labels = tuple(str(r * cols) for r in range(rows))
+    return LayerLayout(
+        name=name,
+        channels=channels,
+        orientations=orientations,
+        size=size,
+        zoom=zoom,
+        cell_index=cell_index,
+        column_labels=column_labels,
+        row_labels=row_labels,
+        group=group,
+    )
+
+
+def as_group_maps(maps: torch.Tensor) -> torch.Tensor:
+    """One sample's maps as ``[C, G, h, w]`` (G = 1 for a planar ``[C, h, w]`` layer)."""
+    return maps.unsqueeze(1) if maps.dim() == 3 else maps
+
+
+def stabilise(maps: torch.Tensor, group: Group | None, turns: int) -> torch.Tensor:
+    """Undo ``turns`` quarter turns of the input on one sample's maps.
+
+    Group maps ``[C, G, h, w]``: act with the inverse rotation (rotate each map back and
+    roll the orientation axis back, DESIGN §3), so an equivariant network's maps of a rotated
+    input equal those of the upright input. Planar maps ``[C, h, w]`` are only rotated back;
+    a plain CNN's maps then still differ, which is the point.
+    """
+    turns %= 4
+    if turns == 0:
+        return maps
+    if group is None or maps.dim() == 3:
+        return torch.rot90(maps, -turns, dims=(-2, -1))
+    return group.act_on_group_map(group.inverse(turns), maps)
+
+
+def best_columns(
+    n_layers: int,
+    layer_size: tuple[float, float],
+    area: tuple[float, float],
+    chrome: tuple[float, float] = (0.0, 0.0),
+) -> int:
+    """How many layers per row make the mosaics largest in ``area`` ``(width, height)``.
+
+    ``layer_size`` is a mosaic's ``(width, height)``; ``chrome`` the fixed space each layer
+    needs besides its mosaic (axes, title, colour bar).
+    """
+    best, best_scale = 1, -1.0
+    for cols in range(1, max(1, n_layers) + 1):
+        rows = math.ceil(n_layers / cols)
+        sx = (area[0] / cols - chrome[0]) / layer_size[0]
+        sy = (area[1] / rows - chrome[1]) / layer_size[1]
+        scale = min(sx, sy)
+        if scale > best_scale + 1e-9:
+            best, best_scale = cols, scale
+    return best

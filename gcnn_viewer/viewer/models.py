@@ -1,0 +1,339 @@
+"""The models the viewer can show: shipped, untrained stand-ins, opened checkpoints. Qt-free.
+
+Every architecture is always on offer: with its shipped weights (``resources/<name>.pt``) when
+present, else freshly initialised with a fixed seed and clearly labelled *untrained*, so the
+app works with whichever weights exist. Models load on first use. Each model gets a
+:class:`ModelProbe` once: its layers' mosaic layouts and fixed colour scales, measured on a
+few sample digits so that colours mean the same value in every frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gcnn_viewer.data.digits import Digit, rotate_input
+from gcnn_viewer.group import Group
+from gcnn_viewer.models import MODEL_NAMES, GCNNModel, build_model
+from gcnn_viewer.training.checkpoint import CheckpointError, load_checkpoint
+from gcnn_viewer.viewer.events import Event
+from gcnn_viewer.viewer.layout import LayerLayout, LayerScale, layer_layout
+
+TITLES = {"z2cnn": "Z2CNN", "p4cnn": "P4CNN", "p4cnn_rotpool": "P4CNN-RP", "p4mcnn": "P4MCNN"}
+KINDS = {
+    "z2cnn": "plain CNN",
+    "p4cnn": "p4: rotation-equivariant",
+    "p4cnn_rotpool": "p4 with rotation pooling",
+    "p4mcnn": "p4m: rotations and mirrors",
+}
+DEFAULT_PAIR = ("z2cnn", "p4cnn")
+UNTRAINED_SEED = 0
+PERCENTILE = 99.5  # colour scale top: robust to a few hot pixels
+LEVEL_ANGLES = (0, 45, 90, 135, 180, 225, 270, 315)
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+
+
+def shipped_dir() -> Path:
+    return Path(str(resources.files("gcnn_viewer.resources")))
+
+
+def sample_digits(directory: Path | None = None) -> list[tuple[str, np.ndarray]]:
+    """The shipped sample digits: ``(name, float32 [28, 28])``, e.g. ``("7", …)``.
+
+    Files are ``resources/samples/<label>-mnist-test-<index>.png``, MNIST test digits.
+    """
+    from PIL import Image
+
+    folder = Path(directory) if directory is not None else shipped_dir() / "samples"
+    out = []
+    for path in sorted(folder.glob("*.png")) if folder.is_dir() else []:
+        with Image.open(path) as img:
+            pixels = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+        if pixels.shape == (28, 28):
+            out.append((path.stem, pixels))
+    return out
+
+
+def sample_title(stem: str) -> str:
+    """``"7-mnist-test-00000"`` -> ``"7 (MNIST test #0)"``."""
+    label, _, rest = stem.partition("-mnist-test-")
+    return f"{label} (MNIST test #{int(rest)})" if rest.isdigit() else stem
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run small forward passes on ``n`` threads in this thread (OpenMP's setting is per
+    thread); on a busy 2-core CPU, two threads spin against each other for ~100× longer."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@dataclass(frozen=True, eq=False)
+class ModelProbe:
+    """What the views need to know about a model, measured once."""
+
+    layers: tuple[str, ...]  # in order, without "logits"
+    layouts: dict[str, LayerLayout]
+    scales: dict[str, LayerScale]
+    group: Group | None
+
+
+def probe_model(model: GCNNModel, inputs: np.ndarray) -> ModelProbe:
+    """Layouts and fixed colour scales from a forward pass over ``inputs`` ``[N, 28, 28]``.
+
+    ReLU layers get ``0 .. p99.5``; signed layers (the pre-logit ``top``) a symmetric scale
+    ``±p99.5(|v|)``, shown with a diverging colour map.
+    """
+    x = torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))[:, None]
+    with torch.inference_mode(), torch_threads(1):
+        maps = model.feature_maps(x)
+    layouts, scales = {}, {}
+    for name, t in maps.items():
+        if name == "logits":
+            continue
+        values = t.float().numpy()
+        layouts[name] = layer_layout(name, tuple(t.shape[1:]), model.group)
+        if float(values.min()) >= 0.0:
+            hi = float(np.percentile(values, PERCENTILE))
+            scales[name] = LayerScale(0.0, hi if hi > 1e-6 else max(float(values.max()), 1.0))
+        else:
+            m = float(np.percentile(np.abs(values), PERCENTILE)) or 1.0
+            scales[name] = LayerScale(-m, m, diverging=True)
+    return ModelProbe(tuple(layouts), layouts, scales, model.group)
+
+
+def level_inputs(samples: Sequence[np.ndarray] | None = None) -> np.ndarray:
+    """The inputs colour scales are measured on: sample digits at 8 angles ``[N, 28, 28]``."""
+    digits = list(samples) if samples is not None else [p for _, p in sample_digits()]
+    if not digits:  # no samples shipped: a ring, so every layer still sees some structure
+        yy, xx = np.mgrid[0:28, 0:28] - 13.5
+        r = np.hypot(yy, xx)
+        digits = [np.clip(1.5 - np.abs(r - 6.0) / 1.5, 0, 1).astype(np.float32)]
+    return np.stack(
+        [rotate_input(Digit(np.asarray(d, np.float32), 1), a) for d in digits for a in LEVEL_ANGLES]
+    )
+
+
+def describe_checkpoint(meta: dict[str, Any], source: str) -> str:
+    """One line on where the weights come from and how good they are."""
+    final = (meta.get("metrics") or {}).get("final") or {}
+    parts = [source]
+    if final.get("test_error") is not None:
+        n = final.get("n_test")
+        where = f" ({n:,} regenerated MNIST-rot test digits)" if n else ""
+        parts.append(f"test error {100 * float(final['test_error']):.2f}%{where}")
+    elif meta.get("complete") is False:
+        history = (meta.get("metrics") or {}).get("history") or []
+        epochs = (meta.get("train_config") or {}).get("epochs")
+        if history and epochs:
+            parts.append(f"partly trained (epoch {history[-1].get('epoch')}/{epochs})")
+        else:
+            parts.append("partly trained")
+    return " · ".join(parts)
+
+
+@dataclass(eq=False)
+class ModelEntry:
+    """One selectable model. ``key`` identifies it in the selectors and in settings."""
+
+    key: str
+    arch: str  # z2cnn, p4cnn, p4cnn_rotpool, p4mcnn
+    source: str  # "shipped", "untrained", a file name, or whatever added it
+    trained: bool
+    loader: Callable[[], tuple[GCNNModel, str]] = field(repr=False)  # -> (model, detail)
+    path: Path | None = None
+    detail: str = ""
+    error: str = ""  # set when loading failed and the entry fell back to an untrained model
+    _model: GCNNModel | None = field(default=None, repr=False)
+    _probe: ModelProbe | None = field(default=None, repr=False)
+
+    @property
+    def title(self) -> str:
+        return TITLES.get(self.arch, self.arch)
+
+    @property
+    def kind(self) -> str:
+        return KINDS.get(self.arch, "")
+
+    @property
+    def label(self) -> str:
+        """Selector text, e.g. ``P4CNN — trained`` or ``Z2CNN — untrained (no weights)``."""
+        if self.source == "shipped":
+            return f"{self.title} — trained ({self.kind})"
+        if self.source == "untrained":
+            return f"{self.title} — UNTRAINED, random weights ({self.kind})"
+        return f"{self.title} — {self.source}"
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def probed(self) -> bool:
+        return self._probe is not None
+
+    @property
+    def model(self) -> GCNNModel:
+        if self._model is None:
+            self._model, self.detail = self.loader()
+            self._model.eval()
+        return self._model
+
+    def probe(self, inputs: np.ndarray | None = None) -> ModelProbe:
+        if self._probe is None:
+            self._probe = probe_model(self.model, level_inputs() if inputs is None else inputs)
+        return self._probe
+
+    @property
+    def parameters(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+
+def _untrained(arch: str) -> Callable[[], tuple[GCNNModel, str]]:
+    def load() -> tuple[GCNNModel, str]:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(UNTRAINED_SEED)
+            model = build_model(arch)
+        note = (
+            f"untrained: random weights (seed {UNTRAINED_SEED}) because no trained "
+            f"{arch}.pt is shipped — its predictions mean nothing, its maps show the "
+            "architecture only"
+        )
+        return model.eval(), note
+
+    return load
+
+
+def _from_file(path: Path, source: str) -> Callable[[], tuple[GCNNModel, str]]:
+    def load() -> tuple[GCNNModel, str]:
+        checkpoint = load_checkpoint(path)
+        return checkpoint.model, describe_checkpoint(checkpoint.meta, source)
+
+    return load
+
+
+class ModelCatalog:
+    """Every selectable model, shipped or untrained first, then opened checkpoints."""
+
+    def __init__(self, weights_dir: Path | None = None) -> None:
+        self.weights_dir = Path(weights_dir) if weights_dir is not None else shipped_dir()
+        self.added = Event()  # (entry): a new selectable model
+        self.changed = Event()  # (entry): an entry has new weights (see update_model)
+        self.entries: list[ModelEntry] = []
+        for arch in MODEL_NAMES:
+            path = self.weights_dir / f"{arch}.pt"
+            if path.is_file():
+                entry = ModelEntry(
+                    f"shipped:{arch}", arch, "shipped", True, _from_file(path, "shipped weights")
+                )
+                entry.path = path
+            else:
+                entry = ModelEntry(f"untrained:{arch}", arch, "untrained", False, _untrained(arch))
+            self.entries.append(entry)
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def keys(self) -> list[str]:
+        return [e.key for e in self.entries]
+
+    def get(self, key: str) -> ModelEntry:
+        for entry in self.entries:
+            if entry.key == key:
+                return entry
+        raise KeyError(key)
+
+    def find(self, arch: str) -> ModelEntry:
+        """The built-in entry (shipped or untrained) for an architecture."""
+        return next(
+            e for e in self.entries if e.arch == arch and e.source in ("shipped", "untrained")
+        )
+
+    def load(self, key: str) -> ModelEntry:
+        """The entry with its model loaded; shipped weights that fail to load are replaced by
+        the untrained model, with the reason in ``entry.error`` (the app never stops on it)."""
+        entry = self.get(key)
+        if entry.loaded:
+            return entry
+        try:
+            entry.model  # noqa: B018  (loads)
+        except CheckpointError as exc:
+            if entry.source != "shipped":
+                raise
+            entry.loader, entry.trained, entry.source = _untrained(entry.arch), False, "untrained"
+            entry.error = str(exc)
+            entry.model  # noqa: B018
+        return entry
+
+    def defaults(self) -> tuple[str, str]:
+        """The pair shown at start: Z2CNN vs P4CNN; a model without shipped weights is
+        swapped for another shipped one where there is one, so trained models come first."""
+        shipped = [e.arch for e in self.entries if e.source == "shipped"]
+        pair = []
+        for preferred in DEFAULT_PAIR:
+            arch = preferred
+            if preferred not in shipped:
+                spare = [a for a in shipped if a not in DEFAULT_PAIR and a not in pair]
+                arch = spare[0] if spare else preferred
+            pair.append(self.find(arch).key)
+        return pair[0], pair[1]
+
+    def open_checkpoint(self, path: Path | str) -> ModelEntry:
+        """Load a checkpoint our CLI wrote and add it (or reload it if already open).
+
+        Raises :class:`CheckpointError` (one line) for a corrupt, foreign or mismatched file.
+        """
+        path = Path(path).expanduser().resolve()
+        checkpoint = load_checkpoint(path)  # fails here, before anything changes
+        key = f"file:{path}"
+        detail = describe_checkpoint(checkpoint.meta, f"weights from {path.name}")
+        model = checkpoint.model.eval()
+        if any(e.key == key for e in self.entries):  # reopened: maybe retrained since
+            return self.update_model(key, model, detail)
+        entry = ModelEntry(key, checkpoint.name, path.name, True, lambda: (model, detail), path)
+        entry._model, entry.detail = model, detail
+        self.entries.append(entry)
+        self.added.emit(entry)
+        return entry
+
+    def update_model(
+        self, key: str, model: GCNNModel, detail: str | None = None, *, rescale: bool = True
+    ) -> ModelEntry:
+        """Give entry ``key`` new weights (a reloaded file, a snapshot of a model in
+        training) and announce it with ``changed(entry)``. ``rescale=False`` keeps the colour
+        scales, so that successive snapshots of one training run stay comparable."""
+        entry = self.get(key)
+        if model.name != entry.arch:
+            raise ValueError(f"{key} shows a {entry.arch}, not a {model.name}")
+        entry._model = model.eval()
+        if detail is not None:
+            entry.detail = detail
+        if rescale:
+            entry._probe = None
+        self.changed.emit(entry)
+        return entry
+
+    def add_model(
+        self, model: GCNNModel, source: str, detail: str = "", key: str = ""
+    ) -> ModelEntry:
+        """Register a model made elsewhere (e.g. trained in the app) under ``key``."""
+        key = key or f"added:{source}:{len(self.entries)}"
+        entry = ModelEntry(key, model.name, source, True, lambda: (model, detail))
+        entry._model, entry.detail = model.eval(), detail
+        self.entries.append(entry)
+        self.added.emit(entry)
+        return entry

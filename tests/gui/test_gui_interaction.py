@@ -1,0 +1,203 @@
+"""Drawing, rotating, the stabilised view, hovering, spinning, browsing."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import re  # noqa: E402
+
+import numpy as np  # noqa: E402
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
+
+from gcnn_viewer.viewer.browser import DigitBrowser  # noqa: E402
+
+from .conftest import displayed, wait_frame, wait_sweep  # noqa: E402
+
+P4 = 1  # the right-hand panel shows P4CNN by default
+Z2 = 0
+
+
+def mouse(widget, kind, pos, button, buttons):
+    """Send a mouse event carrying ``buttons`` (qtbot.mouseMove sends none, DESIGN §8)."""
+    pos = QtCore.QPointF(pos)
+    event = QtGui.QMouseEvent(
+        kind,
+        pos,
+        QtCore.QPointF(widget.mapToGlobal(pos.toPoint())),
+        button,
+        buttons,
+        QtCore.Qt.KeyboardModifier.NoModifier,
+    )
+    QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def drag(widget, points):
+    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+    mouse(widget, QtCore.QEvent.Type.MouseButtonPress, points[0], left, left)
+    for p in points[1:]:
+        mouse(widget, QtCore.QEvent.Type.MouseMove, p, none, left)
+    mouse(widget, QtCore.QEvent.Type.MouseButtonRelease, points[-1], left, none)
+
+
+def test_a_mouse_drag_draws_and_changes_the_model_input(window, qtbot):
+    window.act_clear.trigger()
+    blank = wait_frame(qtbot, window)
+    assert not blank.input.any() and window.state.drawing.is_empty
+    canvas = window.canvas
+    w, h = canvas.width(), canvas.height()
+    points = [
+        QtCore.QPoint(int(w * x), int(h * y))
+        for x, y in [(0.3, 0.25), (0.7, 0.25), (0.55, 0.5), (0.45, 0.8)]
+    ]
+    drag(canvas, points)
+    assert len(window.state.drawing.strokes) == 1
+    assert len(window.state.drawing.strokes[0].points) == 4
+    drawn = wait_frame(qtbot, window)
+    assert drawn.input.max() > 0.5 and np.array_equal(window.preview.pixels, drawn.input)
+    wait_sweep(qtbot, window)  # the sweep is recomputed once the stroke is released
+    ctrl = QtCore.Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, ctrl)
+    assert window.state.drawing.is_empty
+    assert not wait_frame(qtbot, window).input.any()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, ctrl | QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert len(window.state.drawing.strokes) == 1  # redone
+
+
+def test_plus_90_keeps_p4cnn_prediction_and_rolls_layer1_columns(window, qtbot):
+    before = wait_frame(qtbot, window)
+    l1_before = displayed(window, P4, "l1")
+    qtbot.mouseClick(window.rotation.plus, QtCore.Qt.MouseButton.LeftButton)
+    assert window.state.angle == 90.0
+    after = wait_frame(qtbot, window)
+    assert after.angle == 90.0
+    np.testing.assert_array_equal(after.input, np.rot90(before.input))  # exact, no blur
+    np.testing.assert_allclose(
+        after.panels[P4].probabilities, before.panels[P4].probabilities, atol=1e-5
+    )
+    assert window.panels[P4].prediction.text() == window.panels[P4].prediction.text()
+    l1_after = displayed(window, P4, "l1")
+    layout = window.panels[P4].maps.layers["l1"].layout
+    for c in range(layout.channels):
+        for g in range(4):  # displayed column g at 90° = column g−1 at 0°, turned by 90°
+            now = layout.cell_of(l1_after, c, g).astype(int)
+            then = np.rot90(layout.cell_of(l1_before, c, (g - 1) % 4)).astype(int)
+            assert np.abs(now - then).max() <= 1, (c, g)
+    assert not np.array_equal(l1_after, l1_before)
+
+
+def test_stabilised_view_stands_still_at_0_and_90(window, qtbot):
+    window.act_stabilised.trigger()
+    assert window.state.stabilised and window.rotation.stabilised.isChecked()
+    wait_frame(qtbot, window)
+    layers = list(window.panels[P4].maps.layers)
+    at_0 = {name: displayed(window, P4, name) for name in layers}
+    z2_at_0 = displayed(window, Z2, "l3")
+    window.act_plus.trigger()
+    assert wait_frame(qtbot, window).turns == 1
+    for name in layers:
+        diff = np.abs(displayed(window, P4, name).astype(int) - at_0[name])
+        assert diff.max() <= 1, name  # equal up to a colour-boundary rounding
+    assert np.abs(displayed(window, Z2, "l3").astype(int) - z2_at_0).max() > 1
+
+
+def test_rotation_widgets_stay_in_step(window, qtbot):
+    window.rotation.slider.setValue(37)
+    assert window.state.angle == 37
+    assert window.rotation.spin.value() == 37
+    assert window.rotation._from_dial(window.rotation.dial.value()) == 37
+    window.rotation.dial.setValue(window.rotation._to_dial(300))
+    assert window.state.angle == 300 and window.rotation.slider.value() == 300
+    window.act_minus.trigger()
+    assert window.state.angle == 270
+    assert wait_frame(qtbot, window).angle == 270
+
+
+def test_switching_models_rebuilds_the_panel(window, qtbot):
+    panel = window.panels[Z2]
+    index = panel.selector.findData("untrained:p4mcnn")
+    panel.selector.activated.emit(index)
+    assert window.state.panel_key(Z2) == "untrained:p4mcnn"
+    frame = wait_frame(qtbot, window)
+    assert frame.panels[Z2].key == "untrained:p4mcnn"
+    l1 = panel.maps.layers["l1"].layout
+    assert l1.cols == 8 and "m90°" in l1.column_labels
+    assert displayed(window, Z2, "l1").shape == l1.shape
+    assert window.windowTitle() == "gcnn-viewer — P4MCNN vs P4CNN"
+    assert "m0°" in panel.hint.text()
+    panel.selector.activated.emit(panel.selector.findData("untrained:z2cnn"))
+    assert wait_frame(qtbot, window).panels[Z2].key == "untrained:z2cnn"
+    assert panel.maps.layers["l1"].layout.cols == 4
+    wait_sweep(qtbot, window)
+
+
+def test_hovering_a_map_enlarges_it_with_its_coordinates(window, qtbot):
+    view = window.panels[P4].maps
+    plot = view.layers["l2"]
+    top, left = plot.layout.cell_origin(3, 1)
+    scene = plot.image.item.mapToScene(QtCore.QPointF(left + 10.5, top + 5.5))
+    pos = view.mapFromScene(scene)
+    mouse(
+        view.viewport(),
+        QtCore.QEvent.Type.MouseMove,
+        pos,
+        QtCore.Qt.MouseButton.NoButton,
+        QtCore.Qt.MouseButton.NoButton,
+    )
+    text = window.inspector.text.text()
+    assert "P4CNN · l2" in text and "channel 3" in text and "orientation 90°" in text
+    # the screen shows a 24×24 map in fewer than 24 pixels: land within a map pixel
+    row, col = (int(v) for v in re.search(r"pixel \(row (\d+), col (\d+)\)", text).groups())
+    assert abs(row - 5) <= 1 and abs(col - 10) <= 1
+    value = window.last_frame.panels[P4].layers["l2"].data[3, 1, row, col]
+    assert f"= <b>{value:.3g}</b>" in text
+    assert plot.outline.isVisible()
+
+
+def test_spin_turns_the_input_until_stopped(window, qtbot):
+    window.act_spin.trigger()
+    assert window.rotation.play.isChecked() and window.rotation.timer.isActive()
+    qtbot.waitUntil(lambda: window.state.angle >= 10, timeout=5000)
+    window.rotation.play.click()
+    assert not window.rotation.timer.isActive() and not window.act_spin.isChecked()
+    stopped = window.state.angle
+    qtbot.wait(100)
+    assert window.state.angle == stopped
+
+
+def test_browsing_test_digits(window, qtbot):
+    images = np.zeros((3, 28, 28), np.uint8)
+    images[:, 8:20, 12:16] = 255
+    images[2, 8:11, 8:20] = 255
+    window.browser.set_browser(DigitBrowser(images, np.array([1, 1, 7]), np.array([0, 10, 20.0])))
+    window.act_prev_digit.setEnabled(True)
+    window.act_prev_digit.trigger()  # wraps to the last digit
+    assert window.browser.index.value() == 2
+    assert "label 7" in window.state.drawing.source and "rotated 20°" in window.state.drawing.source
+    np.testing.assert_array_equal(wait_frame(qtbot, window).input, images[2] / 255.0)
+
+
+def test_browser_explains_how_to_get_the_data_when_missing(window):
+    assert not window.browser.prev.isEnabled()
+    assert "gcnn-viewer data fetch" in window.browser.info.text()
+
+
+def test_single_key_shortcuts_work_while_the_canvas_has_focus(window, qtbot):
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_BracketRight)
+    assert window.state.angle == 90
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_S)
+    assert window.state.stabilised
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_BracketLeft)
+    assert window.state.angle == 270
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Home)
+    assert window.state.angle == 0
+
+
+def test_a_blank_canvas_claims_no_prediction(window, qtbot):
+    window.act_clear.trigger()
+    wait_frame(qtbot, window)
+    assert all(p.prediction.text() == "no digit drawn" for p in window.panels)
+    window.act_undo.trigger()
+    wait_frame(qtbot, window)
+    assert window.panels[1].prediction.text().startswith("predicts 7")
