@@ -1,7 +1,3 @@
-import subprocess
-import sys
-import textwrap
-
 import numpy as np
 import pytest
 import torch
@@ -157,19 +153,3 @@ def test_describe_checkpoint():
         "metrics": {"history": [{"epoch": 12}]},
     }
     assert "epoch 12/100" in describe_checkpoint(partial, "x")
-
-
-def test_viewer_imports_without_qt():
-    code = textwrap.dedent(
-        """
-        import importlib.abc, sys
-        class Block(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path, target=None):
-                if name.split(".")[0] in ("PySide6", "pyqtgraph", "shiboken6"):
-                    raise ImportError("blocked: " + name)
-        sys.meta_path.insert(0, Block())
-        import gcnn_viewer.viewer, gcnn_viewer.data.digits
-        assert not any(m.split(".")[0] in ("PySide6", "pyqtgraph") for m in sys.modules)
-        """
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
