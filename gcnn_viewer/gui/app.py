@@ -35,7 +35,6 @@ def _splash(QtCore, QtGui, QtWidgets):
 def run_app(argv: list[str] | None = None) -> int:
     """Create the QApplication and the main window; return the exit status."""
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-    # (importing this module ran gcnn_viewer.gui's PySide6 workaround, before any Qt call)
     from PySide6 import QtCore, QtGui, QtWidgets
 
     QtCore.QCoreApplication.setOrganizationName(ORGANISATION)
