@@ -88,3 +88,15 @@ def show_help(parent: QtWidgets.QWidget | None) -> None:
     box.setTextFormat(QtCore.Qt.TextFormat.RichText)
     box.setText(HELP_TEXT)
     box.exec()
+
+
+def ask(parent: QtWidgets.QWidget | None, title: str, text: str) -> bool:
+    """A Yes/No question (Yes is the default); True for Yes."""
+    answer = QtWidgets.QMessageBox.question(
+        parent,
+        title,
+        text,
+        QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
+        QtWidgets.QMessageBox.StandardButton.Yes,
+    )
+    return answer == QtWidgets.QMessageBox.StandardButton.Yes

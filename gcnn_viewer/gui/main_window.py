@@ -18,11 +18,12 @@ from gcnn_viewer.data.digits import DigitImageError, load_image_file, quarter_tu
 from gcnn_viewer.gui.app import APPLICATION, ORGANISATION
 from gcnn_viewer.gui.canvas import DrawingCanvas, InputPreview
 from gcnn_viewer.gui.controls import BrushControls, RotationControls, TestDigitBrowser
-from gcnn_viewer.gui.dialogs import show_about, show_error, show_help
+from gcnn_viewer.gui.dialogs import ask, show_about, show_error, show_help
 from gcnn_viewer.gui.inspector import MapInspector
 from gcnn_viewer.gui.model_panel import ModelPanel
 from gcnn_viewer.gui.style import PANEL_COLOURS, colour_tables, configure_pyqtgraph, small_font
 from gcnn_viewer.gui.sweep_plot import AUTO, SweepPlot
+from gcnn_viewer.gui.train_panel import TrainPanel
 from gcnn_viewer.gui.worker import InferenceWorker
 from gcnn_viewer.training.checkpoint import CheckpointError
 from gcnn_viewer.viewer.inference import FrameResult, InferenceScheduler, SweepResult
@@ -34,6 +35,7 @@ from gcnn_viewer.viewer.models import (
     shipped_dir,
 )
 from gcnn_viewer.viewer.state import ViewerState
+from gcnn_viewer.viewer.training import save_model_file
 
 DEFAULT_SAMPLE = "7"
 IMAGE_FILTER = (
@@ -167,6 +169,12 @@ class MainWindow(QtWidgets.QMainWindow):
             QtCore.Qt.Corner.BottomLeftCorner, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea
         )
 
+        self.train_panel = TrainPanel(self.state.catalog)
+        self.train_panel.followRequested.connect(lambda key: self.set_panel_model(1, key))
+        self.train_dock = self._dock("Train", "trainDock", self.train_panel)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.train_dock)
+        self.train_dock.hide()  # View ▸ Train, or File ▸ Train a model… (Ctrl+T)
+
         # -- status bar ------------------------------------------------------------------------
         self.angle_status = QtWidgets.QLabel("")
         self.angle_status.setObjectName("angleStatus")
@@ -281,6 +289,20 @@ class MainWindow(QtWidgets.QMainWindow):
             "Load a checkpoint written by gcnn-viewer train into the right-hand panel",
             name="openModel",
         )
+        self.act_save_model = self._action(
+            "&Save model…",
+            lambda: self.save_model(),
+            (K.Save,),
+            "Write the right-hand panel's model as a gcnn-viewer checkpoint",
+            name="saveModel",
+        )
+        self.act_train = self._action(
+            "&Train a model…",
+            self.show_training,
+            ("Ctrl+T",),
+            "Train a model from scratch on MNIST-rot, with live curves",
+            name="train",
+        )
         self.act_quit = self._action("&Quit", self.close, (K.Quit, "Ctrl+Q"), name="quit")
         self.act_undo = self._action(
             "&Undo stroke",
@@ -361,6 +383,9 @@ class MainWindow(QtWidgets.QMainWindow):
         file = bar.addMenu("&File")
         file.addAction(self.act_open_image)
         file.addAction(self.act_open_model)
+        file.addAction(self.act_save_model)
+        file.addSeparator()
+        file.addAction(self.act_train)
         examples = file.addMenu("&Examples")
         for name in self.samples:
             examples.addAction(f"Digit {sample_title(name)}", lambda n=name: self.load_sample(n))
@@ -374,7 +399,7 @@ class MainWindow(QtWidgets.QMainWindow):
         view = bar.addMenu("&View")
         view.addAction(self.act_stabilised)
         view.addSeparator()
-        for dock in (self.input_dock, self.inspector_dock, self.sweep_dock):
+        for dock in (self.input_dock, self.inspector_dock, self.sweep_dock, self.train_dock):
             view.addAction(dock.toggleViewAction())
         view.addAction(self.act_reset_layout)
         rotate = bar.addMenu("&Rotate")
@@ -438,6 +463,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for dock in (self.input_dock, self.inspector_dock, self.sweep_dock):
             dock.setFloating(False)
             dock.show()
+        self.train_dock.setFloating(False)
         self.resizeDocks([self.input_dock], [390], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.sweep_dock], [190], QtCore.Qt.Orientation.Vertical)
 
@@ -533,16 +559,31 @@ class MainWindow(QtWidgets.QMainWindow):
             self.request_sweep()
 
     def _model_updated(self, entry) -> None:
-        """An entry got new weights (a reloaded file; later, a snapshot of a training run)."""
+        """An entry got new weights: a reloaded file, or a snapshot of a model in training.
+
+        A snapshot keeps the colour scales (same probe): then only the texts that changed
+        are set and the old sweep stays drawn until the new one arrives, so that following a
+        training run costs the event loop little (no relayout, no repaint of every plot)."""
         showing = [i for i in range(2) if self.state.panel_key(i) == entry.key]
+        if any(p.selector.findText(entry.label) < 0 for p in self.panels):
+            self._refresh_selectors()  # its label changed (a run in the app ended)
+        live = True
         for i in showing:
-            if entry.probed:  # same colour scales: only the values change
-                self.panels[i].set_entry(entry)
+            panel = self.panels[i]
+            if entry.probed and panel.entry is entry and panel.maps.probe is entry.probe():
+                panel.update_detail(entry)
+            elif entry.probed:  # same colour scales: only the values change
+                panel.set_entry(entry)
+                live = False
             else:
                 self._panel_changed(i, request=False)
+                live = False
         if showing:
             self.request_frame()
-            self.request_sweep()
+            if live and not self._closed:
+                self.scheduler.submit_sweep(self.state.sweep_request())
+            else:
+                self.request_sweep()
 
     def _refresh_selectors(self) -> None:
         for panel in self.panels:
@@ -686,6 +727,34 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(f"Opened {entry.title} from {path.name} ({side} panel)", 8000)
         return True
 
+    def save_model(self, path: str | Path | None = None, panel: int = 1) -> bool:
+        """Write ``panel``'s model as a checkpoint in our format (dialog when ``path`` is
+        None); a model opened from or trained to a file is copied with its metadata."""
+        entry = self.state.panel_entry(panel)
+        if path is None:
+            suggested = entry.path.name if entry.path is not None else f"{entry.arch}.pt"
+            start = str(Path(self._last_dir() or ".") / suggested)
+            path, _ = QtWidgets.QFileDialog.getSaveFileName(
+                self, "Save the model as a checkpoint", start, MODEL_FILTER
+            )
+            if not path:
+                return False
+        path = Path(path)
+        if path.suffix.lower() not in CHECKPOINT_SUFFIXES:
+            path = path.with_suffix(".pt")
+        try:
+            save_model_file(entry.model, path, source=entry.path)
+        except Exception as exc:  # noqa: BLE001  disk full, no permission…: one line, go on
+            show_error(self, "Cannot save model", f"{path.name}: {exc}")
+            return False
+        self.settings.setValue("files/last_dir", str(path.parent))
+        self.statusBar().showMessage(f"Saved {entry.title} to {path}", 8000)
+        return True
+
+    def show_training(self) -> None:
+        self.train_dock.show()
+        self.train_dock.raise_()
+
     def _last_dir(self) -> str:
         value = self.settings.value("files/last_dir", "")
         return value if isinstance(value, str) else ""
@@ -731,9 +800,22 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self._closed = True
         self.rotation.set_spinning(False)
+        self.train_panel.shutdown()
         self.worker.stop()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if (
+            not self._closed
+            and self.train_panel.running
+            and not ask(
+                self,
+                "Stop training?",
+                "A model is training. Stop it and quit? Its weights so far are saved as a "
+                "checkpoint.",
+            )
+        ):
+            event.ignore()
+            return
         if not self._closed:
             self._save_settings()
         self.shutdown()

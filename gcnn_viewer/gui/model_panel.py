@@ -176,15 +176,7 @@ class ModelPanel(QtWidgets.QWidget):
         self.entry = entry
         self.refresh_selector()
         probe = entry.probe()
-        params = f"{entry.parameters:,} parameters"
-        if entry.trained:
-            self.detail.setStyleSheet("color:#404040")
-            self.detail.setText(f"{entry.kind} · {params} · {entry.detail}")
-        else:
-            self.detail.setStyleSheet(f"color:{UNTRAINED_COLOUR}")
-            reason = f" (shipped file unusable: {entry.error})" if entry.error else ""
-            self.detail.setText(f"{entry.kind} · {params} · {entry.detail}{reason}")
-        self.detail.setToolTip(self.detail.text())
+        self.update_detail(entry)
         if probe.group is not None:
             labels = ", ".join(probe.group.label(g) for g in probe.group.elements)
             self.hint.setText(HINT_GROUP.format(labels=labels))
@@ -193,6 +185,22 @@ class ModelPanel(QtWidgets.QWidget):
             self.hint.setText(HINT_PLANAR.format(channels=first.channels))
         self.maps.set_probe(probe)
         self.prediction.setText("")
+
+    def update_detail(self, entry: ModelEntry) -> None:
+        """The line under the selector; set only when it changed (a new text relayouts)."""
+        params = f"{entry.parameters:,} parameters"
+        if entry.trained:
+            style = "color:#404040"
+            text = f"{entry.kind} · {params} · {entry.detail}"
+        else:
+            style = f"color:{UNTRAINED_COLOUR}"
+            reason = f" (shipped file unusable: {entry.error})" if entry.error else ""
+            text = f"{entry.kind} · {params} · {entry.detail}{reason}"
+        if self.detail.styleSheet() != style:
+            self.detail.setStyleSheet(style)
+        if self.detail.text() != text:
+            self.detail.setText(text)
+            self.detail.setToolTip(text)
 
     def show_frame(self, frame: PanelFrame, blank: bool = False) -> None:
         """Show a frame; ``blank``: the input holds no digit, so no prediction is claimed."""

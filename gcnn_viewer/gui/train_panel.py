@@ -1,0 +1,618 @@
+"""The Train panel: train or fine-tune a model on a worker thread, with live curves.
+
+Thin Qt over :class:`~gcnn_viewer.viewer.training.TrainingSession`, which drives the same
+:meth:`Trainer.run` generator as the CLI. The worker never touches a widget: it emits progress
+records and weight snapshots (detached CPU tensors, a fresh model built off the GUI thread);
+the panel puts the model in training into the catalog and updates that entry in place.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gcnn_viewer.gui.dialogs import ask, show_error
+from gcnn_viewer.gui.style import cache_plot, configure_pyqtgraph, small_font
+from gcnn_viewer.training.checkpoint import CheckpointError, load_checkpoint, read_checkpoint
+from gcnn_viewer.training.loop import PAPER_EPOCHS, Progress, TrainConfig
+from gcnn_viewer.viewer.models import TITLES, ModelCatalog, describe_checkpoint
+from gcnn_viewer.viewer.training import (
+    TRAINING_NICENESS,
+    DataLoader,
+    SessionResult,
+    Snapshot,
+    TrainingSession,
+    cache_location,
+    default_threads,
+    describe_run,
+    device_choices,
+    eta_seconds,
+    format_duration,
+    mnist_rot_cached,
+    mnist_rot_loader,
+    one_line,
+)
+
+CURVE_REFRESH_MS = 250  # curves redraw at most this often, however fast records come
+AUGMENTATIONS = (
+    ("paper", "paper (±π° jitter, as the paper's code)"),
+    ("none", "none"),
+    ("rotation", "full rotation (0–360°)"),
+)
+TRAIN_COLOUR, VALID_COLOUR = "#2f6fbd", "#d9822b"
+LIVE_DETAIL = "training in the app: these weights follow the run live (see the Train panel)"
+STATUS_LINES = 3  # the status label's fixed height: changing text must not relayout
+
+
+class TrainingWorker(QtCore.QThread):
+    """Runs one :class:`TrainingSession`; talks only through signals."""
+
+    message = QtCore.Signal(str)
+    progress = QtCore.Signal(object)  # Progress
+    snapshot = QtCore.Signal(object, object)  # Snapshot, GCNNModel (fresh, CPU, eval)
+    paused = QtCore.Signal(bool)
+    ended = QtCore.Signal(object)  # SessionResult
+
+    def __init__(self, session: TrainingSession, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("gcnn-viewer training")
+        session.on_message = self.message.emit
+        session.on_progress = self.progress.emit
+        session.on_paused = self.paused.emit
+        session.on_snapshot = self._snapshot
+
+    def _snapshot(self, snap: Snapshot) -> None:
+        self.snapshot.emit(snap, snap.build())  # built here, off the GUI thread
+
+    def run(self) -> None:
+        try:
+            result = self.session.run()
+        except BaseException as exc:  # noqa: BLE001  run() never raises; be sure anyway
+            result = SessionResult("failed", None, one_line(exc))
+        self.ended.emit(result)
+
+    def stop(self, timeout_ms: int = 300_000) -> bool:
+        """Cancel (a checkpoint is saved at the next step boundary) and wait."""
+        self.session.cancel()
+        return self.wait(timeout_ms)
+
+
+class FetchWorker(QtCore.QThread):
+    """Fetches MNIST and generates MNIST-rot into the cache."""
+
+    message = QtCore.Signal(str)
+    ended = QtCore.Signal(str)  # "" on success, else one line
+
+    def run(self) -> None:
+        try:
+            from gcnn_viewer.data import load_mnist_rot
+
+            load_mnist_rot(progress=self.message.emit)
+        except Exception as exc:  # noqa: BLE001  DataError and anything else: one line
+            self.ended.emit(one_line(exc))
+        else:
+            self.ended.emit("")
+
+
+def _plot(title: str, y_label: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget()
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.setTitle(title, size="9pt")
+    plot.setLabel("bottom", "epoch")
+    plot.setLabel("left", y_label)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    plot.addLegend(offset=(-4, 4), labelTextSize="8pt", brush=(255, 255, 255, 210))
+    plot.setMinimumHeight(130)
+    cache_plot(plot.getPlotItem())
+    return plot
+
+
+class TrainPanel(QtWidgets.QWidget):
+    """Settings, Start / Pause / Cancel, progress and curves of one training run.
+
+    ``followRequested(key)``: show the model in training (its catalog key) in a panel;
+    ``runEnded(SessionResult)`` after the run ended and the catalog entry was finalised.
+    Tests replace :attr:`load_data` (tiny data) and :attr:`runs_dir`.
+    """
+
+    followRequested = QtCore.Signal(str)
+    runEnded = QtCore.Signal(object)
+    progressShown = QtCore.Signal(object)
+
+    def __init__(self, catalog: ModelCatalog, parent: QtWidgets.QWidget | None = None):
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setObjectName("trainPanel")
+        self.catalog = catalog
+        self.load_data: DataLoader | None = None  # None: MNIST-rot from the cache
+        base = QtCore.QStandardPaths.writableLocation(
+            QtCore.QStandardPaths.StandardLocation.AppDataLocation
+        )
+        self.runs_dir = Path(base or Path.home() / ".gcnn-viewer") / "runs"
+        self.report_every = 10
+        self.snapshot_every: int | None = None
+        self.snapshot_min_interval_s: float | None = None
+        self.niceness = TRAINING_NICENESS  # the worker thread's, relative to the window's
+        self.worker: TrainingWorker | None = None
+        self.fetcher: FetchWorker | None = None
+        self.session: TrainingSession | None = None
+        self.entry_key: str | None = None
+        self.result: SessionResult | None = None
+        self.last: Progress | None = None
+        self._runs = 0
+        self._dirty = False
+        self._started = 0.0
+
+        # -- settings --------------------------------------------------------------------------
+        self.model_box = QtWidgets.QComboBox()
+        self.model_box.setObjectName("trainModel")
+        for name in PAPER_EPOCHS:
+            self.model_box.addItem(TITLES.get(name, name), name)
+        self.model_box.setCurrentIndex(max(0, self.model_box.findData("p4cnn")))
+        self.model_box.setToolTip("The architecture to train from scratch")
+        self.epochs = QtWidgets.QSpinBox()
+        self.epochs.setObjectName("trainEpochs")
+        self.epochs.setRange(1, 1000)
+        self.epochs.setValue(5)
+        self.epochs.setToolTip("The paper trains 100 epochs (P4CNN) or 300 (Z2CNN)")
+        self.batch = QtWidgets.QSpinBox()
+        self.batch.setObjectName("trainBatch")
+        self.batch.setRange(1, 4096)
+        self.batch.setValue(128)
+        self.batch.setToolTip("Images per optimizer step (the paper: 128)")
+        self.seed = QtWidgets.QSpinBox()
+        self.seed.setObjectName("trainSeed")
+        self.seed.setRange(0, 2**31 - 1)
+        self.augment = QtWidgets.QComboBox()
+        self.augment.setObjectName("trainAugment")
+        for value, text in AUGMENTATIONS:
+            self.augment.addItem(text, value)
+        self.device = QtWidgets.QComboBox()
+        self.device.setObjectName("trainDevice")
+        for text, value in device_choices():
+            self.device.addItem(text, value)
+        self.follow = QtWidgets.QCheckBox("Show it in the right-hand panel as it learns")
+        self.follow.setObjectName("trainFollow")
+        self.follow.setChecked(True)
+        self.follow.setToolTip(
+            "The feature maps follow the model in training: its weights are copied every "
+            "few dozen steps (at most every 2 s), which costs the training little"
+        )
+        form = QtWidgets.QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setVerticalSpacing(3)
+        form.addRow("Model", self.model_box)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.epochs)
+        row.addWidget(QtWidgets.QLabel("batch"))
+        row.addWidget(self.batch)
+        row.addWidget(QtWidgets.QLabel("seed"))
+        row.addWidget(self.seed)
+        form.addRow("Epochs", row)
+        form.addRow("Augment", self.augment)
+        form.addRow("Device", self.device)
+        form.addRow("", self.follow)
+        self.settings_widgets = (
+            self.model_box,
+            self.epochs,
+            self.batch,
+            self.seed,
+            self.augment,
+            self.device,
+        )
+
+        # -- data ------------------------------------------------------------------------------
+        self.data_label = QtWidgets.QLabel("")
+        self.data_label.setObjectName("trainData")
+        self.data_label.setWordWrap(True)
+        self.data_label.setFont(small_font(-1))
+        self.fetch_button = QtWidgets.QPushButton("Fetch MNIST-rot")
+        self.fetch_button.setObjectName("trainFetch")
+        self.fetch_button.setToolTip("Download MNIST (checksummed) and generate MNIST-rot")
+        self.fetch_button.clicked.connect(self.fetch_data)
+        data_row = QtWidgets.QHBoxLayout()
+        data_row.addWidget(self.data_label, 1)
+        data_row.addWidget(self.fetch_button)
+
+        # -- buttons ---------------------------------------------------------------------------
+        self.start_button = QtWidgets.QPushButton("Start")
+        self.start_button.setObjectName("trainStart")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button = QtWidgets.QPushButton("Pause")
+        self.pause_button.setObjectName("trainPause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self.set_paused)
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setObjectName("trainCancel")
+        self.cancel_button.setToolTip("Stop; the weights so far are saved as a checkpoint")
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = QtWidgets.QHBoxLayout()
+        self.continue_button = QtWidgets.QPushButton("Continue…")
+        self.continue_button.setObjectName("trainContinue")
+        self.continue_button.setToolTip(
+            "Continue a cancelled or interrupted run from its checkpoint (app or CLI)"
+        )
+        self.continue_button.clicked.connect(self.continue_run)
+        for b in (self.start_button, self.continue_button, self.pause_button, self.cancel_button):
+            buttons.addWidget(b)
+
+        # -- progress --------------------------------------------------------------------------
+        self.bar = QtWidgets.QProgressBar()
+        self.bar.setObjectName("trainProgress")
+        self.bar.setRange(0, 1000)
+        self.bar.setFormat("%p%")
+        self.status = QtWidgets.QLabel("Not training.")
+        self.status.setObjectName("trainStatus")
+        self.status.setWordWrap(True)
+        self.status.setFont(small_font(-1))
+        self.status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setAlignment(
+            QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft
+        )
+        self.status.setFixedHeight(
+            QtGui.QFontMetrics(self.status.font()).lineSpacing() * STATUS_LINES + 4
+        )
+        self.status.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
+        )
+
+        # -- curves ----------------------------------------------------------------------------
+        self.loss_plot = _plot("Training loss", "loss")
+        self.error_plot = _plot("Error", "%")
+        self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen(TRAIN_COLOUR, width=1.5))
+        self.train_curve = self.error_plot.plot(
+            [], [], pen=pg.mkPen(TRAIN_COLOUR, width=1.5), name="train"
+        )
+        self.valid_curve = self.error_plot.plot(
+            [],
+            [],
+            pen=pg.mkPen(VALID_COLOUR, width=1.5),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=VALID_COLOUR,
+            symbolPen=None,
+            name="valid",
+        )
+        self.curves: dict[str, list[float]] = {}
+        self._reset_curves()
+        plots = QtWidgets.QVBoxLayout()
+        plots.setSpacing(2)
+        plots.addWidget(self.loss_plot, 1)
+        plots.addWidget(self.error_plot, 1)
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(CURVE_REFRESH_MS)
+        self._timer.timeout.connect(self._redraw)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(5)
+        layout.addLayout(form)
+        layout.addLayout(data_row)
+        layout.addLayout(buttons)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.status)
+        layout.addLayout(plots, 1)
+        self.refresh_data_status()
+        self._set_running(False)
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and self.worker.isRunning()
+
+    @property
+    def busy(self) -> bool:
+        return self.running or (self.fetcher is not None and self.fetcher.isRunning())
+
+    def _set_running(self, on: bool) -> None:
+        for w in self.settings_widgets:
+            w.setEnabled(not on)
+        self.start_button.setEnabled(not on)
+        self.continue_button.setEnabled(not on)
+        self.fetch_button.setEnabled(not on and self.load_data is None)
+        self.pause_button.setEnabled(on)
+        self.cancel_button.setEnabled(on)
+        if not on:
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)
+            self.pause_button.setText("Pause")
+            self.pause_button.blockSignals(False)
+
+    def config(self) -> TrainConfig:
+        return TrainConfig(
+            model=self.model_box.currentData(),
+            epochs=self.epochs.value(),
+            batch_size=self.batch.value(),
+            seed=self.seed.value(),
+            augment=self.augment.currentData(),
+            device=self.device.currentData(),
+        )
+
+    def refresh_data_status(self) -> None:
+        if self.load_data is not None:
+            self.data_label.setText("Data: supplied by the caller")
+            self.fetch_button.setVisible(False)
+            return
+        self.fetch_button.setVisible(True)
+        if mnist_rot_cached():
+            self.data_label.setText("Data: MNIST-rot is in the cache ✓")
+            self.data_label.setStyleSheet("color:#2b7a2b")
+            self.fetch_button.setVisible(False)
+        else:
+            self.data_label.setText(
+                f"Data: MNIST-rot is not in the cache ({cache_location()}). Fetch it now "
+                "(about 11 MB, then a minute to generate), or Start fetches it first."
+            )
+            self.data_label.setStyleSheet("color:#8a5a00")
+
+    # -- data ------------------------------------------------------------------------------
+    def fetch_data(self) -> None:
+        if self.busy:
+            return
+        self.fetcher = FetchWorker(self)
+        self.fetcher.message.connect(lambda text: self.status.setText(f"Data: {text}"))
+        self.fetcher.ended.connect(self._fetched)
+        self._set_running(False)
+        self.start_button.setEnabled(False)
+        self.continue_button.setEnabled(False)
+        self.fetch_button.setEnabled(False)
+        self.status.setText("Data: fetching MNIST…")
+        self.fetcher.start()
+
+    def _fetched(self, error: str) -> None:
+        if self.fetcher is not None:
+            self.fetcher.wait()
+        self._set_running(False)
+        self.refresh_data_status()
+        if error:
+            self._data_failed(error)
+        else:
+            self.status.setText("Data: MNIST-rot is ready.")
+
+    def _data_failed(self, error: str) -> None:
+        self.status.setText(
+            f"Could not get the data: {error}. Offline? Put the four MNIST files in a folder "
+            "and run: gcnn-viewer data fetch --from FOLDER (a checksum mismatch means a "
+            "damaged download: delete it and fetch again)."
+        )
+        show_error(self.window(), "Cannot get MNIST-rot", error)
+
+    # -- commands ----------------------------------------------------------------------------
+    def start(self, resume_from: Path | str | None = None) -> bool:
+        """Start a run with the panel's settings, or continue the unfinished run saved at
+        ``resume_from`` exactly (weights, optimizer, data order; on the panel's device) into a
+        new checkpoint file, leaving that one as it is."""
+        if self.busy:
+            return False
+        history: list[dict] = []
+        try:
+            if resume_from is not None:
+                record = read_checkpoint(resume_from)
+                if "train_config" not in record:
+                    raise CheckpointError(f"{Path(resume_from).name}: holds no training state")
+                if record.get("complete"):
+                    raise CheckpointError(
+                        f"{Path(resume_from).name}: that run is complete; continuing a finished "
+                        "run (fine-tuning) is not supported yet"
+                    )
+                config = TrainConfig.from_dict(record["train_config"])
+                config.device = self.device.currentData()
+                history = list((record.get("metrics") or {}).get("history") or [])
+            else:
+                config = self.config()
+        except (ValueError, CheckpointError) as exc:
+            show_error(self.window(), "Cannot train", str(exc))
+            return False
+        loader = self.load_data
+        if loader is None:
+            if not mnist_rot_cached() and not ask(
+                self.window(),
+                "Fetch MNIST-rot?",
+                "Training needs MNIST-rot, which is not in the cache yet. Download MNIST "
+                "(about 11 MB, checksummed) and generate MNIST-rot now?",
+            ):
+                self.status.setText(
+                    "Not training: no data. Fetch MNIST-rot, or run: gcnn-viewer data fetch"
+                )
+                return False
+            loader = mnist_rot_loader(config.train_split)
+        self._runs += 1
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self.runs_dir / f"{config.model}-seed{config.seed}-{stamp}-{self._runs}.pt"
+        if resume_from is not None:
+            path = self.runs_dir / f"{Path(resume_from).stem}-continued-{stamp}.pt"
+        kwargs = {}
+        if self.snapshot_every is not None:
+            kwargs["snapshot_every"] = self.snapshot_every
+        if self.snapshot_min_interval_s is not None:
+            kwargs["snapshot_min_interval_s"] = self.snapshot_min_interval_s
+        threads = default_threads() if config.device in ("cpu", "auto") else None
+        self.session = TrainingSession(
+            config,
+            loader,
+            path,
+            report_every=self.report_every,
+            threads=threads,
+            niceness=self.niceness,
+            resume_from=resume_from,
+            **kwargs,
+        )
+        self.entry_key = None
+        self.result = None
+        self.last = None
+        self._reset_curves()
+        for h in history:  # a continued run: its epochs so far
+            self.curves["x"].append(float(h["epoch"]))
+            self.curves["loss"].append(h["loss"])
+            self.curves["error"].append(100 * h["error"])
+            if h.get("valid_error") is not None:
+                self.curves["vx"].append(float(h["epoch"]))
+                self.curves["valid"].append(100 * h["valid_error"])
+        self._redraw()
+        self.bar.setValue(0)
+        self.worker = TrainingWorker(self.session, self)
+        self.worker.message.connect(lambda text: self.status.setText(f"Preparing: {text}"))
+        self.worker.progress.connect(self._progress)
+        self.worker.snapshot.connect(self._snapshot)
+        self.worker.paused.connect(self._paused)
+        self.worker.ended.connect(self._ended)
+        self._set_running(True)
+        self._started = time.monotonic()
+        self._timer.start()
+        self.worker.start()
+        return True
+
+    def continue_run(self) -> bool:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self.window(),
+            "Continue a training run",
+            str(self.runs_dir),
+            "gcnn-viewer checkpoints (*.pt *.pth *.ckpt);;All files (*)",
+        )
+        return self.start(resume_from=path) if path else False
+
+    def set_paused(self, on: bool) -> None:
+        if self.session is None or not self.running:
+            return
+        if on:
+            self.session.pause()
+            self.pause_button.setText("Resume")
+            self.status.setText("Pausing at the next step boundary…")
+        else:
+            self.session.resume()
+            self.pause_button.setText("Pause")
+
+    def cancel(self) -> None:
+        if self.session is not None and self.running:
+            self.session.cancel()
+            self.status.setText("Cancelling: saving a checkpoint at the next step boundary…")
+            self.pause_button.setEnabled(False)
+            self.cancel_button.setEnabled(False)
+
+    def shutdown(self, timeout_ms: int = 300_000) -> bool:
+        """Stop any run (its checkpoint is kept) and wait for the threads; idempotent."""
+        ok = True
+        self._timer.stop()
+        if self.worker is not None and self.worker.isRunning():
+            ok = self.worker.stop(timeout_ms)
+        if self.fetcher is not None and self.fetcher.isRunning():
+            ok = self.fetcher.wait(timeout_ms) and ok
+        return ok
+
+    # -- worker -> view --------------------------------------------------------------------
+    def _paused(self, on: bool) -> None:
+        if on:
+            self.status.setText(self._status_text(self.last, "paused"))
+
+    def _progress(self, p: Progress) -> None:
+        self.last = p
+        self.bar.setValue(round(1000 * p.fraction))
+        x = p.fraction * p.epochs
+        c = self.curves
+        c["x"].append(x)
+        c["loss"].append(p.loss)
+        c["error"].append(100 * p.error)
+        if p.kind == "epoch" and p.valid_error is not None:
+            c["vx"].append(float(p.epoch))
+            c["valid"].append(100 * p.valid_error)
+        self._dirty = True
+        paused = self.session is not None and self.session.paused
+        self.status.setText(self._status_text(p, "pausing…" if paused else ""))
+        self.progressShown.emit(p)
+
+    def _status_text(self, p: Progress | None, note: str) -> str:
+        if p is None:
+            return note or "Starting…"
+        device = self.session.device_name if self.session is not None else ""
+        text = (
+            f"Epoch {min(p.epoch + (p.kind == 'step'), p.epochs)}/{p.epochs} · step "
+            f"{p.step}/{p.steps_total} · {p.images_per_s:,.0f} img/s on {device} · "
+            f"ETA {format_duration(eta_seconds(p))} · loss {p.loss:.3f} · train error "
+            f"{100 * p.error:.1f}%"
+        )
+        valid = self.curves["valid"]
+        if valid:
+            text += f" · valid {valid[-1]:.1f}%"
+        return f"{text} · {note}" if note else text
+
+    def _snapshot(self, snap: Snapshot, model) -> None:
+        # one fixed text while training: a detail line that changed length would relayout
+        # the model panel at every snapshot (tens of ms); the Train panel shows the numbers
+        detail = LIVE_DETAIL
+        if not self._has_entry():
+            name = self.session.checkpoint_path.name if self.session else "run"
+            entry = self.catalog.add_model(model, f"in training ({name})", detail)
+            entry.trained = True
+            self.entry_key = entry.key
+            if self.follow.isChecked():
+                self.followRequested.emit(entry.key)
+        else:
+            self.catalog.update_model(self.entry_key, model, detail, rescale=False)
+
+    def _ended(self, result: SessionResult) -> None:
+        if self.worker is not None:
+            self.worker.wait()
+        self._timer.stop()
+        self.result = result
+        self._redraw()
+        self._set_running(False)
+        if result.status == "done" and result.last is not None:
+            self.bar.setValue(1000)
+        self._finalise_entry(result)
+        if result.status == "failed":
+            self.status.setText(f"Training failed: {result.message}")
+            show_error(self.window(), "Training failed", result.message)
+        elif result.status == "cancelled":
+            where = f"; checkpoint kept: {result.checkpoint}" if result.checkpoint else ""
+            self.status.setText(f"Cancelled{where}.")
+        else:
+            took = format_duration(time.monotonic() - self._started)
+            self.status.setText(
+                f"Done in {took}: {self._status_text(result.last, '')}. Saved to "
+                f"{result.checkpoint}. File ▸ Save model… writes a copy."
+            )
+        self.runEnded.emit(result)
+
+    def _has_entry(self) -> bool:
+        return self.entry_key is not None and any(e.key == self.entry_key for e in self.catalog)
+
+    def _finalise_entry(self, result: SessionResult) -> None:
+        """The entry shows the checkpoint's weights, labelled by how the run ended."""
+        if not self._has_entry():
+            return
+        entry = self.catalog.get(self.entry_key)
+        path = result.checkpoint
+        if path is None or not Path(path).is_file():
+            entry.source = f"{result.status} in the app (not saved)"
+            entry.path = None
+            self.catalog.update_model(entry.key, entry.model, describe_run(result.last, "failed"))
+            return
+        try:
+            checkpoint = load_checkpoint(path)
+        except CheckpointError as exc:
+            self.status.setText(f"Cannot read back the checkpoint: {exc}")
+            return
+        what = "trained in the app" if result.status == "done" else f"{result.status} run"
+        entry.source = f"{what} ({Path(path).name})"
+        entry.path = Path(path)
+        detail = describe_checkpoint(checkpoint.meta, f"weights from {Path(path).name}")
+        self.catalog.update_model(entry.key, checkpoint.model, detail, rescale=True)
+
+    # -- curves ------------------------------------------------------------------------------
+    def _reset_curves(self) -> None:
+        self.curves = {"x": [], "loss": [], "error": [], "vx": [], "valid": []}
+        self._dirty = True
+
+    def _redraw(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        c = self.curves
+        self.loss_curve.setData(c["x"], c["loss"])
+        self.train_curve.setData(c["x"], c["error"])
+        self.valid_curve.setData(c["vx"], c["valid"])

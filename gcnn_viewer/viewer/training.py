@@ -1,0 +1,365 @@
+"""Training from the app, Qt-free: a session around :meth:`Trainer.run` that can pause,
+resume and cancel between progress records, and hands out cheap weight snapshots.
+
+The app's worker thread calls :meth:`TrainingSession.run`; it drives the *same* generator the
+CLI drives. Between two records the trainer stands at a step boundary, so that is where the
+session looks at its flags: a pause waits there, a cancel saves a resumable checkpoint there
+(atomically) and stops. Nothing here touches Qt; the callbacks are plain functions.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from gcnn_viewer.models import GCNNModel, build_model
+from gcnn_viewer.training.loop import Datasets, Progress, TrainConfig, Trainer
+
+SNAPSHOT_EVERY = 50  # optimizer steps between weight snapshots (at most)
+SNAPSHOT_MIN_INTERVAL_S = 2.0  # and never more often than this: each one costs a re-render
+REPORT_EVERY = 10  # steps between "step" records (as the CLI)
+TRAINING_NICENESS = 10  # the training thread yields the CPU to the window and its inference
+
+DataLoader = Callable[[Callable[[str], None]], Datasets]
+
+
+# -- devices ---------------------------------------------------------------------------------
+def device_choices() -> list[tuple[str, str]]:
+    """``(label, device)`` for the device selector: auto, each CUDA GPU by name, MPS, CPU."""
+    choices: list[tuple[str, str]] = []
+    cuda = torch.cuda.is_available()
+    mps_backend = getattr(torch.backends, "mps", None)
+    mps = mps_backend is not None and mps_backend.is_available()
+    best = "CUDA GPU" if cuda else ("Apple MPS" if mps else "CPU")
+    choices.append((f"Auto ({best})", "auto"))
+    if cuda:
+        for i in range(torch.cuda.device_count()):
+            choices.append((f"GPU {i}: {torch.cuda.get_device_name(i)}", f"cuda:{i}"))
+    if mps:
+        choices.append(("Apple GPU (MPS)", "mps"))
+    cores = os.cpu_count() or 1
+    choices.append((f"CPU ({cores} core{'s' if cores != 1 else ''})", "cpu"))
+    return choices
+
+
+def default_threads() -> int:
+    """Threads for training on the CPU: all cores but one, which the window keeps."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+# -- data ------------------------------------------------------------------------------------
+def mnist_rot_cached(root: Path | None = None) -> bool:
+    """Whether the default MNIST-rot is in the cache (only looks; never downloads)."""
+    from gcnn_viewer.data import MnistRotSpec, cache_dir, mnist_rot_path
+
+    try:
+        folder = Path(root) if root is not None else cache_dir(create=False)
+        return mnist_rot_path(MnistRotSpec(), folder).is_file()
+    except Exception:  # noqa: BLE001  an unusable cache setting is "not cached"
+        return False
+
+
+def cache_location() -> str:
+    from gcnn_viewer.data import cache_dir
+
+    try:
+        return str(cache_dir(create=False))
+    except Exception as exc:  # noqa: BLE001
+        return f"(unusable: {exc})"
+
+
+def mnist_rot_loader(train_split: str = "trainval") -> DataLoader:
+    """The real data: MNIST-rot from the cache, fetched and generated on first use."""
+
+    def load(progress: Callable[[str], None]) -> Datasets:
+        from gcnn_viewer.data import load_mnist_rot
+
+        return Datasets.from_mnist_rot(load_mnist_rot(progress=progress), train_split)
+
+    return load
+
+
+# -- progress arithmetic ----------------------------------------------------------------------
+def eta_seconds(p: Progress) -> float | None:
+    """Seconds left at the rate so far (training time only; ``None`` before the first step)."""
+    if p.step <= 0 or p.elapsed <= 0:
+        return None
+    return max(0.0, (p.steps_total - p.step) * p.elapsed / p.step)
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def lower_thread_priority(niceness: int) -> bool:
+    """Make the calling thread nicer by ``niceness`` (Linux: niceness is per thread), so that
+    CPU training yields to the GUI thread; a no-op elsewhere. It cannot be raised back, so
+    call it on a thread that ends with the run."""
+    if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + niceness))
+    except OSError:
+        return False
+    return True
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    oom = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", ())
+    return (oom and isinstance(exc, oom)) or "out of memory" in str(exc).lower()
+
+
+def failure_message(exc: BaseException, device: str) -> str:
+    """One line for the user; out-of-memory says what to do about it."""
+    if is_out_of_memory(exc):
+        return (
+            f"out of memory on {device}: choose a smaller batch size or train on the CPU "
+            "(the app carries on)"
+        )
+    return f"{type(exc).__name__}: {one_line(exc)}"
+
+
+# -- snapshots -------------------------------------------------------------------------------
+@dataclass
+class Snapshot:
+    """Detached CPU weights of the model in training, at ``step``."""
+
+    model_config: dict[str, Any]
+    state_dict: dict[str, torch.Tensor]
+    step: int
+    epoch: int
+    epochs: int
+
+    def build(self) -> GCNNModel:
+        """A fresh model holding these weights (eval mode), never shared with the trainer."""
+        config = dict(self.model_config)
+        name = config.pop("name")
+        model = build_model(name, **config)
+        model.load_state_dict(self.state_dict)
+        return model.eval()
+
+
+def take_snapshot(trainer: Trainer) -> Snapshot:
+    state = {k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()}
+    return Snapshot(
+        dict(trainer.model.config),
+        state,
+        trainer.global_step,
+        trainer.epoch,
+        int(trainer.config.epochs or 0),
+    )
+
+
+# -- the session -----------------------------------------------------------------------------
+Status = Literal["done", "cancelled", "failed"]
+
+
+@dataclass
+class SessionResult:
+    status: Status
+    checkpoint: Path | None = None  # the last complete checkpoint (None if none was written)
+    message: str = ""  # one line (failures)
+    last: Progress | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class TrainingSession:
+    """One training run driven from a worker thread; control methods are thread-safe.
+
+    Callbacks (called on the running thread): ``on_message(str)`` while data loads,
+    ``on_progress(Progress)`` for every record, ``on_snapshot(Snapshot)`` at most every
+    ``snapshot_every`` steps and ``snapshot_min_interval_s`` seconds (plus one at the start
+    and one at the end), ``on_paused(bool)``.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        load_data: DataLoader,
+        checkpoint_path: Path | str,
+        *,
+        report_every: int = REPORT_EVERY,
+        snapshot_every: int = SNAPSHOT_EVERY,
+        snapshot_min_interval_s: float = SNAPSHOT_MIN_INTERVAL_S,
+        threads: int | None = None,
+        niceness: int = 0,
+        resume_from: Path | str | None = None,
+    ) -> None:
+        self.config = config
+        self.load_data = load_data
+        self.checkpoint_path = Path(checkpoint_path)
+        self.report_every = report_every
+        self.snapshot_every = max(1, snapshot_every)
+        self.snapshot_min_interval_s = snapshot_min_interval_s
+        self.threads = threads
+        self.niceness = niceness
+        self.resume_from = Path(resume_from) if resume_from is not None else None
+        self.on_message: Callable[[str], None] = lambda _text: None
+        self.on_progress: Callable[[Progress], None] = lambda _p: None
+        self.on_snapshot: Callable[[Snapshot], None] = lambda _s: None
+        self.on_paused: Callable[[bool], None] = lambda _paused: None
+        self.trainer: Trainer | None = None
+        self.device_name = config.device
+        self._cancel = threading.Event()
+        self._running = threading.Event()  # set: not paused
+        self._running.set()
+        self._last_checkpoint: Path | None = None
+
+    # -- control (any thread) -----------------------------------------------------------------
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._running.set()  # wake a paused run so that it can stop
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    # -- the run (worker thread) --------------------------------------------------------------
+    def run(self) -> SessionResult:
+        """Load the data, train, and return how it ended; never raises."""
+        previous_threads = torch.get_num_threads()
+        last: Progress | None = None
+        try:
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            if self.niceness:
+                lower_thread_priority(self.niceness)
+            self.on_message("loading data…")
+            data = self.load_data(self.on_message)
+            if self._cancel.is_set():
+                return SessionResult("cancelled")
+            self.on_message("building the model…")
+            if self.resume_from is not None:
+                trainer = Trainer.resume(
+                    self.resume_from,
+                    data,
+                    checkpoint_path=self.checkpoint_path,
+                    device=self.config.device,
+                    command=["gcnn-viewer (app)", "resume"],
+                    report_every=self.report_every,
+                )
+            else:
+                trainer = Trainer(
+                    self.config,
+                    data,
+                    checkpoint_path=self.checkpoint_path,
+                    command=["gcnn-viewer (app)", "train", self.config.model],
+                    report_every=self.report_every,
+                )
+            self.trainer = trainer
+            self.device_name = str(trainer.device)
+            self.on_snapshot(take_snapshot(trainer))
+            snap_step, snap_time = trainer.global_step, time.monotonic()
+            for p in trainer.run():
+                last = p
+                if p.checkpoint:
+                    self._last_checkpoint = Path(p.checkpoint)
+                self.on_progress(p)
+                if p.kind == "done":
+                    self.on_snapshot(take_snapshot(trainer))
+                    break
+                now = time.monotonic()
+                due = p.kind == "epoch" or p.step - snap_step >= self.snapshot_every
+                if due and now - snap_time >= self.snapshot_min_interval_s:
+                    self.on_snapshot(take_snapshot(trainer))
+                    snap_step, snap_time = p.step, now
+                if not self._running.is_set():
+                    self.on_paused(True)
+                    self._running.wait()
+                    if not self._cancel.is_set():
+                        self.on_paused(False)
+                if self._cancel.is_set():
+                    self._last_checkpoint = trainer.save()  # atomic, resumable
+                    self.on_snapshot(take_snapshot(trainer))
+                    return SessionResult(
+                        "cancelled", self._last_checkpoint, "", last, list(trainer.history)
+                    )
+            return SessionResult("done", self._last_checkpoint, "", last, list(trainer.history))
+        except Exception as exc:  # noqa: BLE001  the app stays up: report one line
+            if self.trainer is not None and self.trainer.device.type == "cuda":
+                torch.cuda.empty_cache()
+            history = list(self.trainer.history) if self.trainer is not None else []
+            return SessionResult(
+                "failed",
+                self._last_checkpoint,
+                failure_message(exc, self.device_name),
+                last,
+                history,
+            )
+        finally:
+            torch.set_num_threads(previous_threads)
+
+
+def describe_run(progress: Progress | None, status: str) -> str:
+    """A short line on where a run in the app stands, for the model's detail text."""
+    if progress is None:
+        return f"trained in the app ({status})"
+    parts = [f"trained in the app: epoch {progress.epoch}/{progress.epochs}"]
+    if progress.kind != "done":
+        parts.append(status)
+    if progress.valid_error is not None:
+        parts.append(f"valid error {100 * progress.valid_error:.2f}%")
+    if progress.test_error is not None:
+        parts.append(f"test error {100 * progress.test_error:.2f}%")
+    return " · ".join(parts)
+
+
+def save_model_file(model: GCNNModel, path: Path | str, source: Path | None = None) -> Path:
+    """Write ``model`` as a checkpoint in our format at ``path`` (atomically).
+
+    ``source``: a checkpoint known to hold exactly these weights; it is copied instead, so its
+    training history and metrics travel with it.
+    """
+    from gcnn_viewer.training.checkpoint import read_checkpoint, save_checkpoint
+
+    path = Path(path)
+    if source is not None and Path(source).is_file():
+        if Path(source).resolve() == path.resolve():
+            return path
+        record = read_checkpoint(source)
+        record.pop("format", None)
+        record.pop("format_version", None)
+        record.pop("versions", None)
+        return save_checkpoint(path, record)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    return save_checkpoint(
+        path,
+        {
+            "model_config": dict(model.config),
+            "state_dict": state,
+            "normalisation": {
+                "mean": float(model.input_mean.item()),
+                "std": float(model.input_std.item()),
+            },
+        },
+    )
