@@ -145,8 +145,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise CliError(f"{args.resume}: this run is already complete")
         label = f"{trainer.config.model} seed {trainer.config.seed}"
         return _drive(trainer, label)
+    if args.init_from and not args.model:
+        from gcnn_viewer.training import read_checkpoint
+
+        args.model = read_checkpoint(args.init_from)["model_config"]["name"]
     if not args.model:
-        raise CliError("train needs --model NAME (or --resume PATH)")
+        raise CliError("train needs --model NAME (or --resume PATH, or --init-from PATH)")
     try:
         config = TrainConfig(
             model=args.model,
@@ -161,6 +165,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             recalibrate_bn=not args.no_recalibrate,
             eval_every=args.eval_every,
             device=args.device,
+            init_from=args.init_from,
         )
     except ValueError as exc:
         raise CliError(str(exc)) from None
@@ -289,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N")
     train.add_argument("--out", metavar="PATH", help="checkpoint (default runs/MODEL-seedS.pt)")
     train.add_argument("--resume", metavar="PATH", help="continue a saved run exactly")
+    train.add_argument(
+        "--init-from",
+        metavar="PATH",
+        help="fine-tune: start from this checkpoint's weights (a new run, never 'faithful')",
+    )
     train.add_argument("--batch-size", type=int, default=128)
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant")

@@ -166,3 +166,13 @@ def test_ctrl_c_saves_a_resumable_checkpoint_and_exits(tmp_path, capsys):
     resumed = Trainer.resume(path, tiny_datasets())
     assert cli._drive(resumed, "p4cnn") == 0
     assert read_checkpoint(path)["complete"]
+
+
+def test_train_init_from_fine_tunes_a_finished_model(tiny_data, tmp_path, capsys):
+    base, tuned = tmp_path / "base.pt", tmp_path / "tuned.pt"
+    common = ["--epochs", "1", "--batch-size", "16", "--device", "cpu"]
+    assert cli.main(["train", "--model", "p4cnn", "--out", str(base), *common]) == 0
+    assert cli.main(["train", "--init-from", str(base), "--out", str(tuned), *common]) == 0
+    record = read_checkpoint(tuned)
+    assert record["model_config"]["name"] == "p4cnn" and record["protocol"] == "custom"
+    assert record["train_config"]["init_from"] == str(base)

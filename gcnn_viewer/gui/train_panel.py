@@ -8,6 +8,7 @@ the panel puts the model in training into the catalog and updates that entry in 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -235,7 +236,8 @@ class TrainPanel(QtWidgets.QWidget):
         self.continue_button = QtWidgets.QPushButton("Continue…")
         self.continue_button.setObjectName("trainContinue")
         self.continue_button.setToolTip(
-            "Continue a cancelled or interrupted run from its checkpoint (app or CLI)"
+            "Continue a cancelled or interrupted run from its checkpoint (app or CLI), or "
+            "fine-tune a finished model: a new run from its weights with the settings above"
         )
         self.continue_button.clicked.connect(self.continue_run)
         for b in (self.start_button, self.continue_button, self.pause_button, self.cancel_button):
@@ -390,19 +392,22 @@ class TrainPanel(QtWidgets.QWidget):
         if self.busy:
             return False
         history: list[dict] = []
+        fine_tune = None  # a finished model to start a new run from
         try:
             if resume_from is not None:
                 record = read_checkpoint(resume_from)
-                if "train_config" not in record:
-                    raise CheckpointError(f"{Path(resume_from).name}: holds no training state")
-                if record.get("complete"):
-                    raise CheckpointError(
-                        f"{Path(resume_from).name}: that run is complete; continuing a finished "
-                        "run (fine-tuning) is not supported yet"
+                if record.get("complete") or "resume" not in record:
+                    # finished (or a bare saved model): fine-tune it with the panel's settings
+                    fine_tune, resume_from = Path(resume_from), None
+                    config = dataclasses.replace(
+                        self.config(),
+                        model=record["model_config"]["name"],
+                        init_from=str(fine_tune),
                     )
-                config = TrainConfig.from_dict(record["train_config"])
-                config.device = self.device.currentData()
-                history = list((record.get("metrics") or {}).get("history") or [])
+                else:
+                    config = TrainConfig.from_dict(record["train_config"])
+                    config.device = self.device.currentData()
+                    history = list((record.get("metrics") or {}).get("history") or [])
             else:
                 config = self.config()
         except (ValueError, CheckpointError) as exc:
@@ -426,6 +431,8 @@ class TrainPanel(QtWidgets.QWidget):
         path = self.runs_dir / f"{config.model}-seed{config.seed}-{stamp}-{self._runs}.pt"
         if resume_from is not None:
             path = self.runs_dir / f"{Path(resume_from).stem}-continued-{stamp}.pt"
+        elif fine_tune is not None:
+            path = self.runs_dir / f"{fine_tune.stem}-finetuned-{stamp}.pt"
         kwargs = {}
         if self.snapshot_every is not None:
             kwargs["snapshot_every"] = self.snapshot_every
@@ -470,7 +477,7 @@ class TrainPanel(QtWidgets.QWidget):
     def continue_run(self) -> bool:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
             self.window(),
-            "Continue a training run",
+            "Continue a run, or fine-tune a finished model",
             str(self.runs_dir),
             "gcnn-viewer checkpoints (*.pt *.pth *.ckpt);;All files (*)",
         )

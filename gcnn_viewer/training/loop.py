@@ -28,7 +28,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from gcnn_viewer.models import GCNNModel, build_model
-from gcnn_viewer.training.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
+from gcnn_viewer.training.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
 
 PAPER_EPOCHS = {"z2cnn": 300, "p4cnn": 100, "p4cnn_rotpool": 100, "p4mcnn": 100}
 
@@ -52,6 +57,7 @@ class TrainConfig:
     recalibrate_bn: bool = True
     eval_every: int = 1  # epochs between evaluations on the valid split; 0: never
     device: str = "auto"
+    init_from: str | None = None  # fine-tune: start from this checkpoint's weights
 
     def __post_init__(self) -> None:
         if self.model not in PAPER_EPOCHS:
@@ -214,7 +220,10 @@ class Trainer:
         checkpoint_path: Path | str | None = None,
         command: list[str] | None = None,
         report_every: int = 10,
+        initial_weights: bool = True,
     ) -> None:
+        """``initial_weights=False`` skips loading ``config.init_from`` (a resumed run's own
+        weights replace them anyway)."""
         self.config = config
         self.data = data
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
@@ -226,6 +235,14 @@ class Trainer:
         self.model: GCNNModel = build_model(config.model)
         train_images = data.train[0].astype(np.float64) / 255.0
         self.model.set_normalisation(float(train_images.mean()), float(train_images.std()))
+        if config.init_from and initial_weights:
+            start = load_checkpoint(config.init_from)
+            if start.name != config.model:
+                raise CheckpointError(
+                    f"{config.init_from}: holds a {start.name} model, not a {config.model}"
+                )
+            # its weights and the normalisation they were trained with
+            self.model.load_state_dict(start.model.state_dict())
         self.model.to(self.device)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
@@ -446,6 +463,7 @@ class Trainer:
             checkpoint_path=checkpoint_path if checkpoint_path is not None else path,
             command=shlex.split(record.get("command", "")),
             report_every=report_every,
+            initial_weights=False,
         )
         trainer.resumed_with = list(record.get("resumed_with", []))
         if command is not None:

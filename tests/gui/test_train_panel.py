@@ -180,13 +180,19 @@ def test_without_cached_data_start_offers_to_fetch(make_window, weights_dir, que
     assert not panel.running
 
 
-def test_continuing_a_complete_run_is_refused_with_one_line(trainer_window, qtbot, errors):
+def test_continuing_a_finished_model_fine_tunes_it(trainer_window, qtbot, errors):
     panel = trainer_window.train_panel
     panel.epochs.setValue(1)
     with qtbot.waitSignal(panel.runEnded, timeout=RUN_TIMEOUT_MS) as ended:
         panel.start()
-    assert not panel.start(resume_from=ended.args[0].checkpoint)
-    assert errors and errors[-1][0] == "Cannot train" and "complete" in errors[-1][1]
+    finished = ended.args[0].checkpoint
+    with qtbot.waitSignal(panel.runEnded, timeout=RUN_TIMEOUT_MS) as tuned:
+        assert panel.start(resume_from=finished)
+    result = tuned.args[0]
+    assert result.status == "done" and not errors
+    record = load_checkpoint(result.checkpoint).meta
+    assert "finetuned" in result.checkpoint.name and record["protocol"] == "custom"
+    assert record["train_config"]["init_from"] == str(finished)
 
 
 def test_fetching_the_data_reports_progress_and_says_what_to_do_when_it_cannot(

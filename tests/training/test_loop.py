@@ -3,7 +3,13 @@ import math
 import pytest
 import torch
 
-from gcnn_viewer.training import TrainConfig, Trainer, load_checkpoint, read_checkpoint
+from gcnn_viewer.training import (
+    CheckpointError,
+    TrainConfig,
+    Trainer,
+    load_checkpoint,
+    read_checkpoint,
+)
 from gcnn_viewer.training.loop import recalibrate_batch_norm, rotate_batch
 
 
@@ -138,3 +144,33 @@ def test_rotate_batch_turns_counter_clockwise_like_rot90():
     assert math.isclose(
         rotate_batch(x, torch.tensor([0.0])).sum().item(), x.sum().item(), rel_tol=1e-5
     )
+
+
+def test_fine_tuning_starts_from_a_checkpoints_weights(tiny, tmp_path):
+    base = Trainer(cfg(epochs=1), tiny, checkpoint_path=tmp_path / "base.pt")
+    list(base.run())
+    tuned = Trainer(
+        cfg(epochs=2, init_from=str(tmp_path / "base.pt")),
+        tiny,
+        checkpoint_path=tmp_path / "tuned.pt",
+        report_every=1,
+    )
+    for (k, va), vb in zip(
+        base.model.state_dict().items(), tuned.model.state_dict().values(), strict=True
+    ):
+        assert torch.equal(va.cpu(), vb.cpu()), k  # weights, BN statistics, normalisation
+    assert tuned.config.protocol == "custom"
+    for record in tuned.run():
+        if record.step == 2:
+            tuned.save()
+            break
+    (tmp_path / "base.pt").unlink()  # a resumed fine-tune needs only its own checkpoint
+    resumed = Trainer.resume(tmp_path / "tuned.pt", tiny)
+    list(resumed.run())
+    assert read_checkpoint(tmp_path / "tuned.pt")["train_config"]["init_from"].endswith("base.pt")
+
+
+def test_fine_tuning_refuses_another_architecture(tiny, tmp_path):
+    list(Trainer(cfg(epochs=1), tiny, checkpoint_path=tmp_path / "p4.pt").run())
+    with pytest.raises(CheckpointError, match="holds a p4cnn model, not a z2cnn"):
+        Trainer(cfg(model="z2cnn", init_from=str(tmp_path / "p4.pt")), tiny)
