@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from gcnn_viewer import __version__
 
@@ -26,11 +27,33 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def _load_data(args: argparse.Namespace):
-    """MNIST-rot from the cache (fetched and generated on first use)."""
-    from gcnn_viewer.data import load_mnist_rot
+def _load_data(args: argparse.Namespace, recorded: dict[str, Any] | None = None):
+    """MNIST-rot from the cache (fetched and generated on first use): the variant the command
+    line names, else the one a checkpoint ``recorded``, else the standard set."""
+    from dataclasses import fields, replace
 
-    return load_mnist_rot(progress=_progress)
+    from gcnn_viewer.data import load_mnist_rot
+    from gcnn_viewer.data.mnist_rot import MnistRotSpec
+
+    spec = MnistRotSpec()
+    if recorded:  # the generator's version stays this one's: a resume checks the content hash
+        names = {f.name for f in fields(MnistRotSpec)} - {"version"}
+        spec = replace(spec, **{k: v for k, v in recorded.items() if k in names})
+    chosen = {
+        name: getattr(args, name)
+        for name in ("supersample", "interpolation")
+        if getattr(args, name, None) is not None
+    }
+    try:
+        spec = replace(spec, **chosen)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return load_mnist_rot(spec, progress=_progress)
+
+
+def _recorded_data(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The MNIST-rot spec a checkpoint says its run used."""
+    return (record.get("data") or {}).get("spec")
 
 
 # -- data --------------------------------------------------------------------------------
@@ -137,7 +160,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     command = args.invocation
     if args.resume:
-        data = Datasets.from_mnist_rot(_load_data(args))
+        from gcnn_viewer.training import read_checkpoint
+
+        data = Datasets.from_mnist_rot(
+            _load_data(args, _recorded_data(read_checkpoint(args.resume)))
+        )
         trainer = Trainer.resume(
             args.resume, data, device=args.device, command=command, checkpoint_path=args.out
         )
@@ -162,7 +189,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             seed=args.seed,
             augment=args.augment,
             train_split=args.train_split,
-            recalibrate_bn=not args.no_recalibrate,
+            bn_recalibration=args.recalibrate,
             eval_every=args.eval_every,
             device=args.device,
             init_from=args.init_from,
@@ -192,10 +219,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     if args.target in MODEL_NAMES and not Path(args.target).exists():
         model, source, name = load_pretrained(args.target), "shipped", args.target
+        recorded = None
     else:
         checkpoint = load_checkpoint(args.target)
         model, source, name = checkpoint.model, str(args.target), checkpoint.name
-    images, labels = _load_data(args).split(args.split)
+        recorded = _recorded_data(checkpoint.meta)
+    data = _load_data(args, recorded)
+    images, labels = data.split(args.split)
     error = evaluate(
         model.to(device), to_tensor(images, device), torch.from_numpy(labels).to(device)
     )
@@ -206,6 +236,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         "n": int(len(labels)),
         "error": error,
         "device": str(device),
+        "data_hash": data.content_hash,
     }
     if args.json:
         print(json.dumps(result))
@@ -215,6 +246,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 # -- reproduce ---------------------------------------------------------------------------------
+def _refinalise(args: argparse.Namespace, out_dir: Path, data: Any) -> int:
+    from gcnn_viewer.training.reproduce import markdown_table, refinalise, write_summary
+
+    done = 0
+    for model, seed, previous, final in refinalise(
+        args.models, args.seeds, out_dir, data, device=args.device, command=args.invocation
+    ):
+        before = (previous or {}).get("test_error")
+        was = f"{100 * before:.2f}%" if before is not None else "–"
+        print(
+            f"{model} seed {seed}: test error {was} -> {100 * final['test_error']:.2f}%",
+            file=sys.stderr,
+        )
+        done += 1
+    if not done:
+        raise CliError(f"no finished runs of those models and seeds in {out_dir}")
+    summary = write_summary(out_dir, list(args.models))
+    print(markdown_table(summary), end="")
+    print(f"written: {out_dir / 'results.json'}, {out_dir / 'results.md'}", file=sys.stderr)
+    return 0
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from gcnn_viewer.training import Datasets
     from gcnn_viewer.training.reproduce import markdown_table, reproduce, write_summary
@@ -223,6 +276,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     data = Datasets.from_mnist_rot(_load_data(args))
     command = args.invocation
+    if args.refinalise:
+        return _refinalise(args, out_dir, data)
     if args.epochs is not None:
         print(
             "note: --epochs differs from the paper's; these runs are reported as 'custom', "
@@ -257,6 +312,25 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 # -- parser ------------------------------------------------------------------------------------
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "MNIST-rot variant (default: the standard set; a checkpoint's own when resuming or "
+        "evaluating it)"
+    )
+    group.add_argument(
+        "--supersample",
+        type=int,
+        metavar="N",
+        help="rotate each digit at N×28 px (bicubic up, box filter down); 1 (the standard) "
+        "rotates the 28 px digit directly",
+    )
+    group.add_argument(
+        "--interpolation",
+        choices=("bilinear", "bicubic"),
+        help="the rotation's resampling filter (standard: bicubic)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gcnn-viewer",
@@ -276,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="take the four MNIST IDX files (raw or .gz) from DIR",
     )
     fetch.add_argument("--no-generate", action="store_true", help="only fetch MNIST")
+    _add_data_options(fetch)
     info = data_sub.add_parser("info", help="what the data cache holds")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     data.set_defaults(func=cmd_data)
@@ -317,11 +392,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate the valid split every N epochs (0: never)",
     )
     train.add_argument(
+        "--recalibrate",
+        choices=("paper", "eval", "off"),
+        default="paper",
+        help="BN population statistics before the final test: paper (default) recomputes them "
+        "as the paper's code, in training mode with dropout and augmentation; eval with the "
+        "model as at evaluation; off keeps the running averages",
+    )
+    train.add_argument(
         "--no-recalibrate",
-        action="store_true",
-        help="skip the BN population-statistics pass before the final test",
+        dest="recalibrate",
+        action="store_const",
+        const="off",
+        help="the same as --recalibrate off",
     )
     train.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    _add_data_options(train)
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="test error of a shipped model or a checkpoint")
@@ -329,14 +415,21 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=("test", "valid"), default="test")
     evaluate.add_argument("--device", default="auto")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_data_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     rep = sub.add_parser("reproduce", help="Table 1: faithful protocol, several models and seeds")
     rep.add_argument("--models", nargs="+", choices=MODEL_CHOICES, default=list(TABLE_MODELS))
-    rep.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    rep.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     rep.add_argument("--out", default="runs/reproduce", metavar="DIR")
     rep.add_argument("--device", default="auto")
     rep.add_argument("--epochs", type=int, help="override (the runs are then not 'faithful')")
+    rep.add_argument(
+        "--refinalise",
+        action="store_true",
+        help="redo only the final evaluation of finished runs with this version (no training)",
+    )
+    _add_data_options(rep)
     rep.set_defaults(func=cmd_reproduce)
     return parser
 

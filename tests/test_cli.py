@@ -30,7 +30,22 @@ class TinyMnistRot:
 
 @pytest.fixture
 def tiny_data(monkeypatch):
-    monkeypatch.setattr(cli, "_load_data", lambda args: TinyMnistRot())
+    monkeypatch.setattr(cli, "_load_data", lambda args, recorded=None: TinyMnistRot())
+
+
+@pytest.fixture
+def requested_specs(monkeypatch):
+    """Tiny data whatever the spec; the specs asked for are collected here."""
+    import gcnn_viewer.data
+
+    specs = []
+
+    def load(spec, progress=None):
+        specs.append(spec)
+        return TinyMnistRot()
+
+    monkeypatch.setattr(gcnn_viewer.data, "load_mnist_rot", load)
+    return specs
 
 
 def test_version():
@@ -113,6 +128,61 @@ def test_reproduce_is_resumable_and_writes_the_table(tiny_data, tmp_path, capsys
     mtimes = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pt")}
     assert cli.main(argv) == 0  # all finished: nothing retrained
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pt")} == mtimes
+
+
+def test_reproduce_refinalise_redoes_only_the_final_evaluation(tiny_data, tmp_path, capsys):
+    out = tmp_path / "rep"
+    argv = ["reproduce", "--models", "z2cnn", "--seeds", "0", "--epochs", "1", "--out", str(out)]
+    assert cli.main([*argv, "--device", "cpu"]) == 0
+    before = read_checkpoint(out / "z2cnn-seed0.pt")
+    capsys.readouterr()
+    assert cli.main([*argv, "--device", "cpu", "--refinalise"]) == 0
+    err = capsys.readouterr().err
+    assert "z2cnn seed 0: test error" in err and "->" in err
+    after = read_checkpoint(out / "z2cnn-seed0.pt")
+    assert after["metrics"]["history"] == before["metrics"]["history"]  # no training
+    assert after["metrics"]["final"]["previous"] == [before["metrics"]["final"]]
+    assert "--refinalise" in after["metrics"]["final"]["refinalised_with"]
+    table = (out / "results.md").read_text()
+    assert "BN recalibrated in eval mode" in table
+    # nothing finished to re-finalise: one clear line
+    empty = ["reproduce", "--models", "p4cnn", "--seeds", "7", "--out", str(out), "--refinalise"]
+    assert cli.main(empty) == 2
+    assert "no finished runs" in capsys.readouterr().err
+
+
+def test_train_recalibrate_option_and_its_old_spelling(tiny_data, tmp_path):
+    for flags, mode in ((["--recalibrate", "eval"], "eval"), (["--no-recalibrate"], "off")):
+        path = tmp_path / f"{mode}.pt"
+        argv = ["train", "--model", "p4cnn", "--epochs", "1", "--out", str(path), *flags]
+        assert cli.main([*argv, "--device", "cpu"]) == 0
+        record = read_checkpoint(path)
+        assert record["train_config"]["bn_recalibration"] == mode
+        assert record["metrics"]["final"]["bn_recalibration"] == mode
+        assert record["protocol"] == "custom"
+
+
+def test_data_variant_options_choose_the_mnist_rot_spec(requested_specs, tmp_path, capsys):
+    from gcnn_viewer.data.mnist_rot import MnistRotSpec
+
+    out = tmp_path / "ss4.pt"
+    train = ["train", "--model", "z2cnn", "--epochs", "1", "--out", str(out), "--device", "cpu"]
+    assert cli.main([*train, "--supersample", "4"]) == 0
+    assert requested_specs[-1] == MnistRotSpec(supersample=4)
+    # a checkpoint's own variant is used when evaluating it, unless the command names another
+    record = read_checkpoint(out)
+    record["data"]["spec"] = {"supersample": 2, "interpolation": "bilinear", "version": "0"}
+    save_checkpoint(out, record)
+    assert cli.main(["evaluate", str(out), "--device", "cpu"]) == 0
+    assert requested_specs[-1] == MnistRotSpec(supersample=2, interpolation="bilinear")
+    assert cli.main(["evaluate", str(out), "--device", "cpu", "--supersample", "1"]) == 0
+    assert requested_specs[-1] == MnistRotSpec(interpolation="bilinear")
+    assert cli.main(["evaluate", "p4cnn", "--device", "cpu"]) == 0  # shipped: the standard set
+    assert requested_specs[-1] == MnistRotSpec()
+    capsys.readouterr()
+    assert cli.main([*train, "--overwrite", "--supersample", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "supersample" in err and "Traceback" not in err
 
 
 def test_reproduce_resumes_an_interrupted_run(tiny_data, tmp_path):

@@ -54,7 +54,11 @@ class TrainConfig:
     # degrees with bilinear resampling. rotation: uniform over the full circle.
     augment: Literal["paper", "none", "rotation"] = "paper"
     train_split: Literal["trainval", "train"] = "trainval"  # the paper trains on all 12k
-    recalibrate_bn: bool = True
+    # BN population statistics recomputed over the training set before the final test.
+    # paper: as the paper's code (chainer's fine-tuning pass), one more epoch in training mode
+    # without updates: shuffled, the run's augmentation, dropout on. eval: the same pass with
+    # the model as at evaluation (dropout off) and no augmentation. off: keep running averages.
+    bn_recalibration: Literal["paper", "eval", "off"] = "paper"
     eval_every: int = 1  # epochs between evaluations on the valid split; 0: never
     device: str = "auto"
     init_from: str | None = None  # fine-tune: start from this checkpoint's weights
@@ -72,6 +76,8 @@ class TrainConfig:
             raise ValueError("augment must be 'paper', 'none' or 'rotation'")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError("lr_schedule must be 'constant' or 'cosine'")
+        if self.bn_recalibration not in ("paper", "eval", "off"):
+            raise ValueError("bn_recalibration must be 'paper', 'eval' or 'off'")
 
     @property
     def protocol(self) -> str:
@@ -86,6 +92,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        values = dict(values)
+        if "recalibrate_bn" in values:  # older checkpoints: True meant what is now "eval"
+            values.setdefault("bn_recalibration", "eval" if values["recalibrate_bn"] else "off")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
@@ -191,19 +200,57 @@ def evaluate(
     return wrong.item() / max(len(images), 1)
 
 
+def augmentation_angles(augment: str, n: int, generator: torch.Generator) -> torch.Tensor | None:
+    """Rotation angles in degrees ``[n]`` for one pass over ``n`` images (None: unrotated)."""
+    if augment == "rotation":
+        return torch.rand(n, generator=generator) * 360.0
+    if augment == "paper":  # uniform(-0.5, 0.5)·2π, read as degrees (see TrainConfig.augment)
+        return (torch.rand(n, generator=generator) - 0.5) * (2 * math.pi)
+    return None
+
+
 @torch.no_grad()
-def recalibrate_batch_norm(model: nn.Module, images: torch.Tensor, batch_size: int = 128) -> None:
-    """Replace BN running statistics by population statistics over ``images``, computed with
-    dropout off (as at evaluation), like the paper's code does before testing."""
+def recalibrate_batch_norm(
+    model: nn.Module,
+    images: torch.Tensor,
+    batch_size: int = 128,
+    *,
+    mode: Literal["paper", "eval"] = "eval",
+    augment: str = "none",
+    seed: int = 0,
+) -> None:
+    """Replace BN running statistics by population statistics over ``images`` ``[N, 1, H, W]``:
+    the mean over batches of each batch's statistics, as chainer's fine-tuning pass computes.
+
+    ``eval``: the model as at evaluation (dropout off), the images as they are, in order.
+    ``paper``: what the paper's code did before testing, one more training-mode epoch without
+    updates: shuffled, rotated per ``augment`` and with dropout on (its masks and the order are
+    drawn from ``seed``, so the result depends on nothing else). Leaves the model in eval mode.
+    """
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     momenta = [bn.momentum for bn in norms]
-    model.eval()
     for bn in norms:
         bn.reset_running_stats()
         bn.momentum = None  # cumulative average over all batches
-        bn.train()
-    for start in range(0, len(images), batch_size):
-        model(images[start : start + batch_size])
+    n = len(images)
+    if mode == "paper":
+        generator = torch.Generator().manual_seed(seed)
+        order = torch.randperm(n, generator=generator)
+        angles = augmentation_angles(augment, n, generator)
+        cuda = [images.device] if images.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):  # seeded dropout; the caller's RNG is kept
+            torch.manual_seed(seed)
+            model.train()
+            for start in range(0, n, batch_size):
+                index = order[start : start + batch_size]
+                x = images[index.to(images.device)]
+                model(x if angles is None else rotate_batch(x, angles[index]))
+    else:
+        model.eval()
+        for bn in norms:
+            bn.train()
+        for start in range(0, n, batch_size):
+            model(images[start : start + batch_size])
     for bn, momentum in zip(norms, momenta, strict=True):
         bn.momentum = momentum
     model.eval()
@@ -293,11 +340,7 @@ class Trainer:
                 self.shuffle.set_state(self._epoch_shuffle_state)
             n = len(self._labels)
             order = torch.randperm(n, generator=self.shuffle)
-            angles = None  # degrees per training image, this epoch
-            if cfg.augment == "rotation":
-                angles = torch.rand(n, generator=self.shuffle) * 360.0
-            elif cfg.augment == "paper":
-                angles = (torch.rand(n, generator=self.shuffle) - 0.5) * (2 * math.pi)
+            angles = augmentation_angles(cfg.augment, n, self.shuffle)  # degrees, this epoch
             self.model.train()
             sums = torch.zeros(3, dtype=torch.float64, device=self.device)
             mark = time.perf_counter()  # time spent by the consumer between records is excluded
@@ -371,25 +414,60 @@ class Trainer:
         labels = torch.from_numpy(split[1]).to(self.device)
         return evaluate(self.model, images, labels)
 
+    def _recalibrate(self, mode: Literal["paper", "eval"]) -> None:
+        cfg = self.config
+        recalibrate_batch_norm(
+            self.model, self._images, cfg.batch_size, mode=mode, augment=cfg.augment, seed=cfg.seed
+        )
+
+    def _final_metrics(self, running_stats: bool = True) -> dict[str, Any]:
+        """Recalibrate BN per the config, then measure the errors reported for the run
+        (``running_stats``: first the error with BN's running averages, while they are there)."""
+        mode = self.config.bn_recalibration
+        test, valid = self.data.test, self.data.valid
+        final: dict[str, Any] = {"bn_recalibration": mode}
+        if mode != "off" and test is not None:
+            # recorded to show what the recalibration, and the way it is done, change
+            if running_stats:
+                final["test_error_running_stats"] = self._evaluate_split(test)
+            if mode == "paper":
+                self._recalibrate("eval")
+                final["test_error_eval_recalibration"] = self._evaluate_split(test)
+        if mode != "off":
+            self._recalibrate(mode)
+        if test is not None:
+            final["test_error"] = self._evaluate_split(test)
+            final["n_test"] = len(test[1])
+        if valid is not None:
+            final["valid_error"] = self._evaluate_split(valid)
+        final["elapsed"] = self.elapsed
+        return final
+
     def _finish(self) -> Progress:
         if self.final is None:
-            self.final = {"recalibrated_bn": self.config.recalibrate_bn}
-            if self.config.recalibrate_bn:
-                if self.data.test is not None:  # recorded to show what the recalibration does
-                    self.final["test_error_running_stats"] = self._evaluate_split(self.data.test)
-                recalibrate_batch_norm(self.model, self._images, self.config.batch_size)
-            if self.data.test is not None:
-                self.final["test_error"] = self._evaluate_split(self.data.test)
-                self.final["n_test"] = len(self.data.test[1])
-            if self.data.valid is not None:
-                self.final["valid_error"] = self._evaluate_split(self.data.valid)
-            self.final["elapsed"] = self.elapsed
+            self.final = self._final_metrics()
         done = self._record("done")
         done.test_error = self.final.get("test_error")
         done.valid_error = self.final.get("valid_error")
         if self.checkpoint_path is not None:
             done.checkpoint = str(self.save())
         return done
+
+    def refinalise(self, command: list[str] | None = None) -> Progress:
+        """Redo a finished run's final evaluation (BN recalibration, test and valid errors) with
+        this code and this config, keeping earlier results in ``final["previous"]``; training
+        is not repeated. Saves the checkpoint when the run has a path."""
+        if self.final is None:
+            raise CheckpointError("only a finished run can be re-finalised; resume it instead")
+        earlier = {k: v for k, v in self.final.items() if k not in ("previous", "refinalised_with")}
+        # the first finalisation replaced BN's running averages: keep what it measured of them
+        final = self._final_metrics(running_stats=False)
+        if "test_error_running_stats" in earlier:
+            final["test_error_running_stats"] = earlier["test_error_running_stats"]
+        final["previous"] = [*self.final.get("previous", []), earlier]
+        final["refinalised_with"] = shlex.join(command if command is not None else sys.argv)
+        self.final = final
+        return self._finish()
 
     # -- checkpoints ----------------------------------------------------------------------------
     def payload(self) -> dict[str, Any]:

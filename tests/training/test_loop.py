@@ -34,7 +34,9 @@ def test_generator_yields_progress_and_lowers_the_loss(tiny):
     assert all(r.valid_error is not None for r in epochs)
     done = records[-1]
     assert 0 <= done.test_error <= 1 and done.fraction == 1.0
-    assert trainer.final["n_test"] == 16 and trainer.final["recalibrated_bn"]
+    assert trainer.final["n_test"] == 16 and trainer.final["bn_recalibration"] == "paper"
+    # the diagnostics beside the reported number
+    assert {"test_error_running_stats", "test_error_eval_recalibration"} <= set(trainer.final)
 
 
 def test_protocol_names_only_the_papers_settings_faithful():
@@ -45,7 +47,11 @@ def test_protocol_names_only_the_papers_settings_faithful():
     assert TrainConfig(model="p4cnn").augment == "paper"
     assert TrainConfig(model="p4cnn", augment="rotation").protocol == "custom"
     assert TrainConfig(model="p4cnn", augment="none").protocol == "custom"
-    assert TrainConfig(model="p4cnn", recalibrate_bn=False).protocol == "custom"
+    assert TrainConfig(model="p4cnn").bn_recalibration == "paper"
+    assert TrainConfig(model="p4cnn", bn_recalibration="eval").protocol == "custom"
+    assert TrainConfig(model="p4cnn", bn_recalibration="off").protocol == "custom"
+    with pytest.raises(ValueError, match="bn_recalibration"):
+        TrainConfig(model="p4cnn", bn_recalibration="sometimes")
     with pytest.raises(ValueError, match="unknown model"):
         TrainConfig(model="vgg")
 
@@ -123,17 +129,85 @@ def test_checkpoint_round_trip_gives_identical_outputs(tiny, tmp_path):
         assert torch.equal(loaded.model(x), trainer.model(x))
 
 
-def test_recalibration_uses_population_statistics_with_dropout_off(tiny):
+def test_checkpoints_from_before_recalibration_modes_read_as_what_they_did():
+    # their boolean recalibrate_bn meant today's eval-mode recalibration
+    old = TrainConfig.from_dict({"model": "p4cnn", "recalibrate_bn": True})
+    assert old.bn_recalibration == "eval" and old.protocol == "custom"
+    assert TrainConfig.from_dict({"model": "p4cnn", "recalibrate_bn": False}).bn_recalibration == (
+        "off"
+    )
+
+
+def test_eval_mode_recalibration_uses_population_statistics_with_dropout_off(tiny):
     trainer = Trainer(cfg(model="z2cnn"), tiny)
     model = trainer.model
     images = torch.rand(64, 1, 28, 28)
-    recalibrate_batch_norm(model, images, batch_size=64)
+    recalibrate_batch_norm(model, images, batch_size=64, mode="eval")
     assert not model.training and not any(bn.training for bn in model.bns)
     # with one batch, the population mean is that batch's mean of l1's conv output
     with torch.no_grad():
         pre = model.convs[0]((images - model.input_mean) / model.input_std)
     torch.testing.assert_close(model.bns[0].running_mean, pre.mean(dim=(0, 2, 3)))
     assert model.bns[0].momentum == 0.1
+
+
+def test_paper_recalibration_runs_in_training_mode_with_dropout(tiny):
+    """The paper's code recomputes BN statistics in one more training-mode pass: Z2CNN's
+    dropout is on, so BN 2 sees a larger variance than in eval mode; the mean of layer 1 (before
+    any dropout) is the same up to the pass's jitter."""
+    images = torch.rand(128, 1, 28, 28)
+    by_mode = {}
+    for mode in ("eval", "paper"):
+        model = Trainer(cfg(model="z2cnn"), tiny).model
+        recalibrate_batch_norm(model, images, batch_size=32, mode=mode, augment="none")
+        assert not model.training and model.bns[0].momentum == 0.1
+        by_mode[mode] = model
+    eval_bn, paper_bn = by_mode["eval"].bns, by_mode["paper"].bns
+    # layer 1 comes before any dropout and augment="none": the same batches' statistics
+    torch.testing.assert_close(paper_bn[0].running_mean, eval_bn[0].running_mean)
+    assert (paper_bn[1].running_var > eval_bn[1].running_var).float().mean() > 0.9
+
+
+def test_paper_recalibration_is_seeded_and_keeps_the_callers_rng(tiny):
+    images = torch.rand(64, 1, 28, 28)
+    stats = []
+    for _ in range(2):
+        model = Trainer(cfg(model="z2cnn"), tiny).model
+        torch.manual_seed(123)
+        expected = torch.rand(3)
+        torch.manual_seed(123)
+        recalibrate_batch_norm(model, images, batch_size=16, mode="paper", augment="paper", seed=5)
+        assert torch.equal(torch.rand(3), expected)  # the caller's random stream is untouched
+        stats.append(model.bns[3].running_var.clone())
+    torch.testing.assert_close(stats[0], stats[1], rtol=0, atol=0)
+    model = Trainer(cfg(model="z2cnn"), tiny).model
+    recalibrate_batch_norm(model, images, batch_size=16, mode="paper", augment="paper", seed=6)
+    assert not torch.equal(model.bns[3].running_var, stats[0])
+
+
+def test_refinalise_reproduces_the_runs_own_final_evaluation(tiny, tmp_path):
+    path = tmp_path / "run.pt"
+    trainer = Trainer(cfg(model="z2cnn", epochs=1), tiny, checkpoint_path=path)
+    list(trainer.run())
+    before = read_checkpoint(path)["metrics"]["final"]
+    again = Trainer.resume(path, tiny)
+    again.refinalise(["gcnn-viewer", "reproduce", "--refinalise"])
+    after = read_checkpoint(path)
+    final = after["metrics"]["final"]
+    assert after["complete"] and final["refinalised_with"] == "gcnn-viewer reproduce --refinalise"
+    for key in ("test_error", "test_error_eval_recalibration", "valid_error"):
+        assert final[key] == before[key]
+    # BN's running averages are gone after the first finalisation: their error is carried over
+    again.model.bns[0].running_mean.fill_(1e3)  # would change any new measurement
+    again.refinalise()
+    assert again.final["test_error_running_stats"] == before["test_error_running_stats"]
+    assert again.final["test_error"] == before["test_error"]
+    assert len(again.final["previous"]) == 2
+    assert final["previous"] == [before]
+    saved = after["state_dict"]
+    assert all(torch.equal(saved[k], v) for k, v in trainer.model.state_dict().items())
+    with pytest.raises(CheckpointError, match="finished"):
+        Trainer(cfg(), tiny).refinalise()
 
 
 def test_rotate_batch_turns_counter_clockwise_like_rot90():
