@@ -71,9 +71,9 @@ def refinalise(
     for model in models:
         for seed in seeds:
             path = run_path(out_dir, model, seed)
-            if not path.exists() or not read_checkpoint(path).get("complete"):
+            record = read_checkpoint(path) if path.exists() else {}
+            if not record.get("complete"):
                 continue
-            record = read_checkpoint(path)
             trainer = Trainer.resume(path, data, device=device)
             if record.get("protocol") == "faithful":
                 faithful = TrainConfig(model=model)

@@ -153,8 +153,8 @@ def test_eval_mode_recalibration_uses_population_statistics_with_dropout_off(tin
 
 def test_paper_recalibration_runs_in_training_mode_with_dropout(tiny):
     """The paper's code recomputes BN statistics in one more training-mode pass: Z2CNN's
-    dropout is on, so BN 2 sees a larger variance than in eval mode; the mean of layer 1 (before
-    any dropout) is the same up to the pass's jitter."""
+    dropout is on, so BN 2 sees a larger variance than in eval mode, while BN 1 (before any
+    dropout, and with no augmentation here) sees the same batches' statistics."""
     images = torch.rand(128, 1, 28, 28)
     by_mode = {}
     for mode in ("eval", "paper"):
@@ -197,13 +197,13 @@ def test_refinalise_reproduces_the_runs_own_final_evaluation(tiny, tmp_path):
     assert after["complete"] and final["refinalised_with"] == "gcnn-viewer reproduce --refinalise"
     for key in ("test_error", "test_error_eval_recalibration", "valid_error"):
         assert final[key] == before[key]
+    assert final["previous"] == [before]
     # BN's running averages are gone after the first finalisation: their error is carried over
     again.model.bns[0].running_mean.fill_(1e3)  # would change any new measurement
     again.refinalise()
     assert again.final["test_error_running_stats"] == before["test_error_running_stats"]
     assert again.final["test_error"] == before["test_error"]
     assert len(again.final["previous"]) == 2
-    assert final["previous"] == [before]
     saved = after["state_dict"]
     assert all(torch.equal(saved[k], v) for k, v in trainer.model.state_dict().items())
     with pytest.raises(CheckpointError, match="finished"):
