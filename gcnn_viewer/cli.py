@@ -246,8 +246,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 # -- reproduce ---------------------------------------------------------------------------------
+def _write_table(out_dir: Path, models: list[str]) -> None:
+    """Write results.json and results.md for the runs in ``out_dir``; print the table."""
+    from gcnn_viewer.training.reproduce import markdown_table, write_summary
+
+    print(markdown_table(write_summary(out_dir, models)), end="")
+    print(f"written: {out_dir / 'results.json'}, {out_dir / 'results.md'}", file=sys.stderr)
+
+
 def _refinalise(args: argparse.Namespace, out_dir: Path, data: Any) -> int:
-    from gcnn_viewer.training.reproduce import markdown_table, refinalise, write_summary
+    from gcnn_viewer.training.reproduce import refinalise
 
     done = 0
     for model, seed, previous, final in refinalise(
@@ -262,15 +270,13 @@ def _refinalise(args: argparse.Namespace, out_dir: Path, data: Any) -> int:
         done += 1
     if not done:
         raise CliError(f"no finished runs of those models and seeds in {out_dir}")
-    summary = write_summary(out_dir, list(args.models))
-    print(markdown_table(summary), end="")
-    print(f"written: {out_dir / 'results.json'}, {out_dir / 'results.md'}", file=sys.stderr)
+    _write_table(out_dir, list(args.models))
     return 0
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from gcnn_viewer.training import Datasets
-    from gcnn_viewer.training.reproduce import markdown_table, reproduce, write_summary
+    from gcnn_viewer.training.reproduce import reproduce
 
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -305,9 +311,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             )
         if p.kind == "done":
             print(f"  {model} seed {seed}: test error {100 * p.test_error:.2f}%", file=sys.stderr)
-    summary = write_summary(out_dir, list(args.models))
-    print(markdown_table(summary), end="")
-    print(f"written: {out_dir / 'results.json'}, {out_dir / 'results.md'}", file=sys.stderr)
+    _write_table(out_dir, list(args.models))
     return 0
 
 
