@@ -37,6 +37,14 @@ def run_app(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     from PySide6 import QtCore, QtGui, QtWidgets
 
+    from gcnn_viewer.gui.platform_check import display_problem
+
+    # Without a usable display Qt aborts the process inside QApplication(); say why first.
+    problem = None if QtWidgets.QApplication.instance() else display_problem(argv=argv or [])
+    if problem:
+        print(f"gcnn-viewer: error: {problem}", file=sys.stderr)
+        return 2
+
     QtCore.QCoreApplication.setOrganizationName(ORGANISATION)
     QtCore.QCoreApplication.setApplicationName(APPLICATION)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(
