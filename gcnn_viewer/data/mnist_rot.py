@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import zipfile
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal
 
@@ -25,18 +25,31 @@ import numpy as np
 import PIL
 from PIL import Image
 
+from gcnn_viewer.data.files import (
+    describe_os_error,
+    discard,
+    fsync_dir,
+    fsync_file,
+    remove_stale_temps,
+    temp_name,
+)
 from gcnn_viewer.data.mnist import (
     DataError,
     Progress,
     cache_dir,
     fetch_mnist,
     load_mnist,
-    temp_path,
 )
+from gcnn_viewer.errors import ConfigError
 
 SplitName = Literal["train", "valid", "trainval", "test"]
 
 _ROTATION_FILTERS = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}
+
+MNIST_DIGITS = 70_000  # train + test
+# Rotating at N×28 px costs ~N² as much: 16 (448 px) takes minutes for the full set, 400 would
+# take days and gigabytes; no experiment needs more than 4.
+MAX_SUPERSAMPLE = 16
 
 NOTE = (
     "MNIST-rot regenerated from MNIST with the Larochelle et al. (2007) protocol; "
@@ -61,13 +74,36 @@ class MnistRotSpec:
     version: str = "1"  # bump whenever the algorithm changes the bytes it produces
 
     def __post_init__(self) -> None:
+        # a spec may come from an untrusted checkpoint: check types and ranges before any use
+        for name in ("seed", "n_train", "n_valid", "n_test", "supersample"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ConfigError(f"MnistRotSpec.{name} must be an integer, not {value!r}")
+        if not 0 <= self.seed < 2**63:
+            raise ConfigError("MnistRotSpec.seed must be in 0 .. 2**63-1")
         if min(self.n_train, self.n_valid, self.n_test) < 0 or self.n_total == 0:
-            raise ValueError("MnistRotSpec sizes must be >= 0 and not all zero")
-        if self.supersample < 1:
-            raise ValueError("MnistRotSpec.supersample must be >= 1")
+            raise ConfigError("MnistRotSpec sizes must be >= 0 and not all zero")
+        if self.n_total > MNIST_DIGITS:
+            raise ConfigError(f"MnistRotSpec sizes add up to more than MNIST's {MNIST_DIGITS}")
+        if not 1 <= self.supersample <= MAX_SUPERSAMPLE:
+            raise ConfigError(
+                f"supersample must be 1..{MAX_SUPERSAMPLE}, not {self.supersample} "
+                f"(the cost grows with its square)"
+            )
         if self.interpolation not in _ROTATION_FILTERS:
             choices = sorted(_ROTATION_FILTERS)
-            raise ValueError(f"MnistRotSpec.interpolation must be one of {choices}")
+            raise ConfigError(f"MnistRotSpec.interpolation must be one of {choices}")
+        if not isinstance(self.version, str):
+            raise ConfigError("MnistRotSpec.version must be a string")
+
+    @classmethod
+    def from_dict(cls, values: dict) -> MnistRotSpec:
+        """A spec from a JSON-like dict (a checkpoint's ``data.spec``); unknown keys refused."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(str(k) for k in values if k not in known)
+        if unknown:
+            raise ConfigError(f"unknown MnistRotSpec field {unknown[0]!r}")
+        return cls(**values)
 
     @property
     def n_total(self) -> int:
@@ -256,7 +292,7 @@ def _write(data: MnistRot, path: Path) -> None:
         "note": NOTE,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(path.parent, path.name)
+    tmp = temp_name(path)
     try:
         with open(tmp, "xb") as f:
             np.savez(
@@ -267,10 +303,12 @@ def _write(data: MnistRot, path: Path) -> None:
                 source_index=data.source_index,
                 meta=np.array(json.dumps(meta)),
             )
+            fsync_file(f)
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)  # never lets a failing cleanup hide the real error
         raise
+    fsync_dir(path.parent)
 
 
 def load_mnist_rot(
@@ -286,6 +324,7 @@ def load_mnist_rot(
     say: Progress = progress or (lambda _msg: None)
     root_dir = Path(root) if root is not None else cache_dir()
     path = mnist_rot_path(spec, root_dir)
+    remove_stale_temps(root_dir, ".mnist_rot-*.part")  # left by a run killed mid-write
     if path.is_file():
         try:
             cached = read_mnist_rot(path)
@@ -301,5 +340,5 @@ def load_mnist_rot(
     try:
         _write(data, path)
     except OSError as exc:
-        raise DataError(f"cannot write {path}: {exc}") from exc
+        raise DataError(f"cannot write {path}: {describe_os_error(exc)}") from None
     return replace(data, path=path)

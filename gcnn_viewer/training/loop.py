@@ -17,7 +17,7 @@ import math
 import shlex
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -27,15 +27,28 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gcnn_viewer.errors import ConfigError, GcnnViewerError
 from gcnn_viewer.models import GCNNModel, build_model
 from gcnn_viewer.training.checkpoint import (
     CheckpointError,
+    check_state_dict,
     load_checkpoint,
     read_checkpoint,
     save_checkpoint,
 )
 
 PAPER_EPOCHS = {"z2cnn": 300, "p4cnn": 100, "p4cnn_rotpool": 100, "p4mcnn": 100}
+MAX_SEED = 2**32 - 1  # torch takes up to 2**64-1, numpy's legacy seeding 2**32-1: the common range
+_CHOICES = {
+    "augment": ("paper", "none", "rotation"),
+    "lr_schedule": ("constant", "cosine"),
+    "train_split": ("trainval", "train"),
+    "bn_recalibration": ("paper", "eval", "off"),
+}
+
+
+class TrainingError(GcnnViewerError):
+    """A run that cannot go on (its loss became NaN or infinite); one line for the user."""
 
 
 @dataclass
@@ -62,22 +75,47 @@ class TrainConfig:
     eval_every: int = 1  # epochs between evaluations on the valid split; 0: never
     device: str = "auto"
     init_from: str | None = None  # fine-tune: start from this checkpoint's weights
+    # Two extra test evaluations at the end, recorded beside the reported error: with BN's
+    # running averages, and (bn_recalibration "paper") with the pass done in eval mode. They
+    # triple the end-of-run cost, so only `reproduce` (Table 1's columns) turns them on.
+    diagnostics: bool = False
 
     def __post_init__(self) -> None:
+        # checked for type as well as range: a config may come from an untrusted checkpoint
         if self.model not in PAPER_EPOCHS:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown model {self.model!r}; choose one of {', '.join(PAPER_EPOCHS)}"
             )
         if self.epochs is None:
             self.epochs = PAPER_EPOCHS[self.model]
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
-            raise ValueError("epochs, batch size and learning rate must be positive")
-        if self.augment not in ("paper", "none", "rotation"):
-            raise ValueError("augment must be 'paper', 'none' or 'rotation'")
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise ValueError("lr_schedule must be 'constant' or 'cosine'")
-        if self.bn_recalibration not in ("paper", "eval", "off"):
-            raise ValueError("bn_recalibration must be 'paper', 'eval' or 'off'")
+        for name, low in (("epochs", 1), ("batch_size", 1), ("eval_every", 0), ("seed", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ConfigError(f"{name} must be an integer, not {value!r}")
+            if value < low:
+                raise ConfigError(f"{name} must be >= {low}, not {value}")
+        if self.seed > MAX_SEED:
+            raise ConfigError(f"seed must be in 0 .. {MAX_SEED}, not {self.seed}")
+        for name in ("lr", "weight_decay"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ConfigError(f"{name} must be a number, not {value!r}")
+            if not math.isfinite(value):
+                raise ConfigError(f"{name} must be finite, not {value}")
+            setattr(self, name, float(value))
+        if self.lr <= 0:
+            raise ConfigError(f"lr (the learning rate) must be > 0, not {self.lr}")
+        if self.weight_decay < 0:
+            raise ConfigError(f"weight_decay must be >= 0, not {self.weight_decay}")
+        for name, choices in _CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ConfigError(f"{name} must be one of {', '.join(choices)}")
+        if not isinstance(self.device, str):
+            raise ConfigError(f"device must be a string, not {self.device!r}")
+        if self.init_from is not None and not isinstance(self.init_from, str):
+            raise ConfigError(f"init_from must be a path, not {self.init_from!r}")
+        if not isinstance(self.diagnostics, bool):
+            raise ConfigError(f"diagnostics must be true or false, not {self.diagnostics!r}")
 
     @property
     def protocol(self) -> str:
@@ -86,7 +124,7 @@ class TrainConfig:
         same = all(
             getattr(self, f.name) == getattr(paper, f.name)
             for f in fields(self)
-            if f.name not in ("seed", "device", "eval_every")
+            if f.name not in ("seed", "device", "eval_every", "diagnostics")
         )
         return "faithful" if same else "custom"
 
@@ -99,11 +137,16 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
+ProgressKind = Literal["step", "epoch", "finishing", "done"]
+
+
 @dataclass
 class Progress:
-    """One progress record. ``kind`` is "step" (every few steps), "epoch" or "done"."""
+    """One progress record. ``kind`` is "step" (every few steps), "epoch", "finishing" (every
+    batch of an end-of-run pass: the BN recalibration, each evaluation; ``phase`` names it and
+    ``phase_done``/``phase_total`` count its batches) or "done"."""
 
-    kind: Literal["step", "epoch", "done"]
+    kind: ProgressKind
     epoch: int  # epochs completed (a "step" record belongs to epoch ``epoch + 1``)
     epochs: int
     step: int  # optimizer steps done
@@ -116,6 +159,9 @@ class Progress:
     valid_error: float | None = None
     test_error: float | None = None
     checkpoint: str | None = None
+    phase: str | None = None  # "finishing" records: e.g. "BN statistics", "test error"
+    phase_done: int = 0  # batches of this phase done
+    phase_total: int = 0  # batches in this phase
 
     @property
     def fraction(self) -> float:
@@ -147,8 +193,20 @@ class Datasets:
         )
 
 
+def available_devices() -> list[str]:
+    """The devices this machine can train and evaluate on, as ``--device`` spells them."""
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found += ["cuda", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return found
+
+
 def resolve_device(device: str = "auto") -> torch.device:
-    """``auto``: CUDA when present, then Apple's MPS, else the CPU."""
+    """``auto``: CUDA when present, then Apple's MPS, else the CPU. Anything this machine
+    cannot run on is a :class:`ConfigError` saying what exists."""
     if device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -156,10 +214,25 @@ def resolve_device(device: str = "auto") -> torch.device:
         if mps is not None and mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("CUDA was asked for but torch sees no CUDA device")
-    return resolved
+    here = f"this machine has: auto, {', '.join(available_devices())}"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise ConfigError(f"unknown device {device!r}; {here}") from None
+    if resolved.type == "cpu":
+        return torch.device("cpu")
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {device!r}: torch sees no CUDA device; {here}")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ConfigError(f"device {device!r} does not exist; {here}")
+        return resolved
+    if resolved.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ConfigError(f"device {device!r}: Apple's MPS is not available; {here}")
+        return resolved
+    raise ConfigError(f"device {device!r} cannot run these models; {here}")
 
 
 def to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -185,19 +258,45 @@ def rotate_batch(x: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-@torch.no_grad()
+PassProgress = Generator[tuple[int, int], None, float]
+
+
+def iter_evaluate(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500
+) -> PassProgress:
+    """:func:`evaluate` one batch at a time: yields ``(batches done, batches total)`` (first
+    ``(0, total)``) and returns the error. Closing it early restores the model's mode."""
+    was_training = model.training
+    model.eval()
+    n = len(images)
+    total = math.ceil(n / batch_size)
+    wrong = torch.zeros((), dtype=torch.long, device=images.device)
+    try:
+        yield 0, total
+        for i, start in enumerate(range(0, n, batch_size)):
+            with torch.no_grad():  # per batch: grad mode must not leak to the caller on yield
+                logits = model(images[start : start + batch_size])  # [b, 10]
+                wrong += (logits.argmax(1) != labels[start : start + batch_size]).sum()
+            yield i + 1, total
+    finally:
+        model.train(was_training)
+    return wrong.item() / max(n, 1)
+
+
+def _drain(passes: Generator[Any, None, Any]) -> Any:
+    """Run a pass generator to the end; its return value."""
+    while True:
+        try:
+            next(passes)
+        except StopIteration as stop:
+            return stop.value
+
+
 def evaluate(
     model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500
 ) -> float:
     """Classification error of ``model`` (eval mode) on float images ``[N, 1, 28, 28]``."""
-    was_training = model.training
-    model.eval()
-    wrong = torch.zeros((), dtype=torch.long, device=images.device)
-    for start in range(0, len(images), batch_size):
-        logits = model(images[start : start + batch_size])
-        wrong += (logits.argmax(1) != labels[start : start + batch_size]).sum()
-    model.train(was_training)
-    return wrong.item() / max(len(images), 1)
+    return _drain(iter_evaluate(model, images, labels, batch_size))
 
 
 def augmentation_angles(augment: str, n: int, generator: torch.Generator) -> torch.Tensor | None:
@@ -209,7 +308,76 @@ def augmentation_angles(augment: str, n: int, generator: torch.Generator) -> tor
     return None
 
 
-@torch.no_grad()
+def iter_recalibrate_batch_norm(
+    model: nn.Module,
+    images: torch.Tensor,
+    batch_size: int = 128,
+    *,
+    mode: Literal["paper", "eval"] = "eval",
+    augment: str = "none",
+    seed: int = 0,
+) -> Generator[tuple[int, int], None, None]:
+    """:func:`recalibrate_batch_norm` one batch at a time, yielding ``(batches done, total)``
+    (first ``(0, total)``). The seeded random stream of ``paper`` mode is swapped in only
+    around each batch, so the caller's RNG and grad mode are untouched between yields, and
+    the result is the same however the passes are interleaved. Closing it early leaves BN's
+    statistics partial (the caller restores the weights) but its settings restored."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [bn.momentum for bn in norms]
+    n = len(images)
+    total = math.ceil(n / batch_size)
+    try:
+        for bn in norms:
+            bn.reset_running_stats()
+            bn.momentum = None  # cumulative average over all batches
+        yield 0, total
+        if mode == "paper":
+            generator = torch.Generator().manual_seed(seed)
+            order = torch.randperm(n, generator=generator)
+            angles = augmentation_angles(augment, n, generator)
+            cuda = images.device if images.device.type == "cuda" else None
+            # seeded dropout: torch.manual_seed's state, kept aside between batches
+            caller = _rng_state(cuda)
+            torch.manual_seed(seed)
+            ours = _rng_state(cuda)
+            _set_rng_state(caller, cuda)
+            model.train()
+            for i, start in enumerate(range(0, n, batch_size)):
+                index = order[start : start + batch_size]
+                x = images[index.to(images.device)]
+                caller = _rng_state(cuda)
+                _set_rng_state(ours, cuda)
+                try:
+                    with torch.no_grad():
+                        model(x if angles is None else rotate_batch(x, angles[index]))
+                finally:
+                    ours = _rng_state(cuda)
+                    _set_rng_state(caller, cuda)
+                yield i + 1, total
+        else:
+            model.eval()
+            for bn in norms:
+                bn.train()
+            for i, start in enumerate(range(0, n, batch_size)):
+                with torch.no_grad():
+                    model(images[start : start + batch_size])
+                yield i + 1, total
+    finally:
+        for bn, momentum in zip(norms, momenta, strict=True):
+            bn.momentum = momentum
+        model.eval()
+
+
+def _rng_state(cuda: torch.device | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    return torch.get_rng_state(), torch.cuda.get_rng_state(cuda) if cuda is not None else None
+
+
+def _set_rng_state(state: tuple[torch.Tensor, torch.Tensor | None], cuda: torch.device | None):
+    torch.set_rng_state(state[0])
+    if cuda is not None and state[1] is not None:
+        torch.cuda.set_rng_state(state[1], cuda)
+
+
 def recalibrate_batch_norm(
     model: nn.Module,
     images: torch.Tensor,
@@ -227,33 +395,11 @@ def recalibrate_batch_norm(
     updates: shuffled, rotated per ``augment`` and with dropout on (its masks and the order are
     drawn from ``seed``, so the result depends on nothing else). Leaves the model in eval mode.
     """
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    momenta = [bn.momentum for bn in norms]
-    for bn in norms:
-        bn.reset_running_stats()
-        bn.momentum = None  # cumulative average over all batches
-    n = len(images)
-    if mode == "paper":
-        generator = torch.Generator().manual_seed(seed)
-        order = torch.randperm(n, generator=generator)
-        angles = augmentation_angles(augment, n, generator)
-        cuda = [images.device] if images.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):  # seeded dropout; the caller's RNG is kept
-            torch.manual_seed(seed)
-            model.train()
-            for start in range(0, n, batch_size):
-                index = order[start : start + batch_size]
-                x = images[index.to(images.device)]
-                model(x if angles is None else rotate_batch(x, angles[index]))
-    else:
-        model.eval()
-        for bn in norms:
-            bn.train()
-        for start in range(0, n, batch_size):
-            model(images[start : start + batch_size])
-    for bn, momentum in zip(norms, momenta, strict=True):
-        bn.momentum = momentum
-    model.eval()
+    _drain(
+        iter_recalibrate_batch_norm(
+            model, images, batch_size, mode=mode, augment=augment, seed=seed
+        )
+    )
 
 
 class Trainer:
@@ -305,6 +451,12 @@ class Trainer:
         self._epoch_time = 0.0
         self.final: dict[str, Any] | None = None
         self.resumed_with: list[str] = []  # the commands that continued this run, if any
+        # the trained weights while the end-of-run passes change BN's statistics: what a save
+        # then writes, and what a cancelled finish restores
+        self._trained_state: dict[str, torch.Tensor] | None = None
+        self._finish_time = 0.0  # seconds spent in the end-of-run passes
+        self.last_saved: tuple[Path, int] | None = None  # (checkpoint, epochs it holds)
+        self.diverged = False  # the loss became non-finite: weights unusable, never saved
 
         self._images = to_tensor(data.train[0], self.device)
         self._labels = torch.from_numpy(data.train[1]).to(self.device)
@@ -329,7 +481,11 @@ class Trainer:
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> Iterator[Progress]:
-        """Train to the end, yielding progress; resumes from wherever this trainer stands."""
+        """Train to the end, yielding progress; resumes from wherever this trainer stands.
+
+        After the last epoch the trained weights are checkpointed first; then the end-of-run
+        passes (BN recalibration, evaluations) yield "finishing" records. Stopping during them
+        keeps that checkpoint, and resuming it runs only the missing passes."""
         cfg = self.config
         while self.epoch < cfg.epochs:
             if self.step_in_epoch == 0:
@@ -368,6 +524,8 @@ class Trainer:
                 if last or self.global_step % self.report_every == 0:
                     self._epoch_sums += sums.cpu()  # waits for the device
                     sums.zero_()
+                    if not math.isfinite(self._epoch_sums[0].item()):
+                        self._diverge(self._epoch_sums[0].item())
                     now = time.perf_counter()
                     self._epoch_time += now - mark
                     self.elapsed += now - mark
@@ -376,6 +534,8 @@ class Trainer:
                     mark = time.perf_counter()
             self.epoch += 1
             self.step_in_epoch = 0
+            if not self._weights_finite():  # the epoch's last update overflowed
+                self._diverge(float("nan"))
             entry = self._record("epoch")
             if cfg.eval_every and self.data.valid is not None and self.epoch % cfg.eval_every == 0:
                 entry.valid_error = self._evaluate_split(self.data.valid)
@@ -389,12 +549,31 @@ class Trainer:
                     "elapsed": entry.elapsed,
                 }
             )
-            if self.epoch < cfg.epochs and self.checkpoint_path is not None:
+            if self.checkpoint_path is not None:  # the last epoch too: before the final passes
                 entry.checkpoint = str(self.save())
             yield entry
-        yield self._finish()
+        if self.final is None:
+            self.final = yield from self._finishing(running_stats=True)
+        yield self._done()
 
-    def _record(self, kind: Literal["step", "epoch", "done"]) -> Progress:
+    def _diverge(self, value: float) -> None:
+        """Stop a run whose loss is no longer finite: its weights are garbage from here on."""
+        self.diverged = True
+        kept = (
+            f"the last good checkpoint, {self.last_saved[0]} (epoch {self.last_saved[1]}), is kept"
+            if self.last_saved is not None
+            else "no checkpoint was written"
+        )
+        raise TrainingError(
+            f"training stopped: the loss became {value} in epoch {self.epoch + 1} "
+            f"(step {self.global_step}); {kept}. Try a lower learning rate (--lr)"
+        )
+
+    def _weights_finite(self) -> bool:
+        with torch.no_grad():
+            return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
+
+    def _record(self, kind: ProgressKind) -> Progress:
         loss_sum, wrong, n = self._epoch_sums.tolist()
         return Progress(
             kind=kind,
@@ -410,42 +589,83 @@ class Trainer:
         )
 
     def _evaluate_split(self, split: tuple[np.ndarray, np.ndarray]) -> float:
-        images = to_tensor(split[0], self.device)
-        labels = torch.from_numpy(split[1]).to(self.device)
-        return evaluate(self.model, images, labels)
+        return _drain(self._iter_evaluate(split))
 
-    def _recalibrate(self, mode: Literal["paper", "eval"]) -> None:
+    def _iter_evaluate(self, split: tuple[np.ndarray, np.ndarray]) -> PassProgress:
+        images = to_tensor(split[0], self.device)  # [N, 1, 28, 28]
+        labels = torch.from_numpy(split[1]).to(self.device)
+        return iter_evaluate(self.model, images, labels)
+
+    def _iter_recalibrate(self, mode: Literal["paper", "eval"]) -> Generator:
         cfg = self.config
-        recalibrate_batch_norm(
+        return iter_recalibrate_batch_norm(
             self.model, self._images, cfg.batch_size, mode=mode, augment=cfg.augment, seed=cfg.seed
         )
 
-    def _final_metrics(self, running_stats: bool = True) -> dict[str, Any]:
-        """Recalibrate BN per the config, then measure the errors reported for the run
-        (``running_stats``: first the error with BN's running averages, while they are there)."""
+    def _phase(self, label: str, passes: Generator[tuple[int, int], None, Any]):
+        """Yield a "finishing" record per batch of one end-of-run pass; return its result.
+        Only the time spent in the pass itself counts (not the consumer's, between records)."""
+        mark = time.perf_counter()
+        try:
+            while True:
+                try:
+                    done, total = next(passes)
+                except StopIteration as stop:
+                    self._finish_time += time.perf_counter() - mark
+                    return stop.value
+                self._finish_time += time.perf_counter() - mark
+                record = self._record("finishing")
+                record.phase, record.phase_done, record.phase_total = label, done, total
+                yield record
+                mark = time.perf_counter()
+        finally:
+            passes.close()  # stopped early: the pass restores what it changed
+
+    def _finishing(self, running_stats: bool = True) -> Generator[Progress, None, dict]:
+        """The end-of-run passes, with the trained weights kept aside: a consumer that stops
+        iterating here gets them back in the model (and a :meth:`save` meanwhile writes them)."""
+        self._trained_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self._finish_time = 0.0
+        try:
+            final = yield from self._final_steps(running_stats)
+        except BaseException:  # stopped (GeneratorExit) or failed: back to the trained model
+            self.model.load_state_dict(self._trained_state)
+            self._trained_state = None
+            raise
+        self._trained_state = None
+        return final
+
+    def _final_steps(self, running_stats: bool) -> Generator[Progress, None, dict]:
+        """Recalibrate BN per the config, then measure the errors reported for the run.
+        ``diagnostics`` adds, first, the test error with BN's running averages (while they are
+        there; ``running_stats``) and, for ``paper``, with the pass done in eval mode."""
         mode = self.config.bn_recalibration
         test, valid = self.data.test, self.data.valid
         final: dict[str, Any] = {"bn_recalibration": mode}
-        if mode != "off" and test is not None:
+        if self.config.diagnostics and mode != "off" and test is not None:
             # recorded to show what the recalibration, and the way it is done, change
             if running_stats:
-                final["test_error_running_stats"] = self._evaluate_split(test)
+                final["test_error_running_stats"] = yield from self._phase(
+                    "test error, BN running averages", self._iter_evaluate(test)
+                )
             if mode == "paper":
-                self._recalibrate("eval")
-                final["test_error_eval_recalibration"] = self._evaluate_split(test)
+                yield from self._phase("BN statistics, eval mode", self._iter_recalibrate("eval"))
+                final["test_error_eval_recalibration"] = yield from self._phase(
+                    "test error, BN from eval mode", self._iter_evaluate(test)
+                )
         if mode != "off":
-            self._recalibrate(mode)
+            yield from self._phase("BN statistics", self._iter_recalibrate(mode))
         if test is not None:
-            final["test_error"] = self._evaluate_split(test)
+            final["test_error"] = yield from self._phase("test error", self._iter_evaluate(test))
             final["n_test"] = len(test[1])
         if valid is not None:
-            final["valid_error"] = self._evaluate_split(valid)
+            final["valid_error"] = yield from self._phase("valid error", self._iter_evaluate(valid))
         final["elapsed"] = self.elapsed
+        final["finish_seconds"] = self._finish_time
         return final
 
-    def _finish(self) -> Progress:
-        if self.final is None:
-            self.final = self._final_metrics()
+    def _done(self) -> Progress:
+        assert self.final is not None
         done = self._record("done")
         done.test_error = self.final.get("test_error")
         done.valid_error = self.final.get("valid_error")
@@ -461,20 +681,23 @@ class Trainer:
             raise CheckpointError("only a finished run can be re-finalised; resume it instead")
         earlier = {k: v for k, v in self.final.items() if k not in ("previous", "refinalised_with")}
         # the first finalisation replaced BN's running averages: keep what it measured of them
-        final = self._final_metrics(running_stats=False)
-        if "test_error_running_stats" in earlier:
+        final = _drain(self._finishing(running_stats=False))
+        if "test_error_running_stats" in earlier and self.config.diagnostics:
             final["test_error_running_stats"] = earlier["test_error_running_stats"]
         final["previous"] = [*self.final.get("previous", []), earlier]
         final["refinalised_with"] = shlex.join(command if command is not None else sys.argv)
         self.final = final
-        return self._finish()
+        return self._done()
 
     # -- checkpoints ----------------------------------------------------------------------------
     def payload(self) -> dict[str, Any]:
         """The checkpoint contents at this step boundary."""
+        weights = (
+            self._trained_state if self._trained_state is not None else self.model.state_dict()
+        )
         record: dict[str, Any] = {
             "model_config": self.model.config,
-            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "state_dict": {k: v.detach().cpu() for k, v in weights.items()},
             "normalisation": {
                 "mean": self.model.input_mean.item(),
                 "std": self.model.input_std.item(),
@@ -510,7 +733,14 @@ class Trainer:
         target = Path(path) if path is not None else self.checkpoint_path
         if target is None:
             raise ValueError("no checkpoint path given")
-        return save_checkpoint(target, self.payload())
+        if self.diverged or (self._trained_state is None and not self._weights_finite()):
+            raise TrainingError(
+                f"not saving {target}: the weights are no longer finite (the loss diverged)"
+            )
+        saved = save_checkpoint(target, self.payload())
+        if target == self.checkpoint_path:
+            self.last_saved = (saved, self.epoch)
+        return saved
 
     @classmethod
     def resume(
@@ -523,11 +753,13 @@ class Trainer:
         command: list[str] | None = None,
         report_every: int = 10,
     ) -> Trainer:
-        """Continue the run saved at ``path`` exactly (weights, optimizer, RNG, position)."""
+        """Continue the run saved at ``path`` exactly (weights, optimizer, RNG, position).
+        Every field is validated first (:func:`read_checkpoint`); one that does not fit this
+        run is a :class:`CheckpointError` naming it."""
         record = read_checkpoint(path)
         if "train_config" not in record:
             raise CheckpointError(f"{path}: holds no training state to resume")
-        config = TrainConfig.from_dict(record["train_config"])
+        config = TrainConfig.from_dict(record["train_config"])  # validated by read_checkpoint
         if device is not None:
             config.device = device
         expected = record.get("data", {}).get("content_hash")
@@ -535,6 +767,11 @@ class Trainer:
             raise CheckpointError(
                 f"{path}: was trained on other data (content hash {expected[:12]}…)"
             )
+        complete = bool(record.get("complete"))
+        if not complete and "resume" not in record:
+            raise CheckpointError(f"{path}: resume is missing (the run's training state)")
+        if not complete and "metrics" not in record:
+            raise CheckpointError(f"{path}: metrics is missing (the run's history)")
         trainer = cls(
             config,
             data,
@@ -546,25 +783,69 @@ class Trainer:
         trainer.resumed_with = list(record.get("resumed_with", []))
         if command is not None:
             trainer.resumed_with.append(shlex.join(command))
+        check_state_dict(trainer.model, record["state_dict"], path)
         trainer.model.load_state_dict(record["state_dict"])
-        trainer.history = list(record["metrics"]["history"])
-        if record.get("complete"):
+        trainer.history = list(record.get("metrics", {}).get("history", []))
+        if complete:
             trainer.final = record["metrics"]["final"]
             trainer.epoch = config.epochs
             trainer.global_step = trainer.steps_total
             trainer.elapsed = trainer.final.get("elapsed", 0.0)
             return trainer
         state = record["resume"]
-        trainer.optimizer.load_state_dict(state["optimizer"])
+        spe = trainer.steps_per_epoch
+        if state["epoch"] > config.epochs or (
+            state["epoch"] == config.epochs and state["step_in_epoch"] != 0
+        ):
+            raise CheckpointError(f"{path}: resume.epoch is beyond the run's {config.epochs}")
+        if state["step_in_epoch"] >= spe:
+            raise CheckpointError(
+                f"{path}: resume.step_in_epoch must be below {spe} (steps per epoch here)"
+            )
+        if state["global_step"] != state["epoch"] * spe + state["step_in_epoch"]:
+            raise CheckpointError(f"{path}: resume.global_step does not match its epoch and step")
+        trainer._load_optimizer(state["optimizer"], path)
         trainer.epoch = state["epoch"]
         trainer.step_in_epoch = state["step_in_epoch"]
         trainer.global_step = state["global_step"]
-        trainer.elapsed = state["elapsed"]
-        trainer._epoch_time = state["epoch_time"]
-        trainer._epoch_sums = state["epoch_sums"].clone()
+        trainer.elapsed = float(state["elapsed"])
+        trainer._epoch_time = float(state["epoch_time"])
+        trainer._epoch_sums = state["epoch_sums"].to(torch.float64).clone()
         trainer._epoch_shuffle_state = state["epoch_shuffle_state"]
-        trainer.shuffle.set_state(state["shuffle_state"])
-        torch.set_rng_state(state["torch_rng_state"])
-        if trainer.device.type == "cuda" and state.get("cuda_rng_state") is not None:
-            torch.cuda.set_rng_state(state["cuda_rng_state"], trainer.device)
+        try:
+            trainer.shuffle.set_state(state["shuffle_state"])
+            torch.set_rng_state(state["torch_rng_state"])
+            if trainer.device.type == "cuda" and state.get("cuda_rng_state") is not None:
+                torch.cuda.set_rng_state(state["cuda_rng_state"], trainer.device)
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise CheckpointError(f"{path}: resume holds a bad random state ({exc})") from None
+        trainer.last_saved = (Path(path), trainer.epoch)
         return trainer
+
+    def _load_optimizer(self, state: dict[str, Any], path: Path | str) -> None:
+        """Adam's state from a checkpoint, checked against this model's parameters first
+        (torch would only fail later, at the first step, with a shape error)."""
+        params = list(self.model.parameters())
+        groups = state["param_groups"]
+        try:
+            indices = [i for g in groups for i in g["params"]]
+        except (TypeError, KeyError):
+            raise CheckpointError(f"{path}: resume.optimizer.param_groups is malformed") from None
+        if sorted(indices) != list(range(len(params))):
+            raise CheckpointError(
+                f"{path}: resume.optimizer does not match the model's {len(params)} parameters"
+            )
+        for key, slot in state["state"].items():
+            if not isinstance(key, int) or not 0 <= key < len(params) or not isinstance(slot, dict):
+                raise CheckpointError(f"{path}: resume.optimizer.state[{key!r}] is malformed")
+            for name in ("exp_avg", "exp_avg_sq"):
+                value = slot.get(name)
+                if not isinstance(value, torch.Tensor) or value.shape != params[key].shape:
+                    raise CheckpointError(
+                        f"{path}: resume.optimizer.state[{key}].{name} does not fit parameter "
+                        f"{key} ({list(params[key].shape)})"
+                    )
+        try:
+            self.optimizer.load_state_dict(state)
+        except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise CheckpointError(f"{path}: resume.optimizer is unusable ({exc})") from None

@@ -39,9 +39,12 @@ def reproduce(
     device: str = "auto",
     epochs: int | None = None,
     command: list[str] | None = None,
+    diagnostics: bool = True,
 ) -> Iterator[tuple[str, int, Progress]]:
     """Train every (model, seed) not yet finished; an interrupted run resumes from its last
-    checkpoint. Yields ``(model, seed, progress)``."""
+    checkpoint. Yields ``(model, seed, progress)``. ``diagnostics`` (on here, unlike ``train``)
+    records the test error with BN's running averages and with the eval-mode BN pass beside
+    the reported one, the columns Table 1 shows."""
     for model in models:
         for seed in seeds:
             path = run_path(out_dir, model, seed)
@@ -49,8 +52,11 @@ def reproduce(
                 if read_checkpoint(path).get("complete"):
                     continue
                 trainer = Trainer.resume(path, data, device=device, command=command)
+                trainer.config.diagnostics = diagnostics
             else:
-                config = TrainConfig(model=model, seed=seed, epochs=epochs, device=device)
+                config = TrainConfig(
+                    model=model, seed=seed, epochs=epochs, device=device, diagnostics=diagnostics
+                )
                 trainer = Trainer(config, data, checkpoint_path=path, command=command)
             for progress in trainer.run():
                 yield model, seed, progress
@@ -64,6 +70,7 @@ def refinalise(
     *,
     device: str = "auto",
     command: list[str] | None = None,
+    diagnostics: bool = True,
 ) -> Iterator[tuple[str, int, dict[str, Any] | None, dict[str, Any]]]:
     """Redo the final evaluation of every finished run with the current code, without
     retraining; a run recorded as faithful is evaluated as the faithful protocol now defines
@@ -75,6 +82,7 @@ def refinalise(
             if not record.get("complete"):
                 continue
             trainer = Trainer.resume(path, data, device=device)
+            trainer.config.diagnostics = diagnostics
             if record.get("protocol") == "faithful":
                 faithful = TrainConfig(model=model)
                 trainer.config.bn_recalibration = faithful.bn_recalibration
