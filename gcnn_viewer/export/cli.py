@@ -1,0 +1,192 @@
+"""``gcnn-viewer export figure|animation|sweep|data``: headless export, no Qt imported.
+
+Wired into the main parser by :func:`add_export_parser`. Every error a user can cause (bad
+path, model, input, layer, channel or format) ends with one line on stderr and exit status 2,
+and leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gcnn_viewer.errors import GcnnViewerError
+
+MODEL_HELP = "one or two models: z2cnn, p4cnn, p4cnn_rotpool, p4mcnn, or a checkpoint path"
+INPUT_HELP = (
+    "a digit 0-9 (the shipped sample of that digit; default 7), an image path, or "
+    "mnist-rot:N (MNIST-rot test digit N, from the data cache)"
+)
+
+
+def _common(parser: argparse.ArgumentParser, *, angles: bool) -> None:
+    parser.add_argument("--model", nargs="+", required=True, metavar="M", help=MODEL_HELP)
+    parser.add_argument("--input", metavar="SRC", default=None, help=INPUT_HELP)
+    if angles:
+        parser.add_argument(
+            "--angles",
+            nargs="+",
+            type=float,
+            default=None,
+            metavar="A",
+            help="degrees, counter-clockwise (default: 0 90); multiples of 90 are exact "
+            "torch.rot90 turns of the 0° input",
+        )
+
+
+def _out(parser: argparse.ArgumentParser, formats: str) -> None:
+    parser.add_argument("--out", required=True, metavar=f"FILE.{{{formats}}}", help="output file")
+
+
+def add_export_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``export`` and its four kinds to the main parser's subcommands."""
+    export = subparsers.add_parser(
+        "export",
+        help="export figures, animations, probability sweeps and data (no Qt needed)",
+        description="Export what the app shows, headless: figures (PNG/SVG/PDF), animations "
+        "(GIF/WebP/PNG/MP4), probability vs angle (PNG/SVG/PDF/CSV) and data (NPZ). "
+        "Every file records its provenance.",
+    )
+    kinds = export.add_subparsers(dest="kind", metavar="KIND", required=True)
+
+    figure = kinds.add_parser(
+        "figure", help="feature maps of the current view, or the rotate-and-cycle lecture figure"
+    )
+    _common(figure, angles=True)
+    figure.add_argument(
+        "--layers",
+        nargs="+",
+        metavar="L",
+        help="layers (default: all; --rotate-and-cycle: the first given, default l1)",
+    )
+    figure.add_argument(
+        "--channels",
+        nargs="+",
+        type=int,
+        metavar="C",
+        help="channels (default: all; --rotate-and-cycle: the 3 strongest)",
+    )
+    figure.add_argument(
+        "--stabilised",
+        action="store_true",
+        help="undo the input's quarter turns on the maps (as the app's toggle)",
+    )
+    figure.add_argument(
+        "--rotate-and-cycle",
+        action="store_true",
+        help="one layer at each angle as rows, models side by side, the "
+        "cyclic shift of the orientation axis outlined",
+    )
+    figure.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
+    _out(figure, "png,svg,pdf")
+    figure.set_defaults(func=cmd_export)
+
+    animation = kinds.add_parser("animation", help="the input turning 0→360° with the maps")
+    _common(animation, angles=False)
+    animation.add_argument("--layers", nargs="+", metavar="L", help="layers (default: all)")
+    animation.add_argument("--frames", type=int, default=72, help="frames per turn (default 72)")
+    animation.add_argument("--fps", type=float, default=12.0, help="frames/s (default 12)")
+    animation.add_argument("--stabilised", action="store_true", help="stabilised maps")
+    animation.add_argument("--dpi", type=int, default=100, help="resolution (default 100)")
+    _out(animation, "gif,webp,png,mp4")
+    animation.set_defaults(func=cmd_export)
+
+    sweep = kinds.add_parser("sweep", help="class probabilities as the input turns")
+    _common(sweep, angles=False)
+    sweep.add_argument(
+        "--step", type=float, default=5.0, help="degrees between angles (default 5: 0…355)"
+    )
+    sweep.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
+    _out(sweep, "png,svg,pdf,csv")
+    sweep.set_defaults(func=cmd_export)
+
+    data = kinds.add_parser("data", help="NPZ of every layer's maps, probabilities, inputs")
+    _common(data, angles=True)
+    data.add_argument("--stabilised", action="store_true", help="stabilised maps")
+    _out(data, "npz")
+    data.set_defaults(func=cmd_export)
+    return export
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Run one export; user errors print one line and return 2."""
+    try:
+        path = _run(args)
+    except GcnnViewerError as exc:
+        print(f"gcnn-viewer: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
+    return 0
+
+
+def _run(args: argparse.Namespace):
+    from gcnn_viewer.export import common, render
+
+    # everything that can be checked before loading models: the output path and format
+    common.check_destination(args.out)
+    allowed = {
+        "figure": render.FIGURE_FORMATS,
+        "animation": render.ANIMATION_FORMATS,
+        "sweep": render.SWEEP_FORMATS,
+        "data": render.DATA_FORMATS,
+    }[args.kind]
+    fmt = common.suffix_of(args.out, allowed, f"export {args.kind}")
+    if args.kind == "animation" and fmt == "mp4" and not render.mp4_available():
+        raise common.ExportError(render.MP4_MISSING)
+    if args.kind == "animation":
+        render.check_animation_options(args.frames, args.fps, args.dpi)
+    elif args.kind in ("figure", "sweep"):
+        render.check_dpi(args.dpi)
+    if args.kind == "sweep":
+        render.sweep_angles(args.step)
+    models = common.resolve_models(args.model)
+    source = common.resolve_input(args.input)
+    angles = getattr(args, "angles", None) or common.DEFAULT_ANGLES
+    spec = common.ViewSpec(
+        models,
+        source,
+        angles=angles,
+        layers=getattr(args, "layers", None),
+        channels=getattr(args, "channels", None),
+        stabilised=bool(getattr(args, "stabilised", False)),
+        extra={"command": ["gcnn-viewer", "export", args.kind, *_argv_tail(args)]},
+    )
+    if args.kind == "figure":
+        return render.export_figure(
+            spec, args.out, dpi=args.dpi, rotate_and_cycle=args.rotate_and_cycle
+        )
+    if args.kind == "animation":
+        return _animation(spec, args)
+    if args.kind == "sweep":
+        return render.export_sweep(spec, args.out, step=args.step, dpi=args.dpi)
+    return render.export_data(spec, args.out)
+
+
+def _animation(spec, args: argparse.Namespace):
+    from tqdm import tqdm
+
+    from gcnn_viewer.export import render
+
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:  # made with the first frame: an early error prints only its line
+            bar = tqdm(total=total, desc="frames", unit="frame", file=sys.stderr, leave=False)
+        bar.update(done - bar.n)
+
+    try:
+        return render.export_animation(
+            spec, args.out, frames=args.frames, fps=args.fps, dpi=args.dpi, progress=progress
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _argv_tail(args: argparse.Namespace) -> list[str]:
+    """The command's options as given (for the provenance), from the invocation if known."""
+    invocation = getattr(args, "invocation", None)
+    if invocation and "export" in invocation:
+        return list(invocation[invocation.index("export") + 2 :])
+    return []

@@ -1,0 +1,374 @@
+"""What every export shares: the error type, atomic writes, models, inputs, provenance and
+the feature maps themselves, computed by the viewer's own pipeline. Qt-free.
+
+The app and the command line describe an export with the same plain objects: a
+:class:`ViewSpec` (models, input, angles, layers, channels, stabilised) holding
+:class:`ExportModel` s and an :class:`ExportInput`. Feature maps come from
+:func:`gcnn_viewer.viewer.compute_frame`, the function the app's worker thread calls, with the
+models' own :class:`~gcnn_viewer.viewer.ModelProbe` (layouts and fixed colour scales), so an
+exported figure shows exactly what the screen shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gcnn_viewer import __version__
+from gcnn_viewer.data.digits import MNIST_SIZE, DigitImageError, load_image_file
+from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.viewer.drawing import Drawing, InputSnapshot
+from gcnn_viewer.viewer.inference import FrameRequest, FrameResult, PanelSpec, compute_frame
+from gcnn_viewer.viewer.models import (
+    CHECKPOINT_SUFFIXES,
+    ModelCatalog,
+    ModelEntry,
+    sample_digits,
+    sample_title,
+)
+
+DEFAULT_INPUT = "7"
+DEFAULT_ANGLES = (0.0, 90.0)
+
+Progress = Callable[[int, int], None]  # (done, total)
+Cancelled = Callable[[], bool]  # True: stop as soon as possible
+
+
+class ExportError(GcnnViewerError):
+    """An export that cannot be done as asked (bad path, model, input, layer, format);
+    the message is one line for the user."""
+
+
+class ExportCancelled(ExportError):
+    """The user cancelled a running export; nothing was written."""
+
+
+# -- atomic writes ---------------------------------------------------------------------------
+def check_destination(path: Path | str) -> Path:
+    """The output path, checked before any work is done: its folder must exist and it must
+    not be a folder itself. Raises :class:`ExportError` (one line)."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ExportError(f"cannot write {path}: no such directory {parent}")
+    return path
+
+
+@contextmanager
+def atomic_output(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary file in the destination's folder; on success it replaces ``path``
+    in one step (``os.replace``), on any error it is removed, so a partial file is never
+    left where the user looks. OS errors become one-line :class:`ExportError` s."""
+    path = check_destination(path)
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent
+        )
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {_os_reason(exc)}") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {_os_reason(exc)}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _os_reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc) or type(exc).__name__).strip().lower()
+
+
+def suffix_of(path: Path | str, allowed: Sequence[str], what: str) -> str:
+    """The lower-case format (``"png"``) from the file name; one line when not allowed."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in allowed:
+        raise ExportError(
+            f"{Path(path).name}: {what} can be written as "
+            f"{', '.join('.' + s for s in allowed)}, not {'.' + suffix if suffix else 'no suffix'}"
+        )
+    return suffix
+
+
+# -- models -----------------------------------------------------------------------------------
+@dataclass(eq=False)
+class ExportModel:
+    """A model to export, with what the provenance records about it."""
+
+    entry: ModelEntry
+    name: str  # the data key: the architecture's name, or the checkpoint file's stem
+    source: str  # where the weights come from, one line
+    sha256: str  # of the weights file; of the tensors when there is no file (untrained)
+
+    @property
+    def title(self) -> str:
+        return self.entry.title
+
+    @property
+    def trained(self) -> bool:
+        return self.entry.trained
+
+    @classmethod
+    def from_entry(cls, entry: ModelEntry, name: str | None = None) -> ExportModel:
+        """Wrap one of the app's catalog entries (the GUI's way in)."""
+        model = entry.model
+        if entry.path is not None and Path(entry.path).is_file():
+            digest = _sha256_file(Path(entry.path))
+            default = entry.arch if entry.source == "shipped" else Path(entry.path).stem
+        else:
+            digest = _sha256_tensors(model.state_dict())
+            default = entry.arch
+        source = entry.detail or entry.source
+        return cls(entry, name or default, source, digest)
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "architecture": self.entry.arch,
+            "title": self.title,
+            "weights": self.source,
+            "trained": self.trained,
+            "sha256": self.sha256,
+        }
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _sha256_tensors(state: dict[str, torch.Tensor]) -> str:
+    """A digest of weights that live only in memory (names, shapes and bytes, in order)."""
+    h = hashlib.sha256()
+    for key, value in state.items():
+        t = value.detach().cpu().contiguous()
+        h.update(f"{key}:{tuple(t.shape)}:{t.dtype}".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def resolve_models(texts: Sequence[str], catalog: ModelCatalog | None = None) -> list[ExportModel]:
+    """``z2cnn``, ``p4cnn``, … (shipped weights, else the app's seeded untrained stand-in) or a
+    checkpoint path, as the app would show them. Names in the data stay unique."""
+    if not 1 <= len(texts) <= 2:
+        raise ExportError(f"give one or two models, not {len(texts)}")
+    catalog = catalog if catalog is not None else ModelCatalog()
+    archs = {e.arch for e in catalog}
+    out: list[ExportModel] = []
+    for text in texts:
+        path = Path(text).expanduser()
+        if text in archs and not path.is_file():
+            entry = catalog.load(catalog.find(text).key)
+        elif path.is_file() or path.suffix.lower() in CHECKPOINT_SUFFIXES or os.sep in text:
+            if not path.is_file():
+                raise ExportError(f"{text}: no such checkpoint file")
+            entry = catalog.open_checkpoint(path)  # CheckpointError (one line) when bad
+        else:
+            raise ExportError(
+                f"unknown model {text!r}: give one of {', '.join(sorted(archs))} "
+                "or a checkpoint path"
+            )
+        model = ExportModel.from_entry(entry)
+        taken = {m.name for m in out}
+        if model.name in taken:  # the same model twice, or a checkpoint named like one
+            model.name = f"{model.name}-{len(out) + 1}"
+        out.append(model)
+    return out
+
+
+# -- inputs -----------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class ExportInput:
+    """The digit to show, as the app's drawing snapshot (so preprocessing is the app's)."""
+
+    snapshot: InputSnapshot
+    source: str  # e.g. "sample 7 (MNIST test #0)", "mnist-rot:12 (label 3)", "scan.png"
+
+    @classmethod
+    def from_image(cls, image: np.ndarray, source: str) -> ExportInput:
+        """Any white-on-black grey image, loaded the way the app loads it: 28×28 is used as
+        it is (MNIST format), anything larger is fitted and centred like MNIST."""
+        drawing = Drawing()
+        drawing.set_image(image, source)
+        return cls(drawing.snapshot(), source)
+
+
+def resolve_input(text: str | None) -> ExportInput:
+    """``0``–``9`` (the shipped sample of that digit), an image path, or ``mnist-rot:N``."""
+    text = DEFAULT_INPUT if text is None else str(text).strip()
+    if len(text) == 1 and text.isdigit():
+        return _sample_input(int(text))
+    if text.lower().startswith("mnist-rot:"):
+        return _mnist_rot_input(text.partition(":")[2])
+    try:
+        image = load_image_file(text)
+    except DigitImageError as exc:
+        raise ExportError(f"input {exc}") from None
+    return ExportInput.from_image(image, Path(text).name)
+
+
+def _sample_input(digit: int) -> ExportInput:
+    samples = sample_digits()
+    for stem, pixels in samples:
+        if stem.partition("-")[0] == str(digit):
+            return ExportInput.from_image(pixels, f"sample {sample_title(stem)}")
+    # no shipped sample of this digit: the first MNIST test digit with that label, if cached
+    from gcnn_viewer.data import DataError, cache_dir, load_mnist, mnist_dir
+
+    try:
+        images, labels = load_mnist("test", mnist_dir(cache_dir(create=False), create=False))
+    except (DataError, OSError):
+        shipped = " ".join(sorted({s.partition("-")[0] for s, _ in samples}))
+        raise ExportError(
+            f"no shipped sample of the digit {digit} (shipped: {shipped}); "
+            "use mnist-rot:N, an image path, or fetch MNIST with: gcnn-viewer data fetch"
+        ) from None
+    index = int(np.flatnonzero(labels == digit)[0])
+    return ExportInput.from_image(
+        images[index].astype(np.float32) / 255.0, f"MNIST test #{index} (label {digit})"
+    )
+
+
+def _mnist_rot_input(number: str) -> ExportInput:
+    from gcnn_viewer.data import DataError
+    from gcnn_viewer.viewer.browser import DigitBrowser
+
+    if not number.strip().isdigit():
+        raise ExportError(f"mnist-rot:N needs a test digit number N, got {number!r}")
+    try:
+        browser = DigitBrowser.from_cache()
+    except DataError as exc:
+        raise ExportError(str(exc)) from None
+    if browser is None:
+        raise ExportError(
+            "mnist-rot:N needs the MNIST-rot cache; make it with: gcnn-viewer data fetch"
+        )
+    n = int(number)
+    if not 0 <= n < len(browser):
+        raise ExportError(f"mnist-rot:{n}: the test split has digits 0..{len(browser) - 1}")
+    image = browser.image(n)
+    source = f"mnist-rot:{n} ({browser.describe(n)})"
+    return ExportInput.from_image(image, source)
+
+
+# -- what to show -----------------------------------------------------------------------------
+@dataclass(eq=False)
+class ViewSpec:
+    """One export's content: the same knobs as the app's view, plus several angles.
+
+    ``layers``/``channels`` None: all of them. Channels index every chosen layer (a channel
+    a layer lacks is an error); angles are degrees, counter-clockwise.
+    """
+
+    models: Sequence[ExportModel]
+    input: ExportInput
+    angles: Sequence[float] = DEFAULT_ANGLES
+    layers: Sequence[str] | None = None
+    channels: Sequence[int] | None = None
+    stabilised: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # recorded in the provenance
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ExportError("an export needs at least one model")
+        self.angles = tuple(float(a) for a in self.angles)
+        if not self.angles:
+            raise ExportError("an export needs at least one angle")
+        for a in self.angles:
+            if not np.isfinite(a):
+                raise ExportError(f"angle {a} is not a number of degrees")
+
+    def layer_names(self, model: ExportModel) -> list[str]:
+        """The chosen layers present in ``model`` (in the model's order); all when None."""
+        available = list(model.entry.probe().layers)
+        if self.layers is None:
+            return available
+        unknown = [name for name in self.layers if name not in available]
+        if unknown:
+            raise ExportError(
+                f"{model.title} has no layer {', '.join(unknown)}; its layers are "
+                f"{' '.join(available)}"
+            )
+        return [name for name in available if name in self.layers]
+
+    def check(self) -> None:
+        """Every model has the chosen layers and channels (one line otherwise)."""
+        for model in self.models:
+            probe = model.entry.probe()
+            for name in self.layer_names(model):
+                self.channel_list(probe.layouts[name].channels, f"{model.title} {name}")
+
+    def channel_list(self, n: int, where: str) -> list[int]:
+        if self.channels is None:
+            return list(range(n))
+        bad = [c for c in self.channels if not 0 <= int(c) < n]
+        if bad:
+            raise ExportError(f"{where} has channels 0..{n - 1}, not {bad[0]}")
+        return [int(c) for c in self.channels]
+
+
+def angle_text(angle: float) -> str:
+    """``90`` -> ``"90"``, ``37.5`` -> ``"37.5"``: angles written as given (the shortest
+    text that reads back as the same float, without a trailing ``.0``)."""
+    text = repr(float(angle))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def frame(spec: ViewSpec, angle: float, stabilised: bool | None = None) -> FrameResult:
+    """Every layer of every model at ``angle``: the app's own frame computation."""
+    panels = tuple(PanelSpec(m.name, m.entry.model, m.entry.probe()) for m in spec.models)
+    request = FrameRequest(
+        seq=0,
+        snapshot=spec.input.snapshot,
+        angle=float(angle),
+        stabilised=spec.stabilised if stabilised is None else stabilised,
+        panels=panels,
+    )
+    return compute_frame(request)
+
+
+def provenance(spec: ViewSpec, kind: str, **more: Any) -> dict[str, Any]:
+    """What every exported file records about how it was made."""
+    record = {
+        "software": f"gcnn-viewer {__version__}",
+        "kind": kind,
+        "models": [m.provenance() for m in spec.models],
+        "input": spec.input.source,
+        "angles": [float(a) for a in spec.angles],
+        "stabilised": bool(spec.stabilised),
+        "layers": list(spec.layers) if spec.layers is not None else "all",
+        "channels": [int(c) for c in spec.channels] if spec.channels is not None else "all",
+        "angle_convention": "counter-clockwise; multiples of 90° are exactly torch.rot90",
+    }
+    record.update(spec.extra)
+    record.update(more)
+    return record
+
+
+def provenance_json(record: dict[str, Any]) -> str:
+    """ASCII JSON (PNG tEXt chunks and GIF comments are Latin-1/ASCII)."""
+    return json.dumps(record, ensure_ascii=True, sort_keys=False)
+
+
+def input_image(spec: ViewSpec) -> np.ndarray:
+    """float32 ``[28, 28]``: the upright model input."""
+    image = spec.input.snapshot.digit.image
+    assert image.shape == (MNIST_SIZE, MNIST_SIZE)
+    return image

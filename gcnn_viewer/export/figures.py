@@ -1,0 +1,674 @@
+"""Figures with matplotlib's object API (no pyplot state, no Qt): the current view, the
+rotate-and-cycle lecture figure, and the probability-vs-angle plot.
+
+Feature maps are drawn as the app draws them: each layer's mosaic (cells channels ×
+orientations, :mod:`gcnn_viewer.viewer.layout`) coloured on the layer's fixed colour scale from
+the model's :class:`~gcnn_viewer.viewer.ModelProbe`, and embedded as a nearest-neighbour raster
+(``interpolation="none"``; SVG marks it ``image-rendering: pixelated``).
+
+Everything sits on one full-figure axes whose data coordinates are inches from the top-left
+corner (a :class:`Sheet`): positions are computed, not left to a layout engine, so labels never
+collide, a map cell has the same size in every figure, and a figure with hundreds of labels
+builds in a fraction of a second (matplotlib axes and tick objects are slow to make).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
+
+from gcnn_viewer.export.colours import PANEL_COLOURS, lookup_table, to_rgb
+from gcnn_viewer.export.common import ExportError, ExportModel, ViewSpec, angle_text
+from gcnn_viewer.viewer.inference import FrameResult
+from gcnn_viewer.viewer.layout import PLANAR_COLUMNS, LayerLayout, LayerScale, stabilise
+
+# sizes in inches, fonts in points
+PX = 0.0115  # one mosaic pixel (a map cell is ~24 px: ~0.28 in)
+TITLE_PT, HEAD_PT, LABEL_PT, TICK_PT = 11.0, 9.0, 7.5, 6.0
+MARGIN = 0.2
+ROW_LABELS_W = 0.24  # left of each mosaic: channel numbers
+COL_LABELS_H = 0.15  # above each mosaic: orientations
+LAYER_TITLE_H = 0.17
+COLUMN_GAP = 0.16
+INPUT_SIDE = 0.85
+BAR_H = 0.08
+OUTLINE = "#19d3ff"  # the followed map: cyan stands out on inferno
+UNTRAINED_COLOUR = "#b3261e"
+MATCH_COLOUR, MISMATCH_COLOUR = "#1b7f3b", "#b3261e"
+
+RC = {
+    "svg.fonttype": "none",  # SVG text stays <text> (editable, searchable)
+    "pdf.fonttype": 42,  # PDF: TrueType, selectable and editable text
+    "ps.fonttype": 42,
+    "image.composite_image": False,  # vector files: each map its own unsmoothed raster
+    "font.size": LABEL_PT,
+    "font.family": "DejaVu Sans",
+    "svg.hashsalt": "gcnn-viewer",  # deterministic SVG ids
+}
+
+
+def rc_context():
+    """matplotlib settings for every export (scoped: the user's rcParams stay as they are)."""
+    return matplotlib.rc_context(RC)
+
+
+class Sheet:
+    """A figure with one invisible axes whose data coordinates are inches, origin top-left."""
+
+    def __init__(self, width: float, height: float) -> None:
+        self.width, self.height = width, height
+        self.figure = Figure(figsize=(width, height))
+        self.figure.patch.set_facecolor("white")
+        ax = self.figure.add_axes((0.0, 0.0, 1.0, 1.0))
+        ax.set_axis_off()
+        ax.set_xlim(0.0, width)
+        ax.set_ylim(height, 0.0)
+        ax.set_autoscale_on(False)
+        self.ax = ax
+
+    def image(
+        self, pixels: np.ndarray, left: float, top: float, width: float, height: float, **kw
+    ) -> AxesImage:
+        kw.setdefault("interpolation", "none")
+        return self.ax.imshow(
+            pixels,
+            extent=(left, left + width, top + height, top),
+            aspect="auto",
+            resample=False,
+            **kw,
+        )
+
+    def text(self, x: float, y: float, s: str, **kw) -> Text:
+        kw.setdefault("fontsize", LABEL_PT)
+        return self.ax.text(x, y, s, **kw)
+
+    def frame(self, left, top, width, height, **kw) -> Rectangle:
+        kw.setdefault("fill", False)
+        return self.ax.add_patch(Rectangle((left, top), width, height, **kw))
+
+    def arrow(self, start: tuple[float, float], end: tuple[float, float], colour: str) -> None:
+        self.ax.annotate(
+            "",
+            xy=end,
+            xytext=start,
+            arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.6, "mutation_scale": 11},
+        )
+
+    def colour_bar(self, scale: LayerScale, left: float, top: float, width: float) -> None:
+        """The layer's colour map from ``lo`` to ``hi``, ends (and 0 if signed) labelled."""
+        lut = lookup_table(scale)[1:]  # [255, 3]: the app's colours
+        self.image(lut[None], left, top, width, BAR_H)
+        self.frame(left, top, width, BAR_H, linewidth=0.4, edgecolor="#444444")
+        ticks = [scale.lo, 0.0, scale.hi] if scale.diverging else [scale.lo, scale.hi]
+        span = scale.hi - scale.lo if scale.hi > scale.lo else 1.0
+        for t in ticks:
+            x = left + width * (t - scale.lo) / span
+            ha = "left" if t == scale.lo else "right" if t == scale.hi else "center"
+            self.text(x, top + BAR_H + 0.02, f"{t:.2g}", ha=ha, va="top", fontsize=TICK_PT)
+
+    def input_image(self, image: np.ndarray, left: float, top: float, side: float) -> AxesImage:
+        im = self.image(image, left, top, side, side, cmap="gray", vmin=0.0, vmax=1.0)
+        self.frame(left, top, side, side, linewidth=0.4, edgecolor="#444444")
+        return im
+
+
+# -- layouts for a channel subset ----------------------------------------------------------
+def channel_layout(layout: LayerLayout, channels: Sequence[int]) -> LayerLayout:
+    """The layout of a layer restricted to ``channels`` (rendered from ``data[channels]``).
+
+    Group layers keep their channels × orientations grid with the chosen channels as rows; a
+    planar subset is one row labelled by channel (up to ``2 × PLANAR_COLUMNS`` channels), else
+    a reading-order grid whose row labels list the channels in that row.
+    """
+    channels = list(channels)
+    if channels == list(range(layout.channels)):
+        return layout
+    k = len(channels)
+    if layout.is_group:
+        g = layout.orientations
+        return dataclasses.replace(
+            layout,
+            channels=k,
+            cell_index=np.arange(k * g).reshape(k, g),
+            row_labels=tuple(str(c) for c in channels),
+        )
+    cols = k if k <= 2 * PLANAR_COLUMNS else PLANAR_COLUMNS
+    rows = math.ceil(k / cols)
+    flat = np.arange(rows * cols).reshape(rows, cols)
+    if rows == 1:
+        column_labels, row_labels = tuple(str(c) for c in channels), ("",)
+    else:
+        column_labels = ("",) * cols
+        row_labels = tuple(
+            ",".join(str(c) for c in channels[r * cols : (r + 1) * cols]) for r in range(rows)
+        )
+    return dataclasses.replace(
+        layout,
+        channels=k,
+        cell_index=np.where(flat < k, flat, -1),
+        column_labels=column_labels,
+        row_labels=row_labels,
+    )
+
+
+def mosaic_rgb(
+    layout: LayerLayout, data: np.ndarray, scale: LayerScale, channels: Sequence[int]
+) -> np.ndarray:
+    """uint8 ``[H, W, 3]``: the app's mosaic of ``data`` ``[C, G, h, w]`` for ``channels``."""
+    sub = channel_layout(layout, channels)
+    picked = data if sub is layout else data[list(channels)]
+    return to_rgb(sub.render(np.ascontiguousarray(picked), scale), scale)
+
+
+def label_mosaic(sheet: Sheet, layout: LayerLayout, left: float, top: float) -> None:
+    """Orientation (or planar column) labels above a mosaic, channel labels left of it."""
+    pitch, cell = layout.pitch * PX, layout.cell * PX
+    # p4m's "m180°" needs a smaller font to fit a cell's width (~0.3 in)
+    size = TICK_PT - 0.7 if layout.orientations > 4 else TICK_PT
+    for c, text in enumerate(layout.column_labels):
+        sheet.text(
+            left + c * pitch + cell / 2, top - 0.025, text, ha="center", va="bottom", fontsize=size
+        )
+    for r, text in enumerate(layout.row_labels):
+        sheet.text(
+            left - 0.03, top + r * pitch + cell / 2, text, ha="right", va="center", fontsize=TICK_PT
+        )
+
+
+def prediction_text(probabilities: np.ndarray) -> str:
+    top = int(np.argmax(probabilities))
+    return f"→ {top} ({100 * float(probabilities[top]):.1f}%)"
+
+
+def model_line(model: ExportModel) -> str:
+    trained = "" if model.trained else " — UNTRAINED, random weights"
+    return f"{model.title}{trained}: {model.source}"
+
+
+def weights_line(model: ExportModel) -> str:
+    return f"weights sha256 {model.sha256[:16]}…"
+
+
+def deg(angle: float) -> str:
+    return f"{angle_text(angle)}°"
+
+
+def _model_colour(i: int, model: ExportModel) -> str:
+    return PANEL_COLOURS[i % len(PANEL_COLOURS)] if model.trained else UNTRAINED_COLOUR
+
+
+# -- the current view --------------------------------------------------------------------------
+@dataclasses.dataclass
+class _Slot:
+    model: int
+    angle: int
+    layer: str
+    image: AxesImage
+
+
+@dataclasses.dataclass
+class _InputSlot:
+    model: int
+    angle: int
+    image: AxesImage
+    label: Text
+    prediction: Text
+
+
+class ViewFigure:
+    """The app's view of one or two models at one or more angles: a row per (model, angle)
+    with the model input and its prediction, a column per layer, and each layer's colour bar
+    under its model's rows.
+
+    Keeps its artists, so an animation swaps in new frames (:meth:`update`) without building
+    the figure again.
+    """
+
+    def __init__(
+        self, spec: ViewSpec, frames: Sequence[FrameResult], *, subtitle: str = ""
+    ) -> None:
+        self.spec = spec
+        models = list(spec.models)
+        self.layers = [spec.layer_names(m) for m in models]
+        self.channels: dict[tuple[int, str], list[int]] = {}
+        widths: dict[str, float] = {}  # layer -> its widest mosaic (inches)
+        tallest: list[float] = []  # per model
+        for i, m in enumerate(models):
+            probe = m.entry.probe()
+            high = 0.0
+            for name in self.layers[i]:
+                layout = probe.layouts[name]
+                chans = spec.channel_list(layout.channels, f"{m.title} {name}")
+                self.channels[i, name] = chans
+                h, w = channel_layout(layout, chans).shape
+                widths[name] = max(widths.get(name, 0.0), w * PX)
+                high = max(high, h * PX)
+            tallest.append(high)
+        columns: list[str] = []
+        for names in self.layers:
+            columns += [n for n in names if n not in columns]
+        input_w = INPUT_SIDE + 0.3
+        col_w = {n: ROW_LABELS_W + max(widths[n], 0.6) + COLUMN_GAP for n in columns}
+        head_h, bar_h = 0.46, 0.36
+        row_h = [
+            LAYER_TITLE_H + COL_LABELS_H + max(tallest[i], INPUT_SIDE + 0.35) + 0.14
+            for i in range(len(models))
+        ]
+        title_h = 0.62 if subtitle else 0.45
+        width = max(2 * MARGIN + input_w + sum(col_w.values()), 7.0)
+        height = (
+            title_h
+            + MARGIN
+            + sum(head_h + len(frames) * row_h[i] + bar_h for i in range(len(models)))
+        )
+        sheet = Sheet(width, height)
+        self.sheet, self.figure = sheet, sheet.figure
+        self.title = sheet.text(MARGIN, 0.16, "", fontsize=TITLE_PT, weight="bold", va="top")
+        if subtitle:
+            sheet.text(MARGIN, 0.42, subtitle, fontsize=LABEL_PT, va="top", color="#444444")
+        self.slots: list[_Slot] = []
+        self.inputs: list[_InputSlot] = []
+        top = title_h
+        for i, m in enumerate(models):
+            sheet.text(
+                MARGIN,
+                top + 0.17,
+                model_line(m),
+                fontsize=HEAD_PT,
+                weight="bold",
+                color=_model_colour(i, m),
+                va="center",
+            )
+            sheet.text(
+                MARGIN, top + 0.33, weights_line(m), fontsize=TICK_PT, color="#555555", va="center"
+            )
+            top += head_h
+            probe = m.entry.probe()
+            for a in range(len(frames)):
+                mosaic_top = top + LAYER_TITLE_H + COL_LABELS_H
+                blank = np.zeros((28, 28), np.float32)
+                image = sheet.input_image(blank, MARGIN, mosaic_top, INPUT_SIDE)
+                label = sheet.text(
+                    MARGIN + INPUT_SIDE / 2, mosaic_top - 0.04, "", ha="center", va="bottom"
+                )
+                pred = sheet.text(
+                    MARGIN + INPUT_SIDE / 2,
+                    mosaic_top + INPUT_SIDE + 0.04,
+                    "",
+                    ha="center",
+                    va="top",
+                    weight="bold",
+                )
+                self.inputs.append(_InputSlot(i, a, image, label, pred))
+                x = MARGIN + input_w
+                for name in columns:
+                    if name in self.layers[i]:
+                        layout = channel_layout(probe.layouts[name], self.channels[i, name])
+                        h, w = layout.shape
+                        left = x + ROW_LABELS_W
+                        image = sheet.image(
+                            np.zeros((h, w, 3), np.uint8), left, mosaic_top, w * PX, h * PX
+                        )
+                        label_mosaic(sheet, layout, left, mosaic_top)
+                        sheet.text(
+                            left + w * PX / 2,
+                            top + 0.02,
+                            name,
+                            ha="center",
+                            va="top",
+                            weight="bold",
+                        )
+                        self.slots.append(_Slot(i, a, name, image))
+                    x += col_w[name]
+                top += row_h[i]
+            # one colour bar per layer: its scale is fixed, the same at every angle
+            sheet.text(
+                MARGIN,
+                top + 0.02,
+                "colour scale\n(fixed per layer)",
+                va="top",
+                fontsize=TICK_PT,
+                color="#555555",
+            )
+            x = MARGIN + input_w
+            for name in columns:
+                if name in self.layers[i]:
+                    w = max(widths[name], 0.6)
+                    sheet.colour_bar(probe.scales[name], x + ROW_LABELS_W, top + 0.02, w)
+                x += col_w[name]
+            top += bar_h
+        self.update(frames)
+
+    def update(self, frames: Sequence[FrameResult]) -> None:
+        """Show ``frames`` (one per angle row, in order): maps, inputs, predictions, title."""
+        spec = self.spec
+        for slot in self.slots:
+            m = spec.models[slot.model]
+            probe = m.entry.probe()
+            data = frames[slot.angle].panel(m.name).layers[slot.layer].data
+            slot.image.set_data(
+                mosaic_rgb(
+                    probe.layouts[slot.layer],
+                    data,
+                    probe.scales[slot.layer],
+                    self.channels[slot.model, slot.layer],
+                )
+            )
+        for s in self.inputs:
+            f = frames[s.angle]
+            s.image.set_data(f.input)
+            s.label.set_text(f"input at {deg(f.angle)}")
+            probs = f.panel(spec.models[s.model].name).probabilities
+            s.prediction.set_text(prediction_text(probs))
+        names = " vs ".join(m.title for m in spec.models)
+        angles = ", ".join(deg(f.angle) for f in frames)
+        if spec.stabilised:
+            turned = ", ".join(deg(90 * f.turns) for f in frames)
+            mode = f"stabilised maps (turned back {turned})"
+        else:
+            mode = "raw maps"
+        self.title.set_text(f"{names} · input {spec.input.source} · {angles} · {mode}")
+
+
+# -- rotate and cycle --------------------------------------------------------------------------
+def default_channels(spec: ViewSpec, model: ExportModel, layer: str, frame: FrameResult) -> list:
+    """The channels a rotate-and-cycle figure shows: the chosen ones, else the three that
+    respond most strongly to the input (a blank map teaches nothing), in channel order."""
+    n = model.entry.probe().layouts[layer].channels
+    if spec.channels is not None:
+        return spec.channel_list(n, f"{model.title} {layer}")
+    data = frame.panel(model.name).layers[layer].data  # [C, G, h, w]
+    strength = data.reshape(n, -1).max(axis=1)
+    return sorted(int(c) for c in np.argsort(-strength, kind="stable")[: min(3, n)])
+
+
+def stabilised_maps(data: np.ndarray, layout: LayerLayout, turns: int) -> np.ndarray:
+    """Undo ``turns`` quarter turns of the input on displayed maps ``[C, G, h, w]`` with the
+    app's :func:`~gcnn_viewer.viewer.stabilise` (planar layers: G = 1)."""
+    t = torch.from_numpy(np.ascontiguousarray(data))
+    if not layout.is_group:
+        return stabilise(t[:, 0], None, turns).unsqueeze(1).numpy()
+    return stabilise(t, layout.group, turns).numpy()
+
+
+@dataclasses.dataclass
+class _Block:
+    model: ExportModel
+    layout: LayerLayout
+    channels: list[int]
+    strips: list[list[int]]  # group: one strip (1 × G maps) per channel; planar: one strip
+    width: float
+
+
+def rotate_and_cycle_figure(
+    spec: ViewSpec, raw: Sequence[FrameResult], layer: str, *, subtitle: str = ""
+) -> Figure:
+    """One layer of each model, a row per angle. A group model's maps turn with the input and
+    move one orientation column per quarter turn, cyclically; an outline and arrows follow one
+    map from row to row. With ``spec.stabilised`` each row's quarter turns are undone and a
+    group model's rows match. ``raw``: unstabilised frames, one per angle (first = reference).
+    """
+    models = list(spec.models)
+    for m in models:
+        if layer not in m.entry.probe().layers:
+            raise ExportError(
+                f"{m.title} has no layer {layer}; its layers are {' '.join(m.entry.probe().layers)}"
+            )
+    angles = [f.angle for f in raw]
+    steps = [(a - angles[0]) / 90.0 for a in angles]
+    exact = [math.isclose(s, round(s), abs_tol=1e-9) for s in steps]
+    turns = [round(s) % 4 for s in steps]
+    cell = 0.5 if len(models) > 1 else 0.6  # a map's side on the page
+    gap, strip_gap, block_gap = 0.05, 0.24, 0.6
+    blocks: list[_Block] = []
+    for m in models:
+        layout = m.entry.probe().layouts[layer]
+        chans = default_channels(spec, m, layer, raw[0])
+        strips = [[c] for c in chans] if layout.is_group else [chans]
+        counts = [layout.orientations if layout.is_group else len(s) for s in strips]
+        w = sum(n * cell + (n - 1) * gap for n in counts) + strip_gap * (len(strips) - 1)
+        blocks.append(_Block(m, layout, chans, strips, max(w, 1.6)))
+    left0 = MARGIN + cell + 0.55  # the input column and its angle labels
+    width = max(left0 + sum(b.width for b in blocks) + block_gap * (len(blocks) - 1) + MARGIN, 6.5)
+    title_h = 0.78 if subtitle else 0.62
+    head_h = 0.62  # model name, channel titles, orientation labels
+    row_h = cell + 0.3  # a row of maps and the line under it
+    foot_h = 0.95
+    height = title_h + head_h + len(raw) * row_h + 0.45 + foot_h
+    sheet = Sheet(width, height)
+    mode = "stabilised (quarter turns undone)" if spec.stabilised else "rotate and cycle"
+    names = " vs ".join(m.title for m in models)
+    sheet.text(
+        MARGIN,
+        0.14,
+        f"{names}, layer {layer}: {mode}",
+        fontsize=TITLE_PT + 2,
+        weight="bold",
+        va="top",
+    )
+    line = f"input {spec.input.source}; rows: the input turned {', '.join(map(deg, angles))}"
+    sheet.text(MARGIN, 0.46, line, fontsize=LABEL_PT + 0.5, va="top")
+    if subtitle:
+        sheet.text(MARGIN, 0.64, subtitle, fontsize=TICK_PT, va="top", color="#444444")
+
+    # the map to follow: the first group model's first channel, at its strongest orientation
+    follow = None
+    for i, b in enumerate(blocks):
+        if b.layout.is_group:
+            data0 = raw[0].panel(b.model.name).layers[layer].data  # [C, G, h, w]
+            c = b.channels[0]
+            g = int(np.argmax(data0[c].reshape(b.layout.orientations, -1).max(axis=1)))
+            follow = (i, c, g)
+            break
+
+    top0 = title_h + head_h
+    for r, f in enumerate(raw):  # the inputs, one per row
+        top = top0 + r * row_h
+        sheet.input_image(f.input, MARGIN, top, cell)
+        sheet.text(
+            MARGIN + cell + 0.08,
+            top + cell / 2,
+            deg(f.angle),
+            va="center",
+            fontsize=HEAD_PT,
+            weight="bold",
+        )
+    sheet.text(MARGIN + cell / 2, top0 - 0.06, "input", ha="center", va="bottom")
+
+    x0 = left0
+    for i, b in enumerate(blocks):
+        m, layout = b.model, b.layout
+        scale = m.entry.probe().scales[layer]
+        sheet.text(
+            x0,
+            title_h + 0.02,
+            f"{m.title}: {m.entry.kind}",
+            fontsize=HEAD_PT + 1,
+            weight="bold",
+            color=_model_colour(i, m),
+            va="top",
+        )
+        centres: list[tuple[float, float]] = []  # the outlined cell in each row
+        x = x0
+        for strip in b.strips:
+            n = layout.orientations if layout.is_group else len(strip)
+            strip_w = n * cell + (n - 1) * gap
+            if layout.is_group:
+                sheet.text(
+                    x + strip_w / 2,
+                    top0 - 0.24,
+                    f"channel {strip[0]}",
+                    ha="center",
+                    va="bottom",
+                    fontsize=LABEL_PT + 0.5,
+                    weight="bold",
+                )
+                labels = [layout.orientation_label(g) for g in range(n)]
+            else:
+                labels = [f"ch {c}" for c in strip]
+            for k, text in enumerate(labels):
+                sheet.text(
+                    x + k * (cell + gap) + cell / 2,
+                    top0 - 0.04,
+                    text,
+                    ha="center",
+                    va="bottom",
+                    fontsize=LABEL_PT,
+                )
+            for r, f in enumerate(raw):
+                top = top0 + r * row_h
+                data = f.panel(m.name).layers[layer].data  # [C, G, h, w]
+                if spec.stabilised:
+                    data = stabilised_maps(data, layout, turns[r])
+                maps = data[strip].reshape(-1, layout.size, layout.size)  # [n, h, w]
+                for k in range(n):
+                    rgb = to_rgb(scale.to_index(maps[k]), scale)
+                    sheet.image(rgb, x + k * (cell + gap), top, cell, cell)
+                if follow is not None and follow[:2] == (i, strip[0]):
+                    g = follow[2]
+                    if not spec.stabilised:
+                        g = layout.group.compose(turns[r], g) if exact[r] else None
+                    if g is not None:
+                        cx = x + g * (cell + gap)
+                        sheet.frame(
+                            cx - 0.03,
+                            top - 0.03,
+                            cell + 0.06,
+                            cell + 0.06,
+                            edgecolor=OUTLINE,
+                            linewidth=2.2,
+                        )
+                        centres.append((cx + cell / 2, top))
+            x += strip_w + strip_gap
+        for (xa, ya), (xb, yb) in zip(centres, centres[1:], strict=False):
+            sheet.arrow((xa, ya + cell + 0.04), (xb, yb - 0.04), OUTLINE)
+        # how far each row is from the first once its turn is undone: 0 for a group model
+        for r in range(1, len(raw)):
+            if not exact[r]:
+                continue
+            first = raw[0].panel(m.name).layers[layer].data
+            other = stabilised_maps(raw[r].panel(m.name).layers[layer].data, layout, turns[r])
+            d = float(np.abs(other - first).max())
+            same = d <= 1e-4 * max(abs(scale.hi), abs(scale.lo), 1e-6)
+            followed = follow is not None and follow[0] == i  # keep clear of the arrows
+            sheet.text(
+                x - strip_gap if followed else x0,
+                top0 + r * row_h + cell + 0.05,
+                _agreement(spec, layout, turns[r], d, same),
+                ha="right" if followed else "left",
+                va="top",
+                fontsize=TICK_PT + 0.5,
+                color=MATCH_COLOUR if same else MISMATCH_COLOUR,
+            )
+        bar_top = top0 + len(raw) * row_h + 0.05
+        sheet.colour_bar(scale, x0, bar_top, min(b.width, 2.4))
+        sheet.text(
+            x0 + min(b.width, 2.4) / 2,
+            bar_top + BAR_H + 0.02,
+            f"{layer} colour scale",
+            ha="center",
+            va="top",
+            fontsize=TICK_PT,
+            color="#555555",
+        )
+        x0 += b.width + block_gap
+
+    foot = _footnote(spec, blocks, follow, layer)
+    sheet.text(MARGIN, height - foot_h + 0.08, foot, va="top", fontsize=LABEL_PT)
+    return sheet.figure
+
+
+def _agreement(spec: ViewSpec, layout: LayerLayout, turns: int, d: float, same: bool) -> str:
+    """One line under a row: does it equal the first row with the turn undone?"""
+    if spec.stabilised:
+        return f"= first row (max |Δ| {d:.0e})" if same else f"≠ first row (max |Δ| {d:.2g})"
+    what = f"first row turned {deg(90 * turns)}"
+    if layout.is_group:
+        what += f", cycled by {turns}"
+    return f"= {what} (max |Δ| {d:.0e})" if same else f"≠ {what} (max |Δ| {d:.2g})"
+
+
+def _footnote(spec: ViewSpec, blocks: Sequence[_Block], follow, layer: str) -> str:
+    lines = []
+    if follow is not None:
+        i, c, g = follow
+        b = blocks[i]
+        label = b.layout.orientation_label(g)
+        if spec.stabilised:
+            lines.append(
+                f"Each row's quarter turns are undone: maps turned back and the orientation axis "
+                f"rolled back. {b.model.title}'s rows are then identical (outline: channel {c}, "
+                f"{label})."
+            )
+        else:
+            lines.append(
+                f"Outline: {b.model.title} channel {c}, its {label} map in the first row. Turning "
+                "the input 90° turns every map 90° and moves it one orientation column to the "
+                "right;\nthe last column wraps round to the first (a cyclic shift)."
+            )
+    planar = [b.model.title for b in blocks if not b.layout.is_group]
+    if planar:
+        verb = "has" if len(planar) == 1 else "have"
+        lines.append(
+            f"{' and '.join(planar)} {verb} no orientation axis: turning the input changes its "
+            f"{layer} maps, not only where they are."
+        )
+    lines.append("Colours: each model's fixed colour scale for this layer, as in the app.")
+    return "\n".join(lines)
+
+
+# -- probability vs angle ---------------------------------------------------------------------
+def sweep_figure(
+    spec: ViewSpec, angles: np.ndarray, probabilities: dict[str, np.ndarray], subtitle: str = ""
+) -> Figure:
+    """Each model's probability of the class it predicts upright, as the input turns; ticks
+    under the curves mark angles where the model predicts another class."""
+    fig = Figure(figsize=(7.0, 3.6))
+    fig.patch.set_facecolor("white")
+    ax = fig.add_axes((0.09, 0.15, 0.88, 0.63))
+    n = len(spec.models)
+    for i, m in enumerate(spec.models):
+        p = probabilities[m.name]  # [N, 10]
+        cls = int(np.argmax(p[0]))
+        colour = _model_colour(i, m)
+        ax.plot(angles, p[:, cls], color=colour, lw=1.8, label=f"{m.title}: P(class {cls})")
+        wrong = np.argmax(p, axis=1) != cls
+        if wrong.any():
+            ax.plot(
+                angles[wrong],
+                np.full(int(wrong.sum()), -0.045 - 0.04 * i),
+                "|",
+                color=colour,
+                markersize=5,
+                label=f"{m.title} predicts another class",
+            )
+    ax.set_xlim(float(angles[0]), 360.0)
+    ax.set_ylim(-0.06 - 0.04 * n, 1.02)
+    ax.set_xticks(np.arange(0, 361, 45))
+    ax.set_xlabel("input turned (degrees, counter-clockwise)")
+    ax.set_ylabel("probability")
+    ax.grid(alpha=0.3, lw=0.5)
+    ax.legend(
+        fontsize=TICK_PT + 0.5, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False
+    )
+    names = " vs ".join(m.title for m in spec.models)
+    fig.text(
+        0.09,
+        0.955,
+        f"{names}: probability vs angle · input {spec.input.source}",
+        fontsize=HEAD_PT + 1,
+        weight="bold",
+        va="top",
+    )
+    if subtitle:
+        fig.text(0.09, 0.02, subtitle, fontsize=TICK_PT, color="#444444")
+    return fig

@@ -1,0 +1,413 @@
+"""The exports themselves: one function per kind, shared by the app and the command line.
+
+Each takes a :class:`~gcnn_viewer.export.common.ViewSpec` and a destination, computes what it
+needs with the viewer's pipeline, and writes atomically (temp file in the destination folder,
+then ``os.replace``), recording provenance in the file. Long work takes ``progress(done,
+total)`` and ``cancelled()`` callbacks, so a GUI can show a bar and stop it from another thread.
+Qt-free.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from PIL import Image, PngImagePlugin
+
+from gcnn_viewer import __version__
+from gcnn_viewer.export.common import (
+    Cancelled,
+    ExportCancelled,
+    ExportError,
+    Progress,
+    ViewSpec,
+    angle_text,
+    atomic_output,
+    check_destination,
+    frame,
+    provenance,
+    provenance_json,
+    suffix_of,
+)
+from gcnn_viewer.export.figures import (
+    ViewFigure,
+    rc_context,
+    rotate_and_cycle_figure,
+    sweep_figure,
+)
+from gcnn_viewer.viewer.inference import SweepRequest, run_sweep
+from gcnn_viewer.viewer.layout import stabilise
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+ANIMATION_FORMATS = ("gif", "webp", "png", "mp4")
+SWEEP_FORMATS = ("png", "svg", "pdf", "csv")
+DATA_FORMATS = ("npz",)
+DEFAULT_DPI = 200
+ANIMATION_DPI = 100
+DEFAULT_FRAMES = 72
+DEFAULT_FPS = 12
+DEFAULT_STEP = 5.0
+RC_LAYER = "l1"  # the rotate-and-cycle figure's layer unless one is chosen
+MP4_MISSING = (
+    "MP4 needs imageio-ffmpeg: pip install 'gcnn-viewer[mp4]' (or imageio-ffmpeg); "
+    "GIF, WebP and PNG work without it"
+)
+META_KEY = "gcnn-viewer"  # PNG text chunk holding the provenance JSON
+
+
+def _subtitle(spec: ViewSpec) -> str:
+    return f"gcnn-viewer {__version__} · colour scales fixed per layer, as in the app"
+
+
+def check_dpi(dpi: int) -> None:
+    if not 10 <= dpi <= 2400:
+        raise ExportError(f"--dpi must be between 10 and 2400, not {dpi}")
+
+
+# -- writing figures ----------------------------------------------------------------------------
+def save_figure(fig: Figure, path: Path | str, record: dict[str, Any], dpi: int) -> Path:
+    """Write ``fig`` as PNG/SVG/PDF (by suffix) atomically, with ``record`` as metadata:
+    PNG text chunks, PDF document info, SVG Dublin Core description."""
+    fmt = suffix_of(path, FIGURE_FORMATS, "a figure")
+    check_dpi(dpi)
+    text = provenance_json(record)
+    title = record.get("title", "gcnn-viewer export")
+    software = f"gcnn-viewer {__version__}"
+    if fmt == "png":
+        metadata = {"Title": title, "Software": software, "Description": text, META_KEY: text}
+    elif fmt == "pdf":
+        metadata = {
+            "Title": title,
+            "Creator": software,
+            "Subject": text,
+            "Keywords": "gcnn-viewer provenance (JSON in Subject)",
+            "CreationDate": None,  # reproducible files: the provenance says what matters
+        }
+    else:
+        metadata = {"Title": title, "Creator": software, "Description": text, "Date": None}
+    with atomic_output(path) as tmp, rc_context():
+        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
+    return Path(path)
+
+
+def figure_spec_frames(spec: ViewSpec, stabilised: bool | None = None) -> list:
+    return [frame(spec, a, stabilised) for a in spec.angles]
+
+
+def export_figure(
+    spec: ViewSpec,
+    path: Path | str,
+    *,
+    dpi: int = DEFAULT_DPI,
+    rotate_and_cycle: bool = False,
+) -> Path:
+    """The current view (every chosen layer of every model at every angle) or, with
+    ``rotate_and_cycle``, the lecture figure of one layer (the first chosen, default l1)."""
+    check_destination(path)
+    suffix_of(path, FIGURE_FORMATS, "a figure")
+    spec.check()
+    with rc_context():
+        if rotate_and_cycle:
+            layer = spec.layers[0] if spec.layers else RC_LAYER
+            raw = figure_spec_frames(spec, stabilised=False)
+            fig = rotate_and_cycle_figure(spec, raw, layer, subtitle=_subtitle(spec))
+            kind = "rotate-and-cycle figure"
+            title = f"{' vs '.join(m.title for m in spec.models)} {layer}: rotate and cycle"
+            more = {"layer": layer}
+        else:
+            fig = ViewFigure(spec, figure_spec_frames(spec), subtitle=_subtitle(spec)).figure
+            kind = "figure"
+            title = f"{' vs '.join(m.title for m in spec.models)} feature maps"
+            more = {}
+    record = provenance(spec, kind, title=title, **more)
+    return save_figure(fig, path, record, dpi)
+
+
+# -- animation ----------------------------------------------------------------------------------
+def animation_angles(frames: int) -> np.ndarray:
+    """``frames`` angles from 0° up to (not including) 360°: the loop closes seamlessly."""
+    return np.arange(frames, dtype=np.float64) * (360.0 / frames)
+
+
+def mp4_available() -> bool:
+    try:
+        import imageio_ffmpeg  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def check_animation_options(frames: int, fps: float, dpi: int) -> None:
+    """One line for values no animation can have."""
+    if not 2 <= frames <= 3600:
+        raise ExportError(f"--frames must be between 2 and 3600, not {frames}")
+    if not 0.1 <= fps <= 100:
+        raise ExportError(f"--fps must be between 0.1 and 100, not {fps}")
+    check_dpi(dpi)
+
+
+def export_animation(
+    spec: ViewSpec,
+    path: Path | str,
+    *,
+    frames: int = DEFAULT_FRAMES,
+    fps: float = DEFAULT_FPS,
+    dpi: int = ANIMATION_DPI,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> Path:
+    """The input turning 0→360° in ``frames`` steps with the chosen layers: GIF, animated
+    WebP, animated PNG, or MP4 (needs ``imageio-ffmpeg``). ``spec.angles`` is ignored."""
+    check_destination(path)
+    fmt = suffix_of(path, ANIMATION_FORMATS, "an animation")
+    if fmt == "mp4" and not mp4_available():
+        raise ExportError(MP4_MISSING)
+    check_animation_options(frames, fps, dpi)
+    spec.check()
+    angles = animation_angles(frames)
+    images: list[Image.Image] = []
+    with rc_context():
+        view = ViewFigure(spec, [frame(spec, angles[0])], subtitle=_subtitle(spec))
+        canvas = _agg_canvas(view.figure)
+        for i, angle in enumerate(angles):
+            if cancelled is not None and cancelled():
+                raise ExportCancelled("export cancelled; nothing was written")
+            view.update([frame(spec, angle)])
+            canvas.draw()
+            rgba = np.asarray(canvas.buffer_rgba())
+            images.append(Image.fromarray(np.ascontiguousarray(rgba[..., :3])))
+            if progress is not None:
+                progress(i + 1, frames)
+    record = provenance(
+        spec, "animation", frames=frames, fps=fps, animation_angles=[float(a) for a in angles]
+    )
+    record["angles"] = [float(angles[0]), 360.0]
+    if cancelled is not None and cancelled():
+        raise ExportCancelled("export cancelled; nothing was written")
+    with atomic_output(path) as tmp:
+        _write_animation(images, tmp, fmt, fps, provenance_json(record))
+    return Path(path)
+
+
+def _agg_canvas(fig: Figure):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    return FigureCanvasAgg(fig)
+
+
+def _write_animation(images: list[Image.Image], tmp: Path, fmt: str, fps: float, text: str) -> None:
+    duration = max(20, round(1000.0 / fps))  # ms per frame (GIF counts in 10 ms)
+    first, rest = images[0], images[1:]
+    if fmt == "gif":
+        # one palette per frame (median cut, no dithering: flat colour fields stay flat)
+        frames = [
+            im.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=0) for im in images
+        ]
+        frames[0].save(
+            tmp,
+            format="GIF",
+            save_all=True,
+            append_images=frames[1:],
+            duration=duration,
+            loop=0,
+            comment=text.encode("ascii"),
+            optimize=False,
+            disposal=1,
+        )
+    elif fmt == "webp":
+        first.save(
+            tmp,
+            format="WEBP",
+            save_all=True,
+            append_images=rest,
+            duration=duration,
+            loop=0,
+            lossless=True,
+            method=4,
+            xmp=_xmp(text),
+        )
+    elif fmt == "png":
+        info = PngImagePlugin.PngInfo()
+        info.add_text(META_KEY, text)
+        info.add_text("Software", f"gcnn-viewer {__version__}")
+        first.save(
+            tmp,
+            format="PNG",
+            save_all=True,
+            append_images=rest,
+            duration=duration,
+            loop=0,
+            pnginfo=info,
+        )
+    else:
+        _write_mp4(images, tmp, fps, text)
+
+
+def _xmp(text: str) -> bytes:
+    """An XMP packet with the provenance JSON as the Dublin Core description."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (
+        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escaped}</rdf:li></rdf:Alt>'
+        f"</dc:description><dc:creator><rdf:Seq><rdf:li>gcnn-viewer {__version__}</rdf:li>"
+        '</rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    ).encode()
+
+
+def _write_mp4(images: list[Image.Image], tmp: Path, fps: float, text: str) -> None:
+    import imageio_ffmpeg
+
+    w, h = images[0].size
+    w2, h2 = w + (w % 2), h + (h % 2)  # H.264 with yuv420p needs even sides
+    writer = imageio_ffmpeg.write_frames(
+        str(tmp),
+        (w2, h2),
+        fps=fps,
+        codec="libx264",
+        pix_fmt_out="yuv420p",
+        macro_block_size=1,
+        output_params=["-metadata", f"comment={text}", "-f", "mp4"],
+    )
+    writer.send(None)
+    for im in images:
+        canvas = np.full((h2, w2, 3), 255, np.uint8)
+        canvas[:h, :w] = np.asarray(im)
+        writer.send(np.ascontiguousarray(canvas))
+    writer.close()
+
+
+# -- probability vs angle -----------------------------------------------------------------------
+def sweep_angles(step: float) -> np.ndarray:
+    """0, step, … below 360 (default 5°: 0…355)."""
+    if not 0 < step <= 180:
+        raise ExportError(f"--step must be between 0 and 180 degrees, not {step}")
+    n = int(np.floor(360.0 / step - 1e-9)) + 1
+    return np.arange(n, dtype=np.float64) * step
+
+
+def export_sweep(
+    spec: ViewSpec, path: Path | str, *, step: float = DEFAULT_STEP, dpi: int = DEFAULT_DPI
+) -> Path:
+    """Each model's class probabilities as the input turns: a plot (PNG/SVG/PDF) or the
+    numbers (CSV: ``angle``, then per model its top probability and ``p0``…``p9``).
+    A CSV's provenance goes in a sidecar ``FILE.csv.json`` (CSV has no place for it)."""
+    check_destination(path)
+    fmt = suffix_of(path, SWEEP_FORMATS, "a sweep")
+    angles = sweep_angles(step)
+    request = SweepRequest(
+        0, spec.input.snapshot, tuple((m.name, m.entry.model) for m in spec.models), angles
+    )
+    result = run_sweep(request)  # the app's own sweep
+    record = provenance(spec, "sweep", step=float(step), title="probability vs angle")
+    record["angles"] = [float(a) for a in angles]
+    if fmt != "csv":
+        with rc_context():
+            fig = sweep_figure(spec, angles, result.probabilities, f"gcnn-viewer {__version__}")
+        return save_figure(fig, path, record, dpi)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header = ["angle"]
+    for m in spec.models:
+        header += [f"{m.name}_top"] + [f"{m.name}_p{c}" for c in range(10)]
+    writer.writerow(header)
+    for k, angle in enumerate(angles):
+        row = [angle_text(float(angle))]
+        for m in spec.models:
+            p = result.probabilities[m.name][k]
+            row += [f"{float(p.max()):.6g}"] + [f"{float(v):.6g}" for v in p]
+        writer.writerow(row)
+    path = Path(path)
+    sidecar = path.with_name(path.name + ".json")
+    with atomic_output(path) as tmp, atomic_output(sidecar) as tmp_meta:
+        tmp.write_text(buffer.getvalue(), encoding="utf-8")
+        tmp_meta.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+# -- data -------------------------------------------------------------------------------------
+def feature_data(spec: ViewSpec) -> dict[str, np.ndarray]:
+    """Everything a figure shows, as arrays: ``"{model}/{layer}@{angle}"`` for every layer in
+    ``feature_maps`` order (group maps ``[C, G, H, W]``, planar ``[C, H, W]``, float32, as
+    displayed: stabilised when asked), ``"{model}/probs@{angle}"`` ``[10]`` and
+    ``"input@{angle}"`` ``[28, 28]``."""
+    out: dict[str, np.ndarray] = {}
+    for angle in spec.angles:
+        f = frame(spec, angle)
+        at = angle_text(angle)
+        out[f"input@{at}"] = np.ascontiguousarray(f.input, dtype=np.float32)
+        x = torch.from_numpy(np.ascontiguousarray(f.input))[None, None]  # [1, 1, 28, 28]
+        for m in spec.models:
+            panel = f.panel(m.name)
+            probe = m.entry.probe()
+            names = set(spec.layer_names(m))
+            with torch.inference_mode():
+                order = list(m.entry.model.feature_maps(x))  # the model's own layer order
+            for name in order:
+                if name == "logits":
+                    logits = getattr(panel, "logits", None)
+                    if logits is None:  # older frames: one more forward pass
+                        with torch.inference_mode():
+                            logits = m.entry.model(x)[0].float().numpy()
+                    out[f"{m.name}/logits@{at}"] = np.asarray(logits, np.float32).copy()
+                    continue
+                if name not in names:
+                    continue
+                data = panel.layers[name].data  # [C, G, h, w], G = 1 planar
+                if not probe.layouts[name].is_group:
+                    data = data[:, 0]  # planar [C, h, w]
+                out[f"{m.name}/{name}@{at}"] = np.ascontiguousarray(data, dtype=np.float32)
+            out[f"{m.name}/probs@{at}"] = panel.probabilities.astype(np.float32)
+    return out
+
+
+def export_data(spec: ViewSpec, path: Path | str) -> Path:
+    """An NPZ of :func:`feature_data` plus ``"meta"``: the provenance as a JSON string."""
+    check_destination(path)
+    suffix_of(path, DATA_FORMATS, "data")
+    spec.check()
+    arrays = feature_data(spec)
+    record = provenance(
+        spec,
+        "data",
+        keys="'{model}/{layer}@{angle}' (group maps [C, G, H, W], planar [C, H, W]), "
+        "'{model}/logits@{angle}', '{model}/probs@{angle}' [10], 'input@{angle}' [28, 28]",
+        layer_order={m.name: list(m.entry.probe().layers) for m in spec.models},
+        names={m.name: m.title for m in spec.models},
+    )
+    # a file object: given a name, np.savez would append ".npz" to the temp file's
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, meta=np.array(json.dumps(record)), **arrays)
+    return Path(path)
+
+
+def stabilised_equal(a: np.ndarray, b: np.ndarray, group, turns: int) -> float:
+    """max |stabilise(b, turns) − a| for one sample's maps (helper for checks and tests)."""
+    t = stabilise(torch.from_numpy(np.ascontiguousarray(b)), group, turns)
+    return float(np.abs(t.numpy() - a).max())
+
+
+__all__: Sequence[str] = [
+    "ANIMATION_FORMATS",
+    "DATA_FORMATS",
+    "FIGURE_FORMATS",
+    "SWEEP_FORMATS",
+    "animation_angles",
+    "export_animation",
+    "export_data",
+    "export_figure",
+    "export_sweep",
+    "feature_data",
+    "mp4_available",
+    "save_figure",
+    "sweep_angles",
+]

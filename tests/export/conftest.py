@@ -1,0 +1,103 @@
+"""Fixtures for the headless export: the shipped models (as a first launch shows them), a
+synthetic digit, and small sizes so that every test runs in about a second on 2 cores."""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gcnn_viewer.export import ExportInput, ViewSpec, resolve_models
+
+
+def seven() -> np.ndarray:
+    """An upright 28×28 "7"-ish digit (not symmetric under any rotation)."""
+    img = np.zeros((28, 28), np.float32)
+    img[6:9, 7:21] = 1.0
+    for t in np.linspace(0, 1, 60):
+        y, x = int(9 + 13 * t), int(19 - 7 * t)
+        img[y : y + 2, x : x + 3] = 1.0
+    return img
+
+
+@pytest.fixture(scope="session")
+def models():
+    """Z2CNN and P4CNN as the app shows them (shipped weights, else seeded stand-ins)."""
+    return resolve_models(["z2cnn", "p4cnn"])
+
+
+@pytest.fixture(scope="session")
+def digit() -> ExportInput:
+    return ExportInput.from_image(seven(), "synthetic 7")
+
+
+@pytest.fixture
+def spec(models, digit) -> ViewSpec:
+    """Two models, two layers (keeps figures small and fast), 0° and 90°."""
+    return ViewSpec(models, digit, angles=(0, 90), layers=("l1", "top"))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small forward passes on one thread (no OpenMP contention on a 2-core CI machine)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+# -- reading files back ------------------------------------------------------------------------
+def pdf_pages(data: bytes) -> int:
+    """Page objects in a PDF (``/Type /Page``, not ``/Pages``)."""
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", data))
+
+
+def _pdf_string(raw: bytes) -> bytes:
+    """A PDF literal string's bytes (escapes undone)."""
+    out, i = bytearray(), 0
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x5C and i + 1 < len(raw):  # backslash
+            nxt = raw[i + 1 : i + 2]
+            if nxt.isdigit():
+                m = re.match(rb"[0-7]{1,3}", raw[i + 1 : i + 4])
+                out.append(int(m.group(0), 8))
+                i += 1 + len(m.group(0))
+                continue
+            out += {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}.get(nxt, nxt)
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return bytes(out)
+
+
+def pdf_text(data: bytes) -> str:
+    """The text a PDF draws (matplotlib's Type 42 fonts: two-byte codes in TJ arrays)."""
+    texts = []
+    for m in re.finditer(rb"stream\r?\n", data):
+        try:
+            content = zlib.decompressobj().decompress(data[m.end() :])
+        except zlib.error:
+            continue
+        for array in re.findall(rb"\[(.*?)\]\s*TJ", content, re.S):
+            parts = re.findall(rb"\(((?:\\.|[^\\)])*)\)", array, re.S)
+            raw = b"".join(_pdf_string(p) for p in parts)
+            texts.append(raw.decode("utf-16-be", errors="replace"))
+    return "\n".join(texts)
+
+
+def pdf_info_json(data: bytes) -> dict:
+    """The provenance JSON the exporter puts in the PDF's /Subject."""
+    m = re.search(rb"/Subject \(((?:\\.|[^\\)])*)\)", data, re.S)
+    assert m, "no /Subject in the PDF's document info"
+    return json.loads(_pdf_string(m.group(1)).decode("latin-1"))
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
