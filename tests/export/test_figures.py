@@ -15,7 +15,7 @@ from gcnn_viewer import __version__
 from gcnn_viewer.export import ViewSpec, export_figure, export_sweep
 from gcnn_viewer.export.colours import lookup_table
 from gcnn_viewer.viewer.layout import LayerScale
-from tests.export.conftest import pdf_info_json, pdf_pages, pdf_text, read_json
+from tests.export.helpers import pdf_info_json, pdf_pages, pdf_text, read_json
 
 SVG = "{http://www.w3.org/2000/svg}"
 
