@@ -22,14 +22,18 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from gcnn_viewer.errors import GcnnViewerError
+
 MNIST_SIZE = 28  # the models' input is [1, 28, 28]
 FIT_SIZE = 20  # the ink's bounding box is scaled to fit FIT_SIZE × FIT_SIZE
 SUPERSAMPLE = 4  # preprocessed digits keep a (28·4)² version for sharp rotations
 INK_THRESHOLD = 0.1  # fraction of the brightest pixel that counts as ink for the bounding box
-MAX_IMAGE_PIXELS = 40_000_000  # refuse larger files: a digit never needs them
+MAX_IMAGE_SIDE = 4096  # px; checked from the header before decoding (a digit never needs more)
+MAX_IMAGE_PIXELS = MAX_IMAGE_SIDE * MAX_IMAGE_SIDE  # Pillow's own bomb check, as a backstop
 
 __all__ = [
     "FIT_SIZE",
+    "MAX_IMAGE_SIDE",
     "MNIST_SIZE",
     "SUPERSAMPLE",
     "Digit",
@@ -43,7 +47,7 @@ __all__ = [
 ]
 
 
-class DigitImageError(ValueError):
+class DigitImageError(GcnnViewerError, ValueError):
     """An image file that cannot become a digit; the message is one line for the user."""
 
 
@@ -168,9 +172,13 @@ def rotate_input(digit: Digit, angle: float) -> np.ndarray:
 def load_image_file(path: Path | str) -> np.ndarray:
     """Read an image file as a float32 white-on-black grey image in [0, 1] (any size).
 
-    Colour is converted to grey; transparent areas count as paper. Dark ink on light paper
-    (the usual scan or drawing) is inverted to MNIST's polarity, judged by the image border.
-    Raises :class:`DigitImageError` with one line for a missing, unreadable or blank file.
+    Colour is converted to grey; 16-bit and float images are scaled by their real range (not
+    as if they were 8-bit). Transparent areas count as paper of the colour that contrasts
+    with the ink (so dark ink and white ink on a transparent background both work). Dark ink
+    on light paper (the usual scan or drawing) is inverted to MNIST's polarity, judged by the
+    image border. Raises :class:`DigitImageError` with one line for a missing, unreadable,
+    blank, non-finite or oversized file; the size is checked from the header, before any
+    pixel is decoded, so a huge file neither blocks nor fills the memory.
     """
     path = Path(path)
     name = path.name or str(path)
@@ -179,22 +187,30 @@ def load_image_file(path: Path | str) -> np.ndarray:
     previous = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        with Image.open(path) as img:
+        with Image.open(path) as img:  # lazy: reads the header only
+            width, height = img.size
+            if max(width, height) > MAX_IMAGE_SIDE:
+                raise DigitImageError(
+                    f"{name}: the image is {width}×{height} px; at most "
+                    f"{MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} is accepted for a digit (scale it down)"
+                )
             img.load()
-            if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
-                rgba = img.convert("RGBA")
-                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(paper, rgba)
-            grey = np.asarray(img.convert("F"), dtype=np.float32) / 255.0
+            grey = _grey(img)
+    except DigitImageError:
+        raise
     except UnidentifiedImageError:
         raise DigitImageError(f"{name}: not an image (unknown or unsupported format)") from None
     except Image.DecompressionBombError:
-        raise DigitImageError(f"{name}: the image is too large for a digit") from None
+        raise DigitImageError(
+            f"{name}: the image is too large for a digit (over {MAX_IMAGE_PIXELS:,} px)"
+        ) from None
     except (OSError, ValueError, SyntaxError) as exc:
         detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise DigitImageError(f"{name}: the image is corrupt or truncated ({detail})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = previous
+    if not np.isfinite(grey).all():
+        raise DigitImageError(f"{name}: the image holds non-finite pixel values (NaN or infinity)")
     grey = np.clip(grey, 0.0, 1.0)
     if grey.ndim != 2 or min(grey.shape) < 2:
         raise DigitImageError(f"{name}: the image is too small to hold a digit")
@@ -205,6 +221,35 @@ def load_image_file(path: Path | str) -> np.ndarray:
     if peak < 0.05:
         raise DigitImageError(f"{name}: the image is blank (no ink found)")
     return (grey / peak).astype(np.float32)
+
+
+def _grey(img: Image.Image) -> np.ndarray:
+    """The decoded image as float32 grey ``[H, W]`` in [0, 1] (NaN kept, for the caller to
+    refuse). Alpha is composited over paper that contrasts with the opaque pixels."""
+    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info:
+        rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0  # [H, W, 4]
+        alpha = rgba[..., 3]
+        lum = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601, as "L"
+        weight = float(alpha.sum())
+        # the ink is what is opaque: light ink (white on transparent) goes on black paper
+        ink_is_light = weight > 0 and float((lum * alpha).sum()) / weight > 0.5
+        paper = 0.0 if ink_is_light else 1.0
+        return (lum * alpha + paper * (1.0 - alpha)).astype(np.float32)
+    if img.mode.startswith("I;16"):
+        return np.asarray(img.convert("F"), dtype=np.float32) / 65535.0  # 16-bit range
+    if img.mode in ("I", "F"):  # 32-bit int or float: the range the values really have
+        values = np.asarray(img.convert("F"), dtype=np.float32)
+        finite = values[np.isfinite(values)]
+        lo = float(finite.min()) if finite.size else 0.0
+        hi = float(finite.max()) if finite.size else 0.0
+        if lo >= 0.0 and hi <= 1.0:
+            return values
+        if lo >= 0.0 and hi <= 255.0:
+            return values / 255.0
+        if lo >= 0.0 and hi <= 65535.0:
+            return values / 65535.0
+        return (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
+    return np.asarray(img.convert("F"), dtype=np.float32) / 255.0
 
 
 def _border(image: np.ndarray) -> np.ndarray:

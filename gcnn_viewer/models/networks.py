@@ -28,6 +28,7 @@ from gcnn_viewer.nn.functional import conv2d
 from gcnn_viewer.nn.fusion import fold_batch_norm, fold_input_normalisation, tensors_key
 
 HIDDEN_LAYERS = ("l1", "l2", "l3", "l4", "l5", "l6")
+MNIST_SIZE = 28  # the only input size: 28→26→24→pool→12→10→8→6→4→1
 
 
 class GCNNModel(nn.Module):
@@ -69,9 +70,26 @@ class GCNNModel(nn.Module):
         return logits
 
     def _input(self, x: torch.Tensor) -> torch.Tensor:
-        """Check the input; normalise it here unless l1's folded filters already do."""
-        if x.dim() != 4 or x.shape[1] != 1:
-            raise ValueError(f"{self.name} expects [B, 1, H, W] images, got {tuple(x.shape)}")
+        """Check the input; normalise it here unless l1's folded filters already do.
+
+        The networks are for 28×28 digits: ``[B, 1, 28, 28]`` (B may be 0), float pixels in
+        [0, 1]. Any floating dtype is converted to the weights' dtype (float32); integer, bool
+        and complex tensors are refused, since the scale of integer pixels (0-255? 0-1?) is
+        ambiguous. Any other size is refused: the layers would silently give a map instead of
+        logits (32×32 gives ``[B, 90]``)."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{self.name} expects a torch.Tensor, got {type(x).__name__}")
+        if x.dim() != 4 or tuple(x.shape[1:]) != (1, MNIST_SIZE, MNIST_SIZE):
+            raise ValueError(
+                f"{self.name} expects [B, 1, {MNIST_SIZE}, {MNIST_SIZE}] images (28x28 digits), "
+                f"got {tuple(x.shape)}"
+            )
+        if not x.is_floating_point():
+            hint = " (divide uint8 pixels by 255)" if x.dtype == torch.uint8 else ""
+            raise ValueError(
+                f"{self.name} expects floating-point pixels in [0, 1], got {x.dtype}{hint}"
+            )
+        x = x.to(self.input_mean.dtype)  # float16/bfloat16/float64 -> the weights' float32
         return x if self._folding() else (x - self.input_mean) / self.input_std
 
     def _folding(self) -> bool:

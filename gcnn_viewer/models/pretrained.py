@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +20,6 @@ def load_pretrained(name: str) -> GCNNModel:
     from gcnn_viewer.training.checkpoint import load_checkpoint  # training imports models
 
     path = pretrained_path(name)
-    if not path.is_file():
-        raise FileNotFoundError(f"no shipped weights for {name!r} (expected {path})")
+    if not path.is_file():  # a broken installation: the error names the missing file
+        raise FileNotFoundError(errno.ENOENT, f"no shipped weights for {name!r}", str(path))
     return load_checkpoint(path).model

@@ -24,8 +24,9 @@ def conv2d(
     if padding == 0 and x.shape[-2] == x.shape[-1] == k:
         # the kernel covers the whole input: one dot product per output, i.e. a matmul,
         # which skips the convolution set-up cost (the networks' top layer)
-        out = F.linear(x.reshape(x.shape[0], -1), bank.reshape(bank.shape[0], -1), bias)
+        # flatten(1), not reshape(B, -1): an empty batch (B = 0) has no -1 to infer
+        out = F.linear(x.flatten(1), bank.flatten(1), bias)
         return out[..., None, None]  # [B, O, 1, 1]
-    if not bank.requires_grad and x[0].numel() >= ONEDNN_MIN_ELEMENTS:
+    if not bank.requires_grad and x.shape[1:].numel() >= ONEDNN_MIN_ELEMENTS:  # (B may be 0)
         bank = bank.contiguous(memory_format=torch.channels_last)  # inference only: see above
     return F.conv2d(x, bank, bias, stride=stride, padding=padding)

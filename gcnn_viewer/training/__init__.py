@@ -3,9 +3,11 @@
 from gcnn_viewer.training.checkpoint import (
     Checkpoint,
     CheckpointError,
+    check_writable,
     load_checkpoint,
     read_checkpoint,
     save_checkpoint,
+    validate_checkpoint_dict,
 )
 from gcnn_viewer.training.loop import (
     PAPER_EPOCHS,
@@ -13,7 +15,10 @@ from gcnn_viewer.training.loop import (
     Progress,
     TrainConfig,
     Trainer,
+    TrainingError,
+    available_devices,
     evaluate,
+    iter_evaluate,
     recalibrate_batch_norm,
     resolve_device,
     rotate_batch,
@@ -28,7 +33,11 @@ __all__ = [
     "Progress",
     "TrainConfig",
     "Trainer",
+    "TrainingError",
+    "available_devices",
+    "check_writable",
     "evaluate",
+    "iter_evaluate",
     "load_checkpoint",
     "read_checkpoint",
     "recalibrate_batch_norm",
@@ -36,4 +45,5 @@ __all__ = [
     "rotate_batch",
     "save_checkpoint",
     "to_tensor",
+    "validate_checkpoint_dict",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from gcnn_viewer.data.digits import (
     FIT_SIZE,
@@ -134,6 +134,49 @@ def test_load_image_with_transparency_and_colour(tmp_path):
     rgba[10:40, 20:25] = (200, 20, 20, 255)  # opaque red stroke
     img = load_image_file(_save(tmp_path, "pen.png", rgba, "RGBA"))
     assert img[25, 22] > 0.9 and img[2, 2] == 0.0
+
+
+def test_load_16_bit_greyscale_by_its_real_range(tmp_path):
+    """Ink 20000 on white 65535 used to be divided by 255 and clipped: "blank"."""
+    a = np.full((40, 40), 65535, np.uint16)
+    a[10:30, 18:22] = 20000
+    path = tmp_path / "scan16.png"
+    Image.fromarray(a).save(path)
+    assert Image.open(path).mode.startswith("I;16")
+    img = load_image_file(path)
+    assert img[20, 20] == pytest.approx(1.0) and img[2, 2] == 0.0
+
+
+def test_load_white_ink_on_a_transparent_background(tmp_path):
+    for background in ((0, 0, 0, 0), (255, 255, 255, 0)):  # transparent black or white
+        rgba = np.zeros((50, 50, 4), np.uint8)
+        rgba[...] = background
+        rgba[10:40, 20:25] = (255, 255, 255, 255)  # opaque white stroke
+        img = load_image_file(_save(tmp_path, "white-pen.png", rgba, "RGBA"))
+        assert img[25, 22] == pytest.approx(1.0) and img[2, 2] == 0.0
+
+
+def test_load_image_refuses_non_finite_pixels(tmp_path):
+    values = np.zeros((30, 30), np.float32)
+    values[10:20, 14] = 1.0
+    for bad in (np.nan, np.inf):
+        values[5, 5] = bad
+        path = tmp_path / "float.tif"
+        Image.fromarray(values, "F").save(path)
+        with pytest.raises(DigitImageError, match="non-finite") as info:
+            load_image_file(path)
+        assert "\n" not in str(info.value)
+
+
+def test_load_image_refuses_a_huge_image_before_decoding_it(tmp_path, monkeypatch):
+    """An 8900x8900 PNG used to take seconds and 1.3 GB: the header alone is enough to refuse."""
+    path = tmp_path / "huge.png"
+    Image.new("L", (8900, 40), 255).save(path)  # small file, a wide header
+    decoded = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(1))
+    with pytest.raises(DigitImageError, match="8900×40 px; at most 4096×4096") as info:
+        load_image_file(path)
+    assert not decoded and "\n" not in str(info.value)
 
 
 def test_load_mnist_format_image_round_trips(tmp_path):

@@ -121,8 +121,34 @@ def test_normalisation_lives_in_the_model_state():
 
 
 def test_bad_input_shape():
-    with pytest.raises(ValueError, match=r"\[B, 1, H, W\]"):
+    with pytest.raises(ValueError, match=r"\[B, 1, 28, 28\]"):
         build_model("p4cnn")(torch.rand(1, 28, 28))
+
+
+@pytest.mark.parametrize("name", ["z2cnn", "p4cnn", "p4cnn_rotpool", "p4mcnn"])
+def test_models_take_only_28x28_float_digits_and_empty_batches(name):
+    """The Python API: 28x28 only (32x32 used to give [1, 90] "logits"), floating dtypes
+    converted to float32, integer dtypes refused with or without grad, a 0-batch gives [0, 10]."""
+    model = build_model(name).eval()
+    for size in (32, 27, 56):
+        with pytest.raises(ValueError, match="28x28"):
+            model(torch.rand(1, 1, size, size))
+    x = torch.rand(3, 1, 28, 28)
+    expected = model(x)
+    for dtype in (torch.float64, torch.float16, torch.bfloat16):
+        out = model(x.to(dtype))
+        assert out.dtype == torch.float32 and out.shape == (3, 10)
+        if dtype == torch.float64:
+            assert torch.allclose(out, expected, atol=1e-5)
+    for grad in (True, False):
+        with torch.set_grad_enabled(grad):
+            for dtype in (torch.uint8, torch.int64, torch.bool):
+                with pytest.raises(ValueError, match="floating-point"):
+                    model((x * 255).to(dtype))
+            assert model(torch.zeros(0, 1, 28, 28)).shape == (0, 10)
+            assert model.feature_maps(torch.zeros(0, 1, 28, 28))["logits"].shape == (0, 10)
+    model.train()
+    assert model(torch.zeros(0, 1, 28, 28)).shape == (0, 10)
 
 
 def test_core_imports_without_qt():
