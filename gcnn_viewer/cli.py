@@ -1,30 +1,89 @@
 """Command line: ``gcnn-viewer [SUBCOMMAND]``; with no subcommand it launches the app.
 
-Every error a user can cause (bad path, corrupt or foreign checkpoint, missing data) ends with
-one line on stderr and a non-zero exit status, never a traceback.
+Every error a user can cause (bad path or value, corrupt, crafted or foreign checkpoint,
+missing data, a full disk) ends with one line on stderr and a non-zero exit status, never a
+traceback: those are the project's :class:`GcnnViewerError` and ``OSError`` s naming a file.
+Anything else is a bug and surfaces with its traceback and a request to report it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 from gcnn_viewer import __version__
+from gcnn_viewer.errors import GcnnViewerError
 
 MODEL_CHOICES = ("z2cnn", "p4cnn", "p4cnn_rotpool", "p4mcnn")
+MAX_SEED = 2**32 - 1  # as TrainConfig (not imported here: it would load torch for --help)
+MAX_SUPERSAMPLE = 16  # as MnistRotSpec
 TABLE_MODELS = ("z2cnn", "p4cnn_rotpool", "p4cnn")
 
 
-class CliError(Exception):
+class CliError(GcnnViewerError):
     """An error the user can fix; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (not the usage block), like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _int_in(low: int, high: int | None = None):
+    """An argparse type: an integer in [low, high]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low or (high is not None and value > high):
+            bound = f"{low} .. {high}" if high is not None else f">= {low}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, not {value}")
+        return value
+
+    return parse
+
+
+def _number(*, positive: bool):
+    """An argparse type: a finite float, > 0 (``positive``) or >= 0."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+        if value < 0 or (positive and value == 0):
+            raise argparse.ArgumentTypeError(f"must be {'> 0' if positive else '>= 0'}, not {text}")
+        return value
+
+    return parse
 
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _device(name: str) -> str:
+    """Validate ``--device`` before any data is loaded; ConfigError names what exists."""
+    from gcnn_viewer.training import resolve_device
+
+    resolve_device(name)
+    return name
 
 
 def _load_data(args: argparse.Namespace, recorded: dict[str, Any] | None = None):
@@ -93,7 +152,8 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 # -- train -------------------------------------------------------------------------------------
 def _drive(trainer, label: str) -> int:
-    """Run a trainer with a progress bar; the first Ctrl-C saves a checkpoint and stops."""
+    """Run a trainer with progress bars (training, then one per end-of-run pass); the first
+    Ctrl-C stops at the next record with the checkpoint saved and says how to resume."""
     from tqdm import tqdm
 
     stop = {"asked": False}
@@ -112,18 +172,35 @@ def _drive(trainer, label: str) -> int:
         dynamic_ncols=True,
         file=sys.stderr,
     )
+    phase_bar = None
     try:
         for p in trainer.run():
-            bar.update(p.step - bar.n)
-            postfix = {
-                "epoch": f"{p.epoch}/{p.epochs}",
-                "loss": f"{p.loss:.3f}",
-                "err": f"{100 * p.error:.2f}%",
-                "img/s": f"{p.images_per_s:.0f}",
-            }
-            if p.valid_error is not None:
-                postfix["valid"] = f"{100 * p.valid_error:.2f}%"
-            bar.set_postfix(postfix, refresh=False)
+            if p.kind == "finishing":
+                bar.close()
+                if phase_bar is None or phase_bar.desc != f"{label}: {p.phase}":
+                    if phase_bar is not None:
+                        phase_bar.close()
+                    phase_bar = tqdm(
+                        total=p.phase_total,
+                        desc=f"{label}: {p.phase}",
+                        unit="batch",
+                        dynamic_ncols=True,
+                        file=sys.stderr,
+                    )
+                phase_bar.update(p.phase_done - phase_bar.n)
+            else:
+                bar.update(p.step - bar.n)
+                # a "step" belongs to the epoch under way; an "epoch" record ends one
+                current = p.epoch + 1 if p.kind == "step" else p.epoch
+                postfix = {
+                    "epoch": f"{current}/{p.epochs}",
+                    "loss": f"{p.loss:.3f}",
+                    "err": f"{100 * p.error:.2f}%",
+                    "img/s": f"{p.images_per_s:.0f}",
+                }
+                if p.valid_error is not None:
+                    postfix["valid"] = f"{100 * p.valid_error:.2f}%"
+                bar.set_postfix(postfix, refresh=False)
             if p.kind == "epoch":
                 valid = "" if p.valid_error is None else f", valid error {100 * p.valid_error:.2f}%"
                 bar.write(
@@ -133,43 +210,93 @@ def _drive(trainer, label: str) -> int:
                 )
             if p.kind == "done":
                 bar.close()
+                if phase_bar is not None:
+                    phase_bar.close()
+                final = trainer.final or {}
                 if p.test_error is not None:
                     print(
                         f"{label}: test error {100 * p.test_error:.2f}% "
-                        f"({trainer.final.get('n_test')} digits), {p.elapsed / 60:.1f} min training"
+                        f"({final.get('n_test')} digits), {p.elapsed / 60:.1f} min training"
+                    )
+                if final.get("finish_seconds") is not None:
+                    print(
+                        f"end-of-run passes (BN statistics, evaluations): "
+                        f"{final['finish_seconds']:.1f} s",
+                        file=sys.stderr,
                     )
                 print(f"checkpoint: {p.checkpoint}")
                 return 0
             if stop["asked"]:
                 bar.close()
+                if phase_bar is not None:
+                    phase_bar.close()
                 path = trainer.save()
-                print(
-                    f"stopped at step {trainer.global_step}; resume with: "
-                    f"gcnn-viewer train --resume {path}",
-                    file=sys.stderr,
-                )
+                if p.kind == "finishing":
+                    print(
+                        f"stopped during the final evaluation ({p.phase}); the trained model "
+                        f"is saved. Finish the evaluation with: gcnn-viewer train --resume {path}",
+                        file=sys.stderr,
+                    )
+                else:
+                    print(
+                        f"stopped at step {trainer.global_step}; resume with: "
+                        f"gcnn-viewer train --resume {path}",
+                        file=sys.stderr,
+                    )
                 return 130
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
+        if phase_bar is not None:
+            phase_bar.close()
     return 0
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def _check_out(out: Path, overwrite: bool, resume: Path | None = None) -> None:
+    """The one rule for ``--out``, with or without ``--resume``: an existing file is replaced
+    only with ``--overwrite`` (resuming in place is the normal case, not a replacement); and
+    the destination must be writable before any training starts."""
+    from gcnn_viewer.training import check_writable
+
+    if out.is_dir():
+        raise CliError(f"--out {out} is a directory; name a checkpoint file, e.g. {out / 'run.pt'}")
+    in_place = resume is not None and _same_file(out, resume)
+    if out.exists() and not overwrite and not in_place:
+        hint = f"resume it with --resume {out}, " if resume is None else ""
+        raise CliError(f"{out} exists: {hint}choose another --out, or pass --overwrite")
+    check_writable(out)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from gcnn_viewer.training import Datasets, TrainConfig, Trainer
+    from gcnn_viewer.training import Datasets, TrainConfig, Trainer, check_writable
 
     command = args.invocation
+    _device(args.device)
     if args.resume:
         from gcnn_viewer.training import read_checkpoint
 
-        data = Datasets.from_mnist_rot(
-            _load_data(args, _recorded_data(read_checkpoint(args.resume)))
-        )
+        source = Path(args.resume)
+        record = read_checkpoint(source)  # validated: one line naming a bad field
+        if record.get("complete"):
+            raise CliError(f"{source}: this run is already complete")
+        out = Path(args.out) if args.out else source
+        _check_out(out, args.overwrite, resume=source)
+        data = Datasets.from_mnist_rot(_load_data(args, _recorded_data(record)))
         trainer = Trainer.resume(
-            args.resume, data, device=args.device, command=command, checkpoint_path=args.out
+            source, data, device=args.device, command=command, checkpoint_path=out
         )
-        if trainer.complete:
-            raise CliError(f"{args.resume}: this run is already complete")
+        if args.diagnostics:
+            trainer.config.diagnostics = True
+        check_writable(out, trainer.payload())  # a full disk shows now, not after an epoch
+        if trainer.epoch >= trainer.config.epochs:
+            print(f"training is done; finishing the evaluation into {out}", file=sys.stderr)
         label = f"{trainer.config.model} seed {trainer.config.seed}"
         return _drive(trainer, label)
     if args.init_from and not args.model:
@@ -178,32 +305,30 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.model = read_checkpoint(args.init_from)["model_config"]["name"]
     if not args.model:
         raise CliError("train needs --model NAME (or --resume PATH, or --init-from PATH)")
-    try:
-        config = TrainConfig(
-            model=args.model,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            lr_schedule=args.lr_schedule,
-            weight_decay=args.weight_decay,
-            seed=args.seed,
-            augment=args.augment,
-            train_split=args.train_split,
-            bn_recalibration=args.recalibrate,
-            eval_every=args.eval_every,
-            device=args.device,
-            init_from=args.init_from,
-        )
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    config = TrainConfig(  # ConfigError (one line) for a bad value
+        model=args.model,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lr_schedule=args.lr_schedule,
+        weight_decay=args.weight_decay,
+        seed=args.seed,
+        augment=args.augment,
+        train_split=args.train_split,
+        bn_recalibration=args.recalibrate,
+        eval_every=args.eval_every,
+        device=args.device,
+        init_from=args.init_from,
+        diagnostics=args.diagnostics,
+    )
     out = Path(args.out) if args.out else Path("runs") / f"{config.model}-seed{config.seed}.pt"
-    if out.exists() and not args.overwrite:
-        raise CliError(f"{out} exists: resume it with --resume {out}, or pass --overwrite")
+    _check_out(out, args.overwrite)
     data = Datasets.from_mnist_rot(_load_data(args), config.train_split)
     trainer = Trainer(config, data, checkpoint_path=out, command=command)
+    check_writable(out, trainer.payload())  # a full disk shows now, not after an epoch
     print(
-        f"training {config.model} ({config.protocol} protocol, {config.epochs} epochs) on "
-        f"{trainer.device}; checkpoint {out}",
+        f"training {config.model} ({config.protocol} protocol, {_plural(config.epochs, 'epoch')})"
+        f" on {trainer.device}; checkpoint {out}",
         file=sys.stderr,
     )
     return _drive(trainer, f"{config.model} seed {config.seed}")
@@ -212,23 +337,42 @@ def cmd_train(args: argparse.Namespace) -> int:
 # -- evaluate ----------------------------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import torch
+    from tqdm import tqdm
 
     from gcnn_viewer.models import MODEL_NAMES, load_pretrained
-    from gcnn_viewer.training import evaluate, load_checkpoint, resolve_device, to_tensor
+    from gcnn_viewer.training import iter_evaluate, load_checkpoint, resolve_device, to_tensor
 
     device = resolve_device(args.device)
-    if args.target in MODEL_NAMES and not Path(args.target).exists():
+    target = Path(args.target)
+    if args.target in MODEL_NAMES and not target.exists():
         model, source, name = load_pretrained(args.target), "shipped", args.target
         recorded = None
+    elif not target.exists():
+        raise CliError(
+            f"{args.target}: neither a shipped model ({', '.join(MODEL_NAMES)}) "
+            "nor an existing checkpoint file"
+        )
     else:
-        checkpoint = load_checkpoint(args.target)
+        checkpoint = load_checkpoint(target)
         model, source, name = checkpoint.model, str(args.target), checkpoint.name
         recorded = _recorded_data(checkpoint.meta)
     data = _load_data(args, recorded)
     images, labels = data.split(args.split)
-    error = evaluate(
+    passes = iter_evaluate(
         model.to(device), to_tensor(images, device), torch.from_numpy(labels).to(device)
     )
+    # progress on stderr: with --json, stdout stays one JSON object
+    with tqdm(
+        desc=f"{name}: {args.split} error", unit="batch", dynamic_ncols=True, file=sys.stderr
+    ) as bar:
+        while True:
+            try:
+                done, total = next(passes)
+            except StopIteration as stop:
+                error = stop.value
+                break
+            bar.total = total
+            bar.update(done - bar.n)
     result = {
         "model": name,
         "source": source,
@@ -259,7 +403,13 @@ def _refinalise(args: argparse.Namespace, out_dir: Path, data: Any) -> int:
 
     done = 0
     for model, seed, previous, final in refinalise(
-        args.models, args.seeds, out_dir, data, device=args.device, command=args.invocation
+        args.models,
+        args.seeds,
+        out_dir,
+        data,
+        device=args.device,
+        command=args.invocation,
+        diagnostics=args.diagnostics,
     ):
         before = (previous or {}).get("test_error")
         was = f"{100 * before:.2f}%" if before is not None else "–"
@@ -278,8 +428,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from gcnn_viewer.training import Datasets
     from gcnn_viewer.training.reproduce import reproduce
 
+    _device(args.device)
     out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CliError(f"--out {out_dir} is a file; reproduce needs a folder for its runs")
+    out_dir.mkdir(parents=True, exist_ok=True)  # an OSError here names the folder
     data = Datasets.from_mnist_rot(_load_data(args))
     command = args.invocation
     if args.refinalise:
@@ -290,7 +443,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             "not 'faithful'",
             file=sys.stderr,
         )
-    current = None
+    current, phase = None, None
     for model, seed, p in reproduce(
         args.models,
         args.seeds,
@@ -299,10 +452,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         device=args.device,
         epochs=args.epochs,
         command=command,
+        diagnostics=args.diagnostics,
     ):
         if (model, seed) != current:
-            current = (model, seed)
-            print(f"{model} seed {seed}: {p.epochs} epochs", file=sys.stderr)
+            current, phase = (model, seed), None
+            print(f"{model} seed {seed}: {_plural(p.epochs, 'epoch')}", file=sys.stderr)
+        if p.kind == "finishing" and p.phase != phase:
+            phase = p.phase
+            print(f"  {p.phase} ({_plural(p.phase_total, 'batch')})", file=sys.stderr)
         if p.kind == "epoch" and (p.epoch % 10 == 0 or p.epoch == p.epochs):
             print(
                 f"  epoch {p.epoch}/{p.epochs} loss {p.loss:.4f} train error "
@@ -323,7 +480,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--supersample",
-        type=int,
+        type=_int_in(1, MAX_SUPERSAMPLE),
         metavar="N",
         help="rotate each digit at N×28 px (bicubic up, box filter down); 1 (the standard) "
         "rotates the 28 px digit directly",
@@ -336,7 +493,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gcnn-viewer",
         description="See and teach group-equivariant CNNs (Cohen & Welling, ICML 2016). "
         "Without a command, launches the desktop app.",
@@ -361,8 +518,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model (faithful paper protocol by default)")
     train.add_argument("--model", choices=MODEL_CHOICES)
-    train.add_argument("--epochs", type=int, help="default: the paper's (300 z2cnn, else 100)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--epochs", type=_int_in(1), help="default: the paper's (300 z2cnn, else 100)"
+    )
+    train.add_argument("--seed", type=_int_in(0, MAX_SEED), default=0, help=f"0 .. {MAX_SEED}")
     train.add_argument(
         "--augment",
         choices=("paper", "none", "rotation"),
@@ -370,7 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="paper (default, faithful): the original code's ±π-degree jitter; "
         "rotation: a random angle over the full circle",
     )
-    train.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N")
+    train.add_argument(
+        "--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps"
+    )
     train.add_argument("--out", metavar="PATH", help="checkpoint (default runs/MODEL-seedS.pt)")
     train.add_argument("--resume", metavar="PATH", help="continue a saved run exactly")
     train.add_argument(
@@ -378,10 +539,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="fine-tune: start from this checkpoint's weights (a new run, never 'faithful')",
     )
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--batch-size", type=_int_in(1), default=128)
+    train.add_argument("--lr", type=_number(positive=True), default=1e-3, help="> 0, finite")
     train.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant")
-    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--weight-decay", type=_number(positive=False), default=0.0)
     train.add_argument(
         "--train-split",
         choices=("trainval", "train"),
@@ -390,7 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--eval-every",
-        type=int,
+        type=_int_in(0),
         default=1,
         metavar="N",
         help="evaluate the valid split every N epochs (0: never)",
@@ -410,24 +571,42 @@ def build_parser() -> argparse.ArgumentParser:
         const="off",
         help="the same as --recalibrate off",
     )
-    train.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    train.add_argument(
+        "--diagnostics",
+        action="store_true",
+        help="also measure the test error with BN's running averages and (recalibrate paper) "
+        "with the BN pass in eval mode; two more test passes (on by default in reproduce)",
+    )
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --out file (also when resuming into another --out)",
+    )
     _add_data_options(train)
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="test error of a shipped model or a checkpoint")
     evaluate.add_argument("target", metavar="NAME_OR_CHECKPOINT")
     evaluate.add_argument("--split", choices=("test", "valid"), default="test")
-    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     _add_data_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     rep = sub.add_parser("reproduce", help="Table 1: faithful protocol, several models and seeds")
     rep.add_argument("--models", nargs="+", choices=MODEL_CHOICES, default=list(TABLE_MODELS))
-    rep.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    rep.add_argument("--seeds", nargs="+", type=_int_in(0, MAX_SEED), default=[0, 1, 2, 3, 4])
     rep.add_argument("--out", default="runs/reproduce", metavar="DIR")
-    rep.add_argument("--device", default="auto")
-    rep.add_argument("--epochs", type=int, help="override (the runs are then not 'faithful')")
+    rep.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
+    rep.add_argument(
+        "--epochs", type=_int_in(1), help="override (the runs are then not 'faithful')"
+    )
+    rep.add_argument(
+        "--no-diagnostics",
+        dest="diagnostics",
+        action="store_false",
+        help="skip the two diagnostic test passes (BN running averages, eval-mode BN pass)",
+    )
     rep.add_argument(
         "--refinalise",
         action="store_true",
@@ -435,28 +614,57 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_options(rep)
     rep.set_defaults(func=cmd_reproduce)
+    from gcnn_viewer.export.cli import add_export_parser
+
+    add_export_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a bad argument (one line, status 2)
+        return exc.code if isinstance(exc.code, int) else 2
     args.invocation = ["gcnn-viewer", *(sys.argv[1:] if argv is None else argv)]
-    from gcnn_viewer.data import DataError
-    from gcnn_viewer.training.checkpoint import CheckpointError
-
     try:
         if args.command is None:
             from gcnn_viewer.gui.app import run_app  # Qt only when the app is wanted
 
             return run_app()
         return args.func(args)
-    except (CliError, DataError, CheckpointError, FileNotFoundError, ValueError) as exc:
-        print(f"gcnn-viewer: error: {exc}", file=sys.stderr)
+    except GcnnViewerError as exc:  # what a user can fix: one line
+        print(f"gcnn-viewer: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named: a bug
+            return _report_bug()
+        from gcnn_viewer.data.files import describe_os_error
+
+        name = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+        print(f"gcnn-viewer: error: {name}: {describe_os_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gcnn-viewer: interrupted", file=sys.stderr)
         return 130
+    except Exception:  # noqa: BLE001  anything else is a bug: never dressed up as a user error
+        return _report_bug()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _report_bug() -> int:
+    """A real bug: its traceback, then one line asking for a report."""
+    traceback.print_exc()
+    print(
+        f"gcnn-viewer: internal error (a bug in gcnn-viewer {__version__}, not in your input); "
+        "please report this with the traceback above",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":
