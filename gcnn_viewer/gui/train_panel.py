@@ -25,12 +25,16 @@ from gcnn_viewer.viewer.training import (
     DataLoader,
     SessionResult,
     Snapshot,
+    TrainingCurves,
     TrainingSession,
     cache_location,
     default_threads,
     describe_run,
     device_choices,
     eta_seconds,
+    fetch_fraction,
+    finishing_fraction,
+    finishing_text,
     format_duration,
     mnist_rot_cached,
     mnist_rot_loader,
@@ -106,9 +110,11 @@ def _plot(title: str, y_label: str) -> pg.PlotWidget:
     plot.setTitle(title, size="9pt")
     plot.setLabel("bottom", "epoch")
     plot.setLabel("left", y_label)
+    for axis in ("bottom", "left"):  # "epoch (x0.001)" early in a run reads as nonsense
+        plot.getAxis(axis).enableAutoSIPrefix(False)
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.addLegend(offset=(-4, 4), labelTextSize="8pt", brush=(255, 255, 255, 210))
-    plot.setMinimumHeight(130)
+    plot.setMinimumHeight(110)
     cache_plot(plot.getPlotItem())
     return plot
 
@@ -124,6 +130,7 @@ class TrainPanel(QtWidgets.QWidget):
     followRequested = QtCore.Signal(str)
     runEnded = QtCore.Signal(object)
     progressShown = QtCore.Signal(object)
+    dataReady = QtCore.Signal()  # MNIST-rot is now in the cache (fetched here)
 
     def __init__(self, catalog: ModelCatalog, parent: QtWidgets.QWidget | None = None):
         configure_pyqtgraph()
@@ -177,7 +184,7 @@ class TrainPanel(QtWidgets.QWidget):
         self.device.setObjectName("trainDevice")
         for text, value in device_choices():
             self.device.addItem(text, value)
-        self.follow = QtWidgets.QCheckBox("Show it in the right-hand panel as it learns")
+        self.follow = QtWidgets.QCheckBox("Show it on the right as it learns")
         self.follow.setObjectName("trainFollow")
         self.follow.setChecked(True)
         self.follow.setToolTip(
@@ -189,12 +196,11 @@ class TrainPanel(QtWidgets.QWidget):
         form.setVerticalSpacing(3)
         form.addRow("Model", self.model_box)
         row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.epochs)
+        row.addWidget(self.epochs, 1)
         row.addWidget(QtWidgets.QLabel("batch"))
-        row.addWidget(self.batch)
-        row.addWidget(QtWidgets.QLabel("seed"))
-        row.addWidget(self.seed)
+        row.addWidget(self.batch, 1)
         form.addRow("Epochs", row)
+        form.addRow("Seed", self.seed)
         form.addRow("Augment", self.augment)
         form.addRow("Device", self.device)
         form.addRow("", self.follow)
@@ -215,7 +221,9 @@ class TrainPanel(QtWidgets.QWidget):
         self.fetch_button = QtWidgets.QPushButton("Fetch MNIST-rot")
         self.fetch_button.setObjectName("trainFetch")
         self.fetch_button.setToolTip("Download MNIST (checksummed) and generate MNIST-rot")
-        self.fetch_button.clicked.connect(self.fetch_data)
+        # clicked(bool) passes Qt's `checked`; a slot with a parameter would receive it, so
+        # every button here calls a lambda that takes and forwards nothing
+        self.fetch_button.clicked.connect(lambda: self.fetch_data())
         data_row = QtWidgets.QHBoxLayout()
         data_row.addWidget(self.data_label, 1)
         data_row.addWidget(self.fetch_button)
@@ -223,15 +231,15 @@ class TrainPanel(QtWidgets.QWidget):
         # -- buttons ---------------------------------------------------------------------------
         self.start_button = QtWidgets.QPushButton("Start")
         self.start_button.setObjectName("trainStart")
-        self.start_button.clicked.connect(self.start)
+        self.start_button.clicked.connect(lambda: self.start())
         self.pause_button = QtWidgets.QPushButton("Pause")
         self.pause_button.setObjectName("trainPause")
         self.pause_button.setCheckable(True)
-        self.pause_button.toggled.connect(self.set_paused)
+        self.pause_button.toggled.connect(lambda on: self.set_paused(bool(on)))
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setObjectName("trainCancel")
         self.cancel_button.setToolTip("Stop; the weights so far are saved as a checkpoint")
-        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.clicked.connect(lambda: self.cancel())
         buttons = QtWidgets.QHBoxLayout()
         self.continue_button = QtWidgets.QPushButton("Continue…")
         self.continue_button.setObjectName("trainContinue")
@@ -239,7 +247,7 @@ class TrainPanel(QtWidgets.QWidget):
             "Continue a cancelled or interrupted run from its checkpoint (app or CLI), or "
             "fine-tune a finished model: a new run from its weights with the settings above"
         )
-        self.continue_button.clicked.connect(self.continue_run)
+        self.continue_button.clicked.connect(lambda: self.continue_run())
         for b in (self.start_button, self.continue_button, self.pause_button, self.cancel_button):
             buttons.addWidget(b)
 
@@ -280,7 +288,7 @@ class TrainPanel(QtWidgets.QWidget):
             symbolPen=None,
             name="valid",
         )
-        self.curves: dict[str, list[float]] = {}
+        self.curves = TrainingCurves()
         self._reset_curves()
         plots = QtWidgets.QVBoxLayout()
         plots.setSpacing(2)
@@ -357,14 +365,19 @@ class TrainPanel(QtWidgets.QWidget):
         if self.busy:
             return
         self.fetcher = FetchWorker(self)
-        self.fetcher.message.connect(lambda text: self.status.setText(f"Data: {text}"))
+        self.fetcher.message.connect(self._fetch_message)
         self.fetcher.ended.connect(self._fetched)
         self._set_running(False)
         self.start_button.setEnabled(False)
         self.continue_button.setEnabled(False)
         self.fetch_button.setEnabled(False)
         self.status.setText("Data: fetching MNIST…")
+        self._set_bar(None, "data…")
         self.fetcher.start()
+
+    def _fetch_message(self, text: str) -> None:
+        self.status.setText(f"Data: {text}")
+        self._data_message(text)
 
     def _fetched(self, error: str) -> None:
         if self.fetcher is not None:
@@ -372,9 +385,12 @@ class TrainPanel(QtWidgets.QWidget):
         self._set_running(False)
         self.refresh_data_status()
         if error:
+            self._set_bar(0.0, "%p%")
             self._data_failed(error)
         else:
+            self._set_bar(1.0, "data %p%")
             self.status.setText("Data: MNIST-rot is ready.")
+            self.dataReady.emit()
 
     def _data_failed(self, error: str) -> None:
         self.status.setText(
@@ -453,17 +469,11 @@ class TrainPanel(QtWidgets.QWidget):
         self.result = None
         self.last = None
         self._reset_curves()
-        for h in history:  # a continued run: its epochs so far
-            self.curves["x"].append(float(h["epoch"]))
-            self.curves["loss"].append(h["loss"])
-            self.curves["error"].append(100 * h["error"])
-            if h.get("valid_error") is not None:
-                self.curves["vx"].append(float(h["epoch"]))
-                self.curves["valid"].append(100 * h["valid_error"])
+        self.curves.add_history(history)  # a continued run: its epochs so far
         self._redraw()
-        self.bar.setValue(0)
+        self._set_bar(0.0, "%p%")
         self.worker = TrainingWorker(self.session, self)
-        self.worker.message.connect(lambda text: self.status.setText(f"Preparing: {text}"))
+        self.worker.message.connect(self._preparing)
         self.worker.progress.connect(self._progress)
         self.worker.snapshot.connect(self._snapshot)
         self.worker.paused.connect(self._paused)
@@ -516,18 +526,39 @@ class TrainPanel(QtWidgets.QWidget):
         if on:
             self.status.setText(self._status_text(self.last, "paused"))
 
+    def _set_bar(self, fraction: float | None, text: str) -> None:
+        """``fraction`` None: busy (an indicator that moves without a count)."""
+        if fraction is None:
+            if self.bar.maximum() != 0:
+                self.bar.setRange(0, 0)
+        else:
+            if self.bar.maximum() != 1000:
+                self.bar.setRange(0, 1000)
+            self.bar.setValue(round(1000 * fraction))
+        if self.bar.format() != text:
+            self.bar.setFormat(text)
+
+    def _data_message(self, text: str) -> None:
+        """A message from the data layer: its ``done/total`` count moves the bar."""
+        fraction = fetch_fraction(text)
+        self._set_bar(fraction, "data %p%" if fraction is not None else "data…")
+
+    def _preparing(self, text: str) -> None:
+        self.status.setText(f"Preparing: {text}")
+        self._data_message(text)
+
     def _progress(self, p: Progress) -> None:
+        first = self.last is None
         self.last = p
-        self.bar.setValue(round(1000 * p.fraction))
-        x = p.fraction * p.epochs
-        c = self.curves
-        c["x"].append(x)
-        c["loss"].append(p.loss)
-        c["error"].append(100 * p.error)
-        if p.kind == "epoch" and p.valid_error is not None:
-            c["vx"].append(float(p.epoch))
-            c["valid"].append(100 * p.valid_error)
-        self._dirty = True
+        if first and self.load_data is None and not self.fetch_button.isHidden():
+            self.refresh_data_status()  # Start fetched the data: others may use it now
+            self.dataReady.emit()
+        finishing = finishing_text(p)
+        if finishing is not None:  # the end-of-run passes: BN statistics, evaluations
+            self._set_bar(finishing_fraction(p), f"{getattr(p, 'phase', None) or 'finishing'} %p%")
+        else:
+            self._set_bar(p.fraction, "%p%")
+            self._dirty = self.curves.add(p) or self._dirty
         paused = self.session is not None and self.session.paused
         self.status.setText(self._status_text(p, "pausing…" if paused else ""))
         self.progressShown.emit(p)
@@ -536,13 +567,20 @@ class TrainPanel(QtWidgets.QWidget):
         if p is None:
             return note or "Starting…"
         device = self.session.device_name if self.session is not None else ""
-        text = (
-            f"Epoch {min(p.epoch + (p.kind == 'step'), p.epochs)}/{p.epochs} · step "
-            f"{p.step}/{p.steps_total} · {p.images_per_s:,.0f} img/s on {device} · "
-            f"ETA {format_duration(eta_seconds(p))} · loss {p.loss:.3f} · train error "
-            f"{100 * p.error:.1f}%"
-        )
-        valid = self.curves["valid"]
+        finishing = finishing_text(p)
+        if finishing is not None:
+            text = (
+                f"All {p.epochs} epoch{'s' if p.epochs != 1 else ''} trained · finishing "
+                f"on {device}: {finishing} · last epoch's loss {p.loss:.3f}"
+            )
+        else:
+            text = (
+                f"Epoch {min(p.epoch + (p.kind == 'step'), p.epochs)} of {p.epochs} · step "
+                f"{p.step}/{p.steps_total} · {p.images_per_s:,.0f} img/s on {device} · "
+                f"ETA {format_duration(eta_seconds(p))} · loss {p.loss:.3f} · train error "
+                f"{100 * p.error:.1f}%"
+            )
+        valid = self.curves.valid
         if valid:
             text += f" · valid {valid[-1]:.1f}%"
         return f"{text} · {note}" if note else text
@@ -569,7 +607,9 @@ class TrainPanel(QtWidgets.QWidget):
         self._redraw()
         self._set_running(False)
         if result.status == "done" and result.last is not None:
-            self.bar.setValue(1000)
+            self._set_bar(1.0, "%p%")
+        elif self.bar.maximum() == 0:  # ended while loading data: no count to show
+            self._set_bar(0.0, "%p%")
         self._finalise_entry(result)
         if result.status == "failed":
             self.status.setText(f"Training failed: {result.message}")
@@ -612,7 +652,7 @@ class TrainPanel(QtWidgets.QWidget):
 
     # -- curves ------------------------------------------------------------------------------
     def _reset_curves(self) -> None:
-        self.curves = {"x": [], "loss": [], "error": [], "vx": [], "valid": []}
+        self.curves = TrainingCurves()
         self._dirty = True
 
     def _redraw(self) -> None:
@@ -620,6 +660,6 @@ class TrainPanel(QtWidgets.QWidget):
             return
         self._dirty = False
         c = self.curves
-        self.loss_curve.setData(c["x"], c["loss"])
-        self.train_curve.setData(c["x"], c["error"])
-        self.valid_curve.setData(c["vx"], c["valid"])
+        self.loss_curve.setData(c.x, c.loss)
+        self.train_curve.setData(c.x, c.error)
+        self.valid_curve.setData(c.vx, c.valid)

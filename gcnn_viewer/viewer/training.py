@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -137,6 +138,100 @@ def failure_message(exc: BaseException, device: str) -> str:
             "(the app carries on)"
         )
     return f"{type(exc).__name__}: {one_line(exc)}"
+
+
+# -- curves ----------------------------------------------------------------------------------
+@dataclass
+class TrainingCurves:
+    """The Train panel's curves as plain lists: per-interval training loss and error, and the
+    validation error per epoch.
+
+    A progress record carries the *running* mean over its epoch so far, which restarts at each
+    epoch: plotted as is, the curve jumps at every epoch boundary (a fresh mean over a few
+    batches after a mean over the whole epoch). The mean over the interval between two records
+    of one epoch follows from two running means: ``(m2·s2 − m1·s1) / (s2 − s1)`` with ``s`` the
+    steps done in that epoch (weighted by steps; only the last batch of an epoch may be
+    smaller). x is in epochs, at the end of each interval.
+    """
+
+    x: list[float] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    error: list[float] = field(default_factory=list)  # %
+    vx: list[float] = field(default_factory=list)
+    valid: list[float] = field(default_factory=list)  # %
+    _last: tuple[int, int, float, float] | None = None  # epoch index, steps in it, loss, error
+
+    def add(self, p: Progress) -> bool:
+        """Add a record's interval; False when it adds no point (finishing, done, repeats)."""
+        if p.kind not in ("step", "epoch") or p.epochs <= 0 or p.steps_total <= 0:
+            return False
+        per_epoch = max(1, round(p.steps_total / p.epochs))
+        index = p.epoch if p.kind == "step" else p.epoch - 1  # the epoch the record belongs to
+        done = p.step - index * per_epoch  # steps done in that epoch
+        added = False
+        if done > 0 and math.isfinite(p.loss) and math.isfinite(p.error):
+            loss, error = p.loss, p.error
+            if self._last is not None and self._last[0] == index:
+                _, before, loss0, error0 = self._last
+                if done > before:
+                    loss = (p.loss * done - loss0 * before) / (done - before)
+                    error = (p.error * done - error0 * before) / (done - before)
+                else:
+                    loss = error = math.nan  # the same steps again: no new interval
+            if math.isfinite(loss):
+                self.x.append(p.step / per_epoch)
+                self.loss.append(loss)
+                self.error.append(100 * error)
+                added = True
+            self._last = (index, done, p.loss, p.error)
+        if p.kind == "epoch" and p.valid_error is not None:
+            self.vx.append(float(p.epoch))
+            self.valid.append(100 * p.valid_error)
+            added = True
+        return added
+
+    def add_history(self, history: list[dict[str, Any]]) -> None:
+        """A continued run's finished epochs: one point per epoch (its mean)."""
+        for h in history:
+            self.x.append(float(h["epoch"]))
+            self.loss.append(float(h["loss"]))
+            self.error.append(100 * float(h["error"]))
+            if h.get("valid_error") is not None:
+                self.vx.append(float(h["epoch"]))
+                self.valid.append(100 * float(h["valid_error"]))
+
+
+# -- data fetch progress ---------------------------------------------------------------------
+_COUNT = re.compile(r"(\d[\d,]*)\s*/\s*(\d[\d,]*)")
+
+
+def fetch_fraction(message: str) -> float | None:
+    """How far a data message says the work is, from a ``done/total`` count in it (the data
+    layer reports e.g. "rotating digits 37200/62000"); None when it has no count."""
+    match = _COUNT.search(message)
+    if match is None:
+        return None
+    done, total = (int(g.replace(",", "")) for g in match.groups())
+    if total <= 0:
+        return None
+    return min(1.0, max(0.0, done / total))
+
+
+def finishing_text(p: Progress) -> str | None:
+    """The end-of-run pass a "finishing" record is in, e.g. "test error: batch 3/100"."""
+    if p.kind != "finishing":
+        return None
+    phase = getattr(p, "phase", None) or "final evaluation"
+    total = int(getattr(p, "phase_total", 0) or 0)
+    done = int(getattr(p, "phase_done", 0) or 0)
+    return f"{phase}: batch {done}/{total}" if total > 0 else f"{phase}…"
+
+
+def finishing_fraction(p: Progress) -> float | None:
+    total = int(getattr(p, "phase_total", 0) or 0)
+    if p.kind != "finishing" or total <= 0:
+        return None
+    return min(1.0, max(0.0, int(getattr(p, "phase_done", 0) or 0) / total))
 
 
 # -- snapshots -------------------------------------------------------------------------------
