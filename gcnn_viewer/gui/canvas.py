@@ -21,7 +21,7 @@ class DrawingCanvas(QtWidgets.QWidget):
         super().__init__(parent)
         self.state = state
         self.setObjectName("drawingCanvas")
-        self.setMinimumSize(180, 180)
+        self.setMinimumSize(160, 160)
         policy = QtWidgets.QSizePolicy(
             QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding
         )
@@ -35,6 +35,10 @@ class DrawingCanvas(QtWidgets.QWidget):
             "Ctrl+Z undoes a stroke, Delete clears. It is centred and scaled like MNIST "
             "before the models see it."
         )
+        # A press on the canvas while it lacks the keyboard focus may be a click to give it
+        # the focus: it inks only once the mouse moves with the button held, so a focusing
+        # click leaves no dot.
+        self._focus_press: tuple[float, float] | None = None
         self._background_key: tuple[int, int] | None = None
         self._background: QtGui.QPixmap | None = None
         state.drawing.changed.connect(self.update)
@@ -62,9 +66,13 @@ class DrawingCanvas(QtWidgets.QWidget):
     # -- input ------------------------------------------------------------------------------
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
         if event.button() == QtCore.Qt.MouseButton.LeftButton:
-            self.setFocus(QtCore.Qt.FocusReason.MouseFocusReason)
             x, y = self.to_canvas(event.position())
-            self.state.drawing.begin_stroke(x, y, self.state.brush)
+            if self.hasFocus():
+                self._focus_press = None
+                self.state.drawing.begin_stroke(x, y, self.state.brush)
+            else:
+                self._focus_press = (x, y)
+                self.setFocus(QtCore.Qt.FocusReason.MouseFocusReason)
             event.accept()
         else:
             super().mousePressEvent(event)
@@ -74,6 +82,10 @@ class DrawingCanvas(QtWidgets.QWidget):
             x, y = self.to_canvas(event.position())
             if self.state.drawing.stroke_in_progress:
                 self.state.drawing.extend_stroke(x, y)
+            elif self._focus_press is not None:  # a focusing press turned into a stroke
+                self.state.drawing.begin_stroke(*self._focus_press, self.state.brush)
+                self._focus_press = None
+                self.state.drawing.extend_stroke(x, y)
             else:  # a press we did not see (e.g. started outside): start here
                 self.state.drawing.begin_stroke(x, y, self.state.brush)
             event.accept()
@@ -82,6 +94,7 @@ class DrawingCanvas(QtWidgets.QWidget):
 
     def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:
         if event.button() == QtCore.Qt.MouseButton.LeftButton:
+            self._focus_press = None  # released without moving: it only focused
             self.state.drawing.end_stroke()
             event.accept()
         else:
@@ -148,7 +161,7 @@ class InputPreview(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("inputPreview")
-        self.setFixedSize(140, 140)
+        self.setFixedSize(112, 112)  # 4 screen pixels per model pixel
         self.setToolTip(
             "The 28×28 model input: your drawing fitted into 20×20 and centred by its centre "
             "of mass (as MNIST was made), then rotated by θ."

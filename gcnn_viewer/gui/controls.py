@@ -75,6 +75,19 @@ class RotationControls(QtWidgets.QGroupBox):
             "and undo the shift of the orientation channels. An equivariant network's maps "
             "then stand still; a plain CNN's change.  [S]"
         )
+        self.stabilised_note = QtWidgets.QLabel("")
+        self.stabilised_note.setObjectName("stabilisedNote")
+        self.stabilised_note.setFont(small_font(-1.5))
+        self.stabilised_note.setWordWrap(True)
+        self.stabilised_note.setStyleSheet("color:#1b5e9a")
+        # room for two lines whether or not it says anything: a changing text must not
+        # relayout the dock while the dial turns
+        self.stabilised_note.setFixedHeight(
+            2 * QtGui.QFontMetrics(self.stabilised_note.font()).lineSpacing() + 2
+        )
+        self.stabilised_note.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
+        )
         note = QtWidgets.QLabel(EXACT_NOTE)
         note.setWordWrap(True)
         note.setFont(small_font(-1.5))
@@ -94,6 +107,7 @@ class RotationControls(QtWidgets.QGroupBox):
         layout.addLayout(top)
         layout.addWidget(self.slider)
         layout.addWidget(self.stabilised)
+        layout.addWidget(self.stabilised_note)
         layout.addWidget(note)
 
         self.timer = QtCore.QTimer(self)
@@ -105,8 +119,8 @@ class RotationControls(QtWidgets.QGroupBox):
         self.spin.valueChanged.connect(self._set_angle)
         self.minus.clicked.connect(lambda: state.rotate_quarter(-1))
         self.plus.clicked.connect(lambda: state.rotate_quarter(+1))
-        self.play.toggled.connect(self.set_spinning)
-        self.stabilised.toggled.connect(lambda on: setattr(state, "stabilised", on))
+        self.play.toggled.connect(lambda on: self.set_spinning(bool(on)))
+        self.stabilised.toggled.connect(lambda on: setattr(state, "stabilised", bool(on)))
         self._exact: bool | None = None
         state.angle_changed.connect(self.sync)
         state.display_changed.connect(self._sync_display)
@@ -142,6 +156,10 @@ class RotationControls(QtWidgets.QGroupBox):
             self._exact = exact
             self.exact.setText("exact (rot90)" if exact else "interpolated")
             self.exact.setStyleSheet("color:#1b7a2f" if exact else "color:#9a6700")
+
+    def set_stabilised_note(self, text: str) -> None:
+        if self.stabilised_note.text() != text:
+            self.stabilised_note.setText(text)
 
     def _sync_display(self) -> None:
         if self.stabilised.isChecked() != self.state.stabilised:
@@ -227,19 +245,43 @@ class TestDigitBrowser(QtWidgets.QGroupBox):
         layout.addWidget(self.info)
         self.prev.clicked.connect(lambda: self.step(-1))
         self.next.clicked.connect(lambda: self.step(+1))
-        self.index.valueChanged.connect(self.show_index)
-        if self._path is None:
+        self.index.valueChanged.connect(lambda i: self.show_index(int(i)))
+        self._problem = ""  # why the cached data cannot be used, if it cannot
+        self._show_availability()
+
+    def _show_availability(self) -> None:
+        if self._path is None and self.browser is None:
             self._set_enabled(False)
             self.info.setText(
-                "MNIST-rot is not in the data cache. Run <code>gcnn-viewer data fetch</code> "
-                "to browse its 50,000 test digits here."
+                self._problem
+                or "MNIST-rot is not in the data cache. Fetch it in the Train panel (Ctrl+T) "
+                "or run <code>gcnn-viewer data fetch</code> to browse its 50,000 test digits."
             )
         else:
-            self.info.setText("Press ◀ / ▶ or type an index to load a test digit.")
+            self._set_enabled(True)
+            self.info.setText("Press ◀ / ▶ (PgUp / PgDown) or type an index to load a test digit.")
 
     @property
     def available(self) -> bool:
         return self.browser is not None or self._path is not None
+
+    def refresh(self) -> bool:
+        """Look in the data cache again (e.g. after a fetch); True when digits are there."""
+        if self.browser is None:
+            self._path = cached_mnist_rot()
+            if self._path is not None:
+                self._problem = ""
+            self._show_availability()
+        return self.available
+
+    def unavailable_reason(self) -> str:
+        """One line for the status bar: why there is no test digit to show."""
+        if self._problem:
+            return self._problem
+        return (
+            "No MNIST-rot test digits: the data cache has none. Fetch them in the Train "
+            "panel (Ctrl+T) or run: gcnn-viewer data fetch"
+        )
 
     def _set_enabled(self, on: bool) -> None:
         for w in (self.prev, self.next, self.index):
@@ -265,16 +307,21 @@ class TestDigitBrowser(QtWidgets.QGroupBox):
             self.set_browser(DigitBrowser.from_cache())
         except DataError as exc:
             self._path = None
-            self._set_enabled(False)
-            self.info.setText(f"MNIST-rot in the cache is unusable: {exc}")
+            self._problem = f"MNIST-rot in the cache is unusable: {exc}"
+            self._show_availability()
             return False
         finally:
             QtWidgets.QApplication.restoreOverrideCursor()
         return self.browser is not None
 
-    def step(self, delta: int) -> None:
-        if self._ensure():
-            self.show_index(self.browser.index + delta)
+    def step(self, delta: int) -> bool:
+        """Load the digit ``delta`` away; False (nothing changes) when there is no data."""
+        if not self._ensure():
+            self.refresh()  # fetched since (from the Train panel, or the CLI)?
+            if not self._ensure():
+                return False
+        self.show_index(self.browser.index + delta)
+        return True
 
     def show_index(self, index: int) -> None:
         if not self._ensure():

@@ -21,6 +21,7 @@ from gcnn_viewer.gui.style import (
 )
 from gcnn_viewer.viewer.inference import PanelFrame
 from gcnn_viewer.viewer.layout import (
+    CLASS_LAYER,
     N_COLOURS,
     ColourTables,
     LayerLayout,
@@ -36,8 +37,23 @@ LABEL_ROOM = (0.18, 0.1)  # room for the colour bar's value labels (beside, unde
 CHROME = (22.0, 38.0)  # pixels each layer needs besides its mosaic: axes and title
 LAYER_TIPS = {
     "pool": "2×2 spatial max-pool after l2 (per orientation for group maps)",
-    "top": "the last convolution: its maximum over orientations gives the 10 logits",
 }
+TOP_TIP_GROUP = (
+    "top: the last convolution, one row per class (0–9), one column per orientation. "
+    "Each row's maximum over the orientations is that class's logit; the outlined cell in "
+    "each row is the orientation that wins it."
+)
+TOP_TIP_PLANAR = (
+    "top: the last convolution, one 1×1 map per class (0–9): these values are the 10 logits"
+)
+STAGGERED = 2  # column-label level: two lines, so that narrow columns keep every label
+WINNER_COLOUR = "#00c8ff"  # outline of the orientation that wins a class's max
+
+
+def layer_tip(layout: LayerLayout) -> str:
+    if layout.name == CLASS_LAYER:
+        return TOP_TIP_GROUP if layout.is_group else TOP_TIP_PLANAR
+    return LAYER_TIPS.get(layout.name, f"layer {layout.name}")
 
 
 def format_value(value: float) -> str:
@@ -91,11 +107,19 @@ class LayerPlot:
         vb.setAspectLocked(True)
         vb.invertY(True)
         vb.setDefaultPadding(0.0)
-        self.plot.setTitle(f"<b>{layout.name}</b> {layout.size}×{layout.size}", size="8pt")
+        # `top` needs no size (1×1): its rows are labelled by class, its tooltip says the rest
+        title = (
+            f"<b>{layout.name}</b>"
+            if layout.name == CLASS_LAYER
+            else f"<b>{layout.name}</b> {layout.size}×{layout.size}"
+        )
+        self.plot.setTitle(title, size="8pt")
+        # LabelItem makes its text width the plot's minimum: a narrow panel then could not
+        # shrink its columns and cut off the last one
+        self.plot.titleLabel.setMinimumWidth(0)
         self.plot.titleLabel.setSizePolicy(
             QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
         )
-        self.plot.setToolTip(LAYER_TIPS.get(layout.name, f"layer {layout.name}"))
         self.plot.layout.setRowFixedHeight(0, 16)  # the title row: keep it tight
         self.image = MosaicItem(self.lut)
         self.plot.addItem(self.image.item)
@@ -119,6 +143,7 @@ class LayerPlot:
                 (scale.lo, width + gap + thick, height, "bottom"),
             )
             self._extent = (width + gap + thick + LABEL_ROOM[0] * long_side, height)
+            self._bare = (width + gap + thick, height)  # without room for the labels
         else:
             self.bar.setRect(QtCore.QRectF(0, height + gap, width, thick))
             ends = (
@@ -126,6 +151,7 @@ class LayerPlot:
                 (scale.hi, width, height + gap + thick, "right"),
             )
             self._extent = (width, height + gap + thick + LABEL_ROOM[1] * long_side)
+            self._bare = (width, height + gap + thick)
         self.plot.addItem(self.bar)
         font = small_font(-1.5)
         self.bar_labels = []
@@ -151,6 +177,8 @@ class LayerPlot:
             self.plot.addItem(anchor)
             self.bar_labels.append(text)
         vb.setRange(QtCore.QRectF(0, 0, *self._extent), padding=0)
+        self.bar_labels_shown = True
+        self.setToolTipScale()
 
         self.outline = QtWidgets.QGraphicsRectItem(0, 0, layout.cell, layout.cell)
         pen = QtGui.QPen(QtGui.QColor("#00c8ff"), 2)
@@ -158,6 +186,18 @@ class LayerPlot:
         self.outline.setPen(pen)
         self.outline.setVisible(False)
         self.plot.addItem(self.outline)
+
+        # the group top layer: in each class row, the orientation that wins the max
+        self.winners: list[QtWidgets.QGraphicsRectItem] = []
+        if layout.name == CLASS_LAYER and layout.is_group:
+            pen = QtGui.QPen(QtGui.QColor(WINNER_COLOUR), 1.5)
+            pen.setCosmetic(True)
+            for _ in range(layout.channels):
+                rect = QtWidgets.QGraphicsRectItem(0, 0, layout.cell, layout.cell)
+                rect.setPen(pen)
+                rect.setVisible(False)
+                self.plot.addItem(rect)
+                self.winners.append(rect)
 
         tick_font = small_font(-2)
         self._tick_metrics = QtGui.QFontMetrics(tick_font)
@@ -181,11 +221,14 @@ class LayerPlot:
 
     def _column_labels(self, level: int) -> list[tuple[float, str]]:
         """Ticks for the top axis: level 0 full (``180°``), 1 without the degree sign,
-        2 every other column, 3 every fourth column (for p4m's 8 narrow columns)."""
+        2 every column on two staggered lines (even columns above, odd below: each label
+        may be two columns wide), 3 every other column, 4 every fourth (p4m's 8 columns)."""
         labels = list(self.layout.column_labels)
         if level >= 1:
             labels = [label.replace("°", "") for label in labels]
-        step = {2: 2, 3: 4}.get(level, 1)
+        if level == STAGGERED:
+            labels = [f"{t}\n" if c % 2 == 0 else f"\n{t}" for c, t in enumerate(labels)]
+        step = {3: 2, 4: 4}.get(level, 1)
         half = self.layout.cell / 2
         return [
             (c * self.layout.pitch + half, label) for c, label in enumerate(labels) if c % step == 0
@@ -195,7 +238,46 @@ class LayerPlot:
         if level == self._label_level:
             return
         self._label_level = level
-        self.plot.getAxis("top").setTicks([self._column_labels(level)])
+        top = self.plot.getAxis("top")
+        top.setHeight(2 * self._tick_metrics.lineSpacing() + 1 if level == STAGGERED else 14)
+        top.setTicks([self._column_labels(level)])
+
+    @property
+    def column_label_texts(self) -> list[str]:
+        """The column labels on screen now (one per labelled column, without line breaks)."""
+        return [t.strip() for _, t in self._column_labels(self._label_level or 0)]
+
+    def setToolTipScale(self) -> None:  # noqa: N802
+        lo, hi = format_value(self.scale.lo), format_value(self.scale.hi)
+        self.plot.setToolTip(f"{layer_tip(self.layout)}\ncolour scale {lo} … {hi}, fixed")
+
+    def fit_bar_labels(self) -> None:
+        """Show the colour bar's numbers only where they fit beside (or under) the bar at
+        the size on screen; where they would overlap the next layer, give their room to the
+        mosaic instead (the numbers are in the tooltip and the hover inspector)."""
+        vb = self.plot.getViewBox()
+        rect = vb.rect()
+        if rect.width() <= 1 or rect.height() <= 1:
+            return
+        metrics = QtGui.QFontMetrics(self.bar_labels[0].font())
+        need_w = max(metrics.horizontalAdvance(t.text()) for t in self.bar_labels) + 3
+        need_h = metrics.height() + 1
+
+        def fits(extent: tuple[float, float]) -> bool:
+            # pixels per mosaic unit when the view shows `extent` (aspect locked)
+            scale = min(rect.width() / extent[0], rect.height() / extent[1])
+            if self.vertical:
+                return (self._extent[0] - self._bare[0]) * scale >= need_w
+            mosaic_px = self.layout.shape[1] * scale
+            room = (self._extent[1] - self._bare[1]) * scale
+            return room >= need_h and mosaic_px >= 2 * need_w
+
+        show = fits(self._extent)
+        if show != self.bar_labels_shown:
+            self.bar_labels_shown = show
+            for text in self.bar_labels:
+                text.setVisible(show)
+            vb.setRange(QtCore.QRectF(0, 0, *(self._extent if show else self._bare)), padding=0)
 
     def fit_labels(self) -> None:
         """Choose the most complete column labels that fit the columns' width on screen."""
@@ -203,11 +285,13 @@ class LayerPlot:
         if pixel <= 0:
             return
         column_px = self.layout.pitch / pixel
-        for level in range(4):
+        for level in range(5):
             ticks = self._column_labels(level)
             step = len(self.layout.column_labels) / max(1, len(ticks))
-            widest = max(self._tick_metrics.horizontalAdvance(t) for _, t in ticks)
-            if widest + 3 <= column_px * step:
+            if level == STAGGERED:
+                step = 2  # a label's neighbours are on the other line
+            widest = max(self._tick_metrics.horizontalAdvance(t.strip()) for _, t in ticks)
+            if widest + 2 <= column_px * step:
                 break
         self.set_column_labels(level)
 
@@ -224,6 +308,18 @@ class LayerPlot:
 
     def set_mosaic(self, mosaic: np.ndarray, rgb: np.ndarray | None = None) -> None:
         self.image.set_mosaic(mosaic, rgb)
+
+    def mark_winners(self, data: np.ndarray) -> np.ndarray | None:
+        """Outline each class's winning orientation; ``data`` ``[10, G, 1, 1]``. Returns the
+        winners ``[10]`` (None for layers without them)."""
+        if not self.winners:
+            return None
+        best = np.argmax(data.reshape(data.shape[0], data.shape[1], -1).max(-1), axis=1)
+        for c, (rect, g) in enumerate(zip(self.winners, best, strict=True)):
+            top, left = self.layout.cell_origin(c, int(g))
+            rect.setRect(left, top, self.layout.cell, self.layout.cell)
+            rect.setVisible(True)
+        return best
 
     def mark(self, pixel: MapPixel | None) -> None:
         if pixel is None:
@@ -256,6 +352,8 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
         self._columns = 0
         self._hover: tuple[str, MapPixel] | None = None
         self.mosaics: dict[str, np.ndarray] = {}  # what is displayed now, per layer
+        self.winners: np.ndarray | None = None  # top: each class's winning orientation
+        self.stale = False
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.setMinimumSize(160, 150)
 
@@ -290,7 +388,8 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
                 self.ci.removeItem(lp.plot)
         for i, lp in enumerate(self.layers.values()):
             self.ci.addItem(lp.plot, row=i // columns, col=i % columns)
-            lp.set_left_axis(i % columns == 0)
+            # the class labels of `top` always show; other rows share the first column's
+            lp.set_left_axis(i % columns == 0 or lp.layout.name == CLASS_LAYER)
         grid = self.ci.layout
         for c in range(grid.columnCount()):
             grid.setColumnStretchFactor(c, 1 if c < columns else 0)
@@ -303,7 +402,12 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
         QtCore.QTimer.singleShot(0, self._fit_labels)  # once the plots have their new size
 
     def _fit_labels(self) -> None:
+        # the layout may have been wider than the view when it was last fitted (a minimum
+        # that has shrunk since): fit it to the view again, or its right column is cut off
+        if self.ci.geometry() != self.range:
+            self.ci.setGeometry(self.range)
         for lp in self.layers.values():
+            lp.fit_bar_labels()
             lp.fit_labels()
 
     @property
@@ -317,6 +421,15 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
             if layer is not None and layer.image.shape == lp.layout.shape:
                 lp.set_mosaic(layer.image, layer.rgb)
                 self.mosaics[name] = layer.image
+                winners = lp.mark_winners(layer.data)
+                if winners is not None:
+                    self.winners = winners
+
+    def set_stale(self, stale: bool) -> None:
+        """Grey the maps out while they belong to an earlier input."""
+        for lp in self.layers.values():
+            lp.image.item.setOpacity(0.25 if stale else 1.0)
+        self.stale = stale
 
     # -- hover ------------------------------------------------------------------------------
     def _mouse_moved(self, pos: QtCore.QPointF) -> None:

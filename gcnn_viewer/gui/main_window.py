@@ -26,7 +26,12 @@ from gcnn_viewer.gui.sweep_plot import AUTO, SweepPlot
 from gcnn_viewer.gui.train_panel import TrainPanel
 from gcnn_viewer.gui.worker import InferenceWorker
 from gcnn_viewer.training.checkpoint import CheckpointError
-from gcnn_viewer.viewer.inference import FrameResult, InferenceScheduler, SweepResult
+from gcnn_viewer.viewer.inference import (
+    FrameResult,
+    InferenceScheduler,
+    SweepResult,
+    stabilised_note,
+)
 from gcnn_viewer.viewer.layout import MapPixel
 from gcnn_viewer.viewer.models import (
     CHECKPOINT_SUFFIXES,
@@ -44,7 +49,11 @@ IMAGE_FILTER = (
 MODEL_FILTER = "gcnn-viewer checkpoints (*.pt *.pth *.ckpt);;All files (*)"
 SWITCH_INTERVAL_S = 0.0005
 BLANK_INPUT = 0.05  # an input whose brightest pixel is below this holds no digit
-SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly
+SETTINGS_VERSION = 2  # bump when the dock layout changes incompatibly (2: Train is a tab)
+INPUT_DOCK_WIDTH = 390  # the Input / Train column's width when the window has room for it
+INPUT_DOCK_SHARE = 0.34  # ... and its largest share of a narrow window's width
+SWEEP_DOCK_HEIGHT = 190  # the probability-vs-angle plot's height, room permitting
+SWEEP_DOCK_SHARE = 0.21  # ... and its largest share of a short window's height
 
 
 def app_icon() -> QtGui.QIcon:
@@ -84,6 +93,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.last_sweep: SweepResult | None = None
         self._hover: tuple[int, str, MapPixel] | None = None
         self._closed = False
+        self.failed_text = ""  # the last frame failed: the panels are marked stale
+        self._fitting = False  # fit_docks is resizing docks (not the user)
+        self._input_width, self._sweep_height = INPUT_DOCK_WIDTH, SWEEP_DOCK_HEIGHT
+        self._fitted_size = QtCore.QSize()
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setDockOptions(
@@ -113,6 +126,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.browser.digitChosen.connect(lambda img, text: self.state.drawing.set_image(img, text))
         preview_title = QtWidgets.QLabel("<b>Model input</b><br>28×28, as the models see it")
         preview_title.setFont(small_font(-1))
+        preview_title.setWordWrap(True)
+        preview_title.setFixedWidth(self.preview.width())
         self.source_label = QtWidgets.QLabel("")
         self.source_label.setObjectName("sourceLabel")
         self.source_label.setWordWrap(True)
@@ -152,6 +167,13 @@ class MainWindow(QtWidgets.QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # a scroll area's own minimum is tiny: the dock could shrink below its content's width
+        # and clip it (the Clear and +90° buttons were cut off at 1024×700)
+        scroll.setMinimumWidth(
+            input_widget.minimumSizeHint().width()
+            + scroll.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent)
+            + 2
+        )
         self.input_dock = self._dock("Input", "inputDock", scroll)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.input_dock)
 
@@ -171,8 +193,22 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.train_panel = TrainPanel(self.state.catalog)
         self.train_panel.followRequested.connect(lambda key: self.set_panel_model(1, key))
-        self.train_dock = self._dock("Train", "trainDock", self.train_panel)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.train_dock)
+        self.train_panel.dataReady.connect(self._data_ready)
+        train_scroll = QtWidgets.QScrollArea()  # short windows: scroll rather than clip
+        train_scroll.setWidget(self.train_panel)
+        train_scroll.setWidgetResizable(True)
+        train_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        train_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        train_scroll.setMinimumWidth(
+            self.train_panel.minimumSizeHint().width()
+            + train_scroll.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent)
+            + 2
+        )
+        self.train_dock = self._dock("Train", "trainDock", train_scroll)
+        # A tab beside the Input dock: training takes the input column's room, never the
+        # feature maps' (a dock of its own squeezed the two model panels to ~210 px).
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.train_dock)
+        self.tabifyDockWidget(self.input_dock, self.train_dock)
         self.train_dock.hide()  # View ▸ Train, or File ▸ Train a model… (Ctrl+T)
 
         # -- status bar ------------------------------------------------------------------------
@@ -187,6 +223,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().addPermanentWidget(self.angle_status)
         self.statusBar().addPermanentWidget(self.timing_status)
 
+        for dock in (self.input_dock, self.train_dock, self.sweep_dock):
+            dock.installEventFilter(self)
         self._make_actions()
         self._make_menus()
 
@@ -198,7 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.worker.frameReady.connect(self._show_frame)
         self.worker.sweepReady.connect(self._show_sweep)
-        self.worker.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.worker.failed.connect(self._frame_failed)
         self.worker.start()
 
         # -- state -> views --------------------------------------------------------------------
@@ -224,8 +262,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.request_sweep()
         self.canvas.setFocus()
         self.statusBar().showMessage(
-            "Draw a digit on the black canvas, then turn the dial. Hover over a feature map "
-            "to enlarge it. Help ▸ What am I looking at? (F1) explains the panels.",
+            "Draw a digit, then turn the dial. Hover a feature map to enlarge it. "
+            "F1 explains the panels.",
             15000,
         )
 
@@ -321,10 +359,14 @@ class MainWindow(QtWidgets.QMainWindow):
             "Erase the drawing (undoable)",
             name="clear",
         )
-        self.brush.undo.setDefaultAction(self.act_undo)
-        self.brush.clear.setDefaultAction(self.act_clear)
-        self.brush.undo.setText("Undo")
-        self.brush.clear.setText("Clear")
+        # The buttons trigger the menu's actions but keep their short texts: a default action
+        # would copy "Undo load of …" into the button and widen the Input dock.
+        for button, action, text in (
+            (self.brush.undo, self.act_undo, "Undo"),
+            (self.brush.clear, self.act_clear, "Clear"),
+        ):
+            button.setText(text)
+            button.clicked.connect(lambda _checked=False, a=action: a.trigger())
         self.act_stabilised = self._action(
             "&Stabilised view",
             self._stabilised_toggled,
@@ -360,13 +402,11 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.rotation.play.toggled.connect(self._spin_toggled)
         self.act_prev_digit = self._action(
-            "Previous test digit", lambda: self.browser.step(-1), ("PgUp",), name="previousDigit"
+            "Previous test digit", lambda: self.step_digit(-1), ("PgUp",), name="previousDigit"
         )
         self.act_next_digit = self._action(
-            "Next test digit", lambda: self.browser.step(+1), ("PgDown",), name="nextDigit"
+            "Next test digit", lambda: self.step_digit(+1), ("PgDown",), name="nextDigit"
         )
-        for act in (self.act_prev_digit, self.act_next_digit):
-            act.setEnabled(self.browser.available)
         self.act_help = self._action(
             "&What am I looking at?", lambda: show_help(self), (K.HelpContents, "F1"), name="help"
         )
@@ -388,7 +428,10 @@ class MainWindow(QtWidgets.QMainWindow):
         file.addAction(self.act_train)
         examples = file.addMenu("&Examples")
         for name in self.samples:
-            examples.addAction(f"Digit {sample_title(name)}", lambda n=name: self.load_sample(n))
+            action = examples.addAction(f"Digit {sample_title(name)}")
+            action.setObjectName(f"example_{name}")
+            # triggered(bool) passes `checked`: a lambda with a default parameter would get it
+            action.triggered.connect(lambda _checked=False, n=name: self.load_sample(n))
         file.addSeparator()
         file.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
@@ -455,8 +498,8 @@ class MainWindow(QtWidgets.QMainWindow):
         height = min(1000, int(avail.height() * 0.95))
         self.resize(width, height)
         self.move(avail.center() - QtCore.QPoint(width // 2, height // 2))
-        self.resizeDocks([self.input_dock], [390], QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks([self.sweep_dock], [190], QtCore.Qt.Orientation.Vertical)
+        self._input_width, self._sweep_height = INPUT_DOCK_WIDTH, SWEEP_DOCK_HEIGHT
+        self.fit_docks()
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, SETTINGS_VERSION)
@@ -464,8 +507,51 @@ class MainWindow(QtWidgets.QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.train_dock.setFloating(False)
-        self.resizeDocks([self.input_dock], [390], QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks([self.sweep_dock], [190], QtCore.Qt.Orientation.Vertical)
+        self._input_width, self._sweep_height = INPUT_DOCK_WIDTH, SWEEP_DOCK_HEIGHT
+        self.fit_docks()
+
+    # -- dock sizes ----------------------------------------------------------------------------
+    def fit_docks(self) -> None:
+        """Give the Input column and the sweep their preferred sizes, as far as the window
+        allows: a narrow window keeps room for the feature maps, and enlarging it again gives
+        the docks their space back (Qt alone hands all new space to the central widget)."""
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            width = min(self._input_width, max(1, int(INPUT_DOCK_SHARE * self.width())))
+            width = max(width, self.input_dock.minimumSizeHint().width())
+            height = min(self._sweep_height, max(1, int(SWEEP_DOCK_SHARE * self.height())))
+            left = [d for d in (self.input_dock, self.train_dock) if d.isVisible()]
+            if left and not left[0].isFloating():
+                self.resizeDocks(left[:1], [width], QtCore.Qt.Orientation.Horizontal)
+            if self.sweep_dock.isVisible() and not self.sweep_dock.isFloating():
+                self.resizeDocks([self.sweep_dock], [height], QtCore.Qt.Orientation.Vertical)
+        finally:
+            self._fitting = False
+        self._fitted_size = self.size()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().isValid() and event.oldSize() != event.size():
+            self.fit_docks()
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        # A dock resized while the window keeps its size: the user dragged a separator.
+        # Remember the new size as the preferred one (fit_docks keeps to it).
+        if (
+            event.type() == QtCore.QEvent.Type.Resize
+            and not self._fitting
+            and self.size() == self._fitted_size
+            and isinstance(watched, QtWidgets.QDockWidget)
+            and watched.isVisible()
+            and not watched.isFloating()
+        ):
+            if watched in (self.input_dock, self.train_dock):
+                self._input_width = watched.width()
+            elif watched is self.sweep_dock:
+                self._sweep_height = watched.height()
+        return super().eventFilter(watched, event)
 
     # -- requests ------------------------------------------------------------------------------
     def request_frame(self) -> None:
@@ -501,15 +587,23 @@ class MainWindow(QtWidgets.QMainWindow):
         self.request_sweep()
 
     def _update_edit_actions(self) -> None:
-        self.act_undo.setEnabled(self.state.drawing.can_undo)
-        self.act_redo.setEnabled(self.state.drawing.can_redo)
-        self.act_clear.setEnabled(not self.state.drawing.is_empty)
+        drawing = self.state.drawing
+        undo, redo = drawing.undo_label, drawing.redo_label
+        self.act_undo.setText(f"&Undo {undo}" if undo else "&Undo")
+        self.act_redo.setText(f"&Redo {redo}" if redo else "&Redo")
+        self.brush.undo.setToolTip(f"Undo {undo} (Ctrl+Z)" if undo else "Nothing to undo")
+        self.act_undo.setEnabled(drawing.can_undo)
+        self.brush.undo.setEnabled(drawing.can_undo)
+        self.act_redo.setEnabled(drawing.can_redo)
+        self.act_clear.setEnabled(not drawing.is_empty)
+        self.brush.clear.setEnabled(not drawing.is_empty)
 
     def _angle_changed(self, angle: float, request: bool = True) -> None:
         exact = quarter_turns(angle) is not None
         self.angle_status.setText(
             f"θ = {angle:.0f}° · " + ("exact (rot90)" if exact else "interpolated")
         )
+        self._update_stabilised_note()
         # The sweep's angle marker moves with the frame, not before it: repainting a plot
         # holds the GIL and would only delay the worker computing that frame.
         if request:
@@ -527,10 +621,16 @@ class MainWindow(QtWidgets.QMainWindow):
             self.sweep.class_box.setCurrentIndex(index)
             self.sweep.class_box.blockSignals(False)
         self.sweep.set_tracked(tracked)
+        self._update_stabilised_note()
         self.request_frame()
 
     def _stabilised_toggled(self, on: bool) -> None:
         self.state.stabilised = on
+
+    def _update_stabilised_note(self) -> None:
+        self.rotation.set_stabilised_note(
+            stabilised_note(self.state.angle) if self.state.stabilised else ""
+        )
 
     def _spin_toggled(self, on: bool) -> None:
         if self.act_spin.isChecked() != on:
@@ -590,9 +690,24 @@ class MainWindow(QtWidgets.QMainWindow):
             panel.refresh_selector()
 
     # -- results -------------------------------------------------------------------------------
+    def _frame_failed(self, text: str) -> None:
+        """A frame could not be computed: the maps on screen belong to an older input, so
+        they are marked stale (greyed, with the reason) until a frame succeeds."""
+        if self._closed:
+            return
+        self.failed_text = text
+        for panel in self.panels:
+            panel.set_stale(text)
+        self.sweep.set_stale(True)
+        self.statusBar().showMessage(text, 8000)
+
     def _show_frame(self, result: FrameResult) -> None:
         if self._closed or tuple(p.key for p in result.panels) != self.state.panel_keys:
             return  # made for models no longer shown; a newer request is on its way
+        if self.failed_text:
+            self.failed_text = ""
+            for panel in self.panels:
+                panel.set_stale("")
         self.last_frame = result
         self.preview.set_pixels(result.input)
         blank = float(result.input.max()) < BLANK_INPUT
@@ -754,6 +869,18 @@ class MainWindow(QtWidgets.QMainWindow):
     def show_training(self) -> None:
         self.train_dock.show()
         self.train_dock.raise_()
+
+    def step_digit(self, delta: int) -> None:
+        """PgUp / PgDown: the previous / next MNIST-rot test digit, or why there is none."""
+        if not self.browser.step(delta):
+            self.statusBar().showMessage(self.browser.unavailable_reason(), 10000)
+
+    def _data_ready(self) -> None:
+        """MNIST-rot was fetched (Train panel): the test-digit browser can use it now."""
+        if self.browser.refresh():
+            self.statusBar().showMessage(
+                "MNIST-rot is in the cache: PgUp / PgDown browse its test digits", 8000
+            )
 
     def _last_dir(self) -> str:
         value = self.settings.value("files/last_dir", "")

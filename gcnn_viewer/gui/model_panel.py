@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.gui.feature_view import FeatureMapView
 from gcnn_viewer.gui.style import UNTRAINED_COLOUR, cache_plot, configure_pyqtgraph, small_font
+from gcnn_viewer.gui.widgets import ElidedLabel
 from gcnn_viewer.viewer.inference import PanelFrame
 from gcnn_viewer.viewer.models import ModelCatalog, ModelEntry
 
@@ -20,6 +21,23 @@ HINT_PLANAR = (
     "A plain CNN has no orientation axis: each layer is a grid of its {channels} channels "
     "(row label + column label = channel). Hover a map to enlarge it."
 )
+
+
+def probability_table(
+    probabilities: np.ndarray, logits: np.ndarray | None, blank: bool = False
+) -> str:
+    """Every class's probability in full float32 precision and its logit, as a tooltip:
+    enough digits to check that two angles give *identical* outputs, not just close ones."""
+    head = "<b>class · probability · logit</b>"
+    if blank:
+        head = "<i>No ink: these outputs are for an empty input.</i><br>" + head
+    rows = []
+    top = int(np.argmax(probabilities))
+    for c in range(len(probabilities)):
+        logit = f"{float(logits[c]):+.9g}" if logits is not None else "—"
+        row = f"{c} · {float(probabilities[c]):.9g} · {logit}"
+        rows.append(f"<b>{row}</b>" if c == top and not blank else row)
+    return f"<span style='font-family:monospace'>{head}<br>{'<br>'.join(rows)}</span>"
 
 
 class ProbabilityBars(pg.PlotWidget):
@@ -58,13 +76,29 @@ class ProbabilityBars(pg.PlotWidget):
             self.addItem(rect)
             self.rects.append(rect)
         self.probabilities = np.zeros(10, np.float32)
+        self.logits: np.ndarray | None = None
+        self.blank = False
+        self.empty_text = pg.TextItem("no ink: no prediction", color="#8a8a8a", anchor=(0.5, 0.5))
+        self.empty_text.setPos(4.5, 0.55)
+        self.empty_text.setVisible(False)
+        self.addItem(self.empty_text)
 
-    def set_probabilities(self, probabilities: np.ndarray) -> None:
-        self.probabilities = probabilities
+    def set_probabilities(
+        self, probabilities: np.ndarray, logits: np.ndarray | None = None, blank: bool = False
+    ) -> None:
+        """``blank``: the input holds no ink; the bars are hidden, not shown as confident."""
+        self.probabilities, self.logits, self.blank = probabilities, logits, blank
         top = int(np.argmax(probabilities))
         for i, (rect, p) in enumerate(zip(self.rects, probabilities, strict=True)):
-            rect.setRect(i - 0.36, 0.0, 0.72, float(p))
+            rect.setRect(i - 0.36, 0.0, 0.72, 0.0 if blank else float(p))
             rect.setBrush(self._top_brush if i == top else self._other_brush)
+        if self.empty_text.isVisible() != blank:
+            self.empty_text.setVisible(blank)
+        self.setToolTip(probability_table(probabilities, logits, blank))
+
+    def clear_bars(self) -> None:
+        for i, rect in enumerate(self.rects):
+            rect.setRect(i - 0.36, 0.0, 0.72, 0.0)
 
 
 class ModelPanel(QtWidgets.QWidget):
@@ -94,12 +128,12 @@ class ModelPanel(QtWidgets.QWidget):
         self.selector.setSizeAdjustPolicy(
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.selector.setMinimumContentsLength(10)
+        self.selector.setMinimumContentsLength(8)
         self.selector.setToolTip("Choose the model shown in this panel, or open a checkpoint")
         self.selector.activated.connect(self._activated)
         self.prediction = QtWidgets.QLabel("")
         self.prediction.setObjectName("prediction")
-        self.prediction.setFont(small_font(+2, bold=True))
+        self.prediction.setFont(small_font(+1, bold=True))
         self.prediction.setAlignment(
             QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
         )
@@ -112,10 +146,12 @@ class ModelPanel(QtWidgets.QWidget):
         header = QtWidgets.QHBoxLayout()
         header.addWidget(swatch)
         header.addWidget(self.selector, 1)
+        header.addWidget(self.prediction)
 
-        self.detail = QtWidgets.QLabel("")
+        # one line, elided at the panel's width (the whole text in its tooltip): a wrapped
+        # label beside the prediction overlapped it in narrow panels
+        self.detail = ElidedLabel()
         self.detail.setObjectName("modelDetail")
-        self.detail.setWordWrap(True)
         self.detail.setFont(small_font(-1))
         self.bars = ProbabilityBars(colour)
         self.hint = QtWidgets.QLabel("")
@@ -124,17 +160,22 @@ class ModelPanel(QtWidgets.QWidget):
         self.hint.setFont(small_font(-1))
         self.hint.setStyleSheet("color:#555555")
         self.maps = FeatureMapView()
+        self.stale_label = QtWidgets.QLabel("")
+        self.stale_label.setObjectName("staleNote")
+        self.stale_label.setWordWrap(True)
+        self.stale_label.setFont(small_font(-1, bold=True))
+        self.stale_label.setStyleSheet("color:#b3261e")
+        self.stale_label.setVisible(False)
+        self._stale_reason = ""
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(3)
         layout.addLayout(header)
-        about = QtWidgets.QHBoxLayout()
-        about.addWidget(self.prediction, 0, QtCore.Qt.AlignmentFlag.AlignTop)
-        about.addWidget(self.detail, 1)
-        layout.addLayout(about)
+        layout.addWidget(self.detail)
         layout.addWidget(self.bars)
         layout.addWidget(self.hint)
+        layout.addWidget(self.stale_label)
         layout.addWidget(self.maps, 1)
         self.refresh_selector()
 
@@ -204,10 +245,30 @@ class ModelPanel(QtWidgets.QWidget):
 
     def show_frame(self, frame: PanelFrame, blank: bool = False) -> None:
         """Show a frame; ``blank``: the input holds no digit, so no prediction is claimed."""
-        self.bars.set_probabilities(frame.probabilities)
+        self.bars.set_probabilities(frame.probabilities, frame.logits, blank)
         top = frame.prediction
         if blank:
             self.prediction.setText("no digit drawn")
         else:
             self.prediction.setText(f"predicts {top} · {100 * frame.probabilities[top]:.1f}%")
+        self.prediction.setToolTip(self.bars.toolTip())
         self.maps.show_frame(frame)
+
+    @property
+    def stale(self) -> bool:
+        return bool(self._stale_reason)
+
+    def set_stale(self, reason: str) -> None:
+        """``reason``: the maps and bars on screen are not for the current input (the last
+        frame failed): grey them out and say why; "" when a frame succeeded again."""
+        if self._stale_reason == reason:
+            return
+        self._stale_reason = reason
+        self.stale_label.setText(
+            f"⚠ Stale: {reason}. The maps shown are for an earlier input." if reason else ""
+        )
+        self.stale_label.setVisible(bool(reason))
+        self.maps.set_stale(bool(reason))
+        if reason:
+            self.bars.clear_bars()
+            self.prediction.setText("no result")

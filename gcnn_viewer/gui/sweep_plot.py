@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.gui.style import cache_plot, cache_static, configure_pyqtgraph, small_font
+from gcnn_viewer.gui.widgets import ElidedLabel
 from gcnn_viewer.viewer.inference import SweepResult
 
 AUTO = -1
@@ -44,12 +45,10 @@ class SweepPlot(QtWidgets.QWidget):
         label = QtWidgets.QLabel("Probability of")
         top.addWidget(label)
         top.addWidget(self.class_box)
-        explain = QtWidgets.QLabel(
+        explain = ElidedLabel(
             "as the input turns through 0–360° (dotted lines: the exact 90° symmetries)"
         )
-        explain.setSizePolicy(
-            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
-        )
+        explain.setToolTip(explain.text())
         top.addWidget(explain, 1)
         top.addWidget(self.status)
 

@@ -109,6 +109,16 @@ class Drawing:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    @property
+    def undo_label(self) -> str:
+        """What Undo would take back, for a menu entry: "stroke", "load of one.png",
+        "clear", or "" when there is nothing to undo."""
+        return _change(self._undo[-1], self._content) if self._undo else ""
+
+    @property
+    def redo_label(self) -> str:
+        return _change(self._content, self._redo[-1]) if self._redo else ""
+
     def raster(self) -> np.ndarray:
         """float32 ``[CANVAS_RES, CANVAS_RES]`` in [0, 1]: background and ink together."""
         ink = np.asarray(self._ink, dtype=np.float32) / 255.0
@@ -219,6 +229,17 @@ class Drawing:
     def _bump(self) -> None:
         self.version += 1
         self.changed.emit()
+
+
+def _change(before: _Content, after: _Content) -> str:
+    """A few words for the edit that turned ``before`` into ``after``."""
+    if after.empty and not before.empty:
+        return "clear"
+    if after.background is not before.background and after.background is not None:
+        return f"load of {after.source}" if after.source else "load"
+    if len(after.strokes) == len(before.strokes) + 1:
+        return "stroke"
+    return "edit"
 
 
 def _letterbox(image: np.ndarray) -> np.ndarray:

@@ -57,6 +57,7 @@ class PanelFrame:
     key: str
     probabilities: np.ndarray  # float32 [10]
     layers: dict[str, LayerFrame]
+    logits: np.ndarray | None = None  # float32 [10], before the softmax
 
     @property
     def prediction(self) -> int:
@@ -85,6 +86,18 @@ def stabilising_turns(angle: float) -> int:
     return exact if exact is not None else round(angle / 90.0) % 4
 
 
+def stabilised_note(angle: float) -> str:
+    """What the stabilised view does at ``angle``, in words for the screen: between quarter
+    turns it undoes the nearest one, which is not the whole rotation."""
+    turns = stabilising_turns(angle)
+    if quarter_turns(angle) is not None:
+        return f"Stabilised: undoing {90 * turns}° exactly"
+    return (
+        f"Stabilised: undoing {90 * turns}°, the quarter turn nearest {angle:.0f}° "
+        f"({angle - 90 * turns:+.0f}° remain)"
+    )
+
+
 def compute_frame(request: FrameRequest) -> FrameResult:
     """Every layer of every panel's model for the rotated input, as mosaics."""
     start = time.perf_counter()
@@ -95,7 +108,8 @@ def compute_frame(request: FrameRequest) -> FrameResult:
     with torch.inference_mode():
         for spec in request.panels:
             maps = spec.model.feature_maps(x)
-            probabilities = torch.softmax(maps["logits"][0].float(), 0).numpy()
+            logits = maps["logits"][0].float()  # [10]
+            probabilities = torch.softmax(logits, 0).numpy()
             layers = {}
             for name in spec.probe.layers:
                 t = stabilise(maps[name][0], spec.probe.group, turns)  # [C, (G,) h, w]
@@ -105,7 +119,7 @@ def compute_frame(request: FrameRequest) -> FrameResult:
                 colours = request.colours
                 rgb = np.take(colours.table(scale), image_u8) if colours is not None else None
                 layers[name] = LayerFrame(data, image_u8, rgb)
-            panels.append(PanelFrame(spec.key, probabilities.copy(), layers))
+            panels.append(PanelFrame(spec.key, probabilities.copy(), layers, logits.numpy().copy()))
     return FrameResult(
         seq=request.seq,
         version=request.snapshot.version,

@@ -3,7 +3,8 @@
 A group layer ``[C, G, h, w]`` becomes a grid of C rows (channels) × G columns (the
 orientation axis, labelled 0°/90°/180°/270°, and m0°… for p4m). A planar layer ``[C, h, w]``
 becomes a channel grid ``PLANAR_COLUMNS`` wide in reading order: the row label plus the
-column label is the channel. Small maps
+column label is the channel; the planar ``top`` layer (one 1×1 map per class) is one column
+of 10 rows labelled by class. Small maps
 are magnified by an integer factor (nearest neighbour, so every map pixel stays one block) so
 that every layer's cells are about ``CELL_TARGET`` pixels and all layers read at one scale.
 
@@ -26,6 +27,7 @@ CELL_TARGET = 24  # mosaic pixels per map side after magnification
 GAP = 2  # mosaic pixels between cells
 PLANAR_COLUMNS = 4  # planar channel grids: 4 wide like p4's orientations (20 -> 5 × 4)
 GAP_INDEX = 0  # colour-table entry of the gaps
+CLASS_LAYER = "top"  # the layer whose channels are the 10 classes (its max over G: logits)
 N_COLOURS = 255  # colour-table entries 1..255 carry values
 
 
@@ -187,6 +189,12 @@ def layer_layout(name: str, shape: tuple[int, ...], group: Group | None = None) 
     if group is not None:
         cell_index = np.arange(channels * orientations).reshape(channels, orientations)
         column_labels = tuple(group.label(g) for g in group.elements)
+        row_labels = tuple(str(c) for c in range(channels))
+    elif name == CLASS_LAYER:
+        # one value per class: a column of 10 cells, rows labelled by class as in the group
+        # models' top layer (a 4-wide channel grid would leave unexplained empty cells)
+        cell_index = np.arange(channels).reshape(channels, 1)
+        column_labels = ("class",)
         row_labels = tuple(str(c) for c in range(channels))
     else:
         cols = min(channels, PLANAR_COLUMNS)

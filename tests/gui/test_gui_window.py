@@ -57,13 +57,12 @@ def test_about_cites_the_paper_and_the_mnist_licence():
 
 def test_geometry_and_options_are_remembered(make_window, settings, qtbot):
     first = make_window()
-    first.resize(790, 560)  # inside the offscreen screen (800×600)
+    first.resize(1010, 690)  # the smallest size the layout is made for is 1024×700
     first.state.stabilised = True
-    qtbot.wait(50)
-    assert first.size() == QtCore.QSize(790, 560)  # the window fits small screens
+    qtbot.waitUntil(lambda: first.size() == QtCore.QSize(1010, 690))
     first.close()
     second = make_window(settings_=settings, resize=False)
-    assert second.size() == QtCore.QSize(790, 560)
+    assert second.size() == QtCore.QSize(1010, 690)
     assert second.state.stabilised and second.act_stabilised.isChecked()
 
 

@@ -30,8 +30,15 @@ def test_planar_layer_is_a_channel_grid_in_reading_order():
     assert (layout.rows, layout.cols) == (5, 4)
     assert layout.column_labels == ("+0", "+1", "+2", "+3")
     assert layout.row_labels == ("0", "4", "8", "12", "16")
+    other = layer_layout("l7", (10, 1, 1))  # a planar grid leaves empty cells at the end
+    assert (other.rows, other.cols) == (3, 4) and (other.cell_index == -1).sum() == 2
+
+
+def test_planar_top_layer_is_one_cell_per_class_labelled_by_class():
     top = layer_layout("top", (10, 1, 1))
-    assert (top.rows, top.cols) == (3, 4) and (top.cell_index == -1).sum() == 2
+    assert (top.rows, top.cols) == (10, 1) and (top.cell_index >= 0).all()
+    assert top.row_labels == tuple(str(c) for c in range(10))
+    assert top.locate(*top.cell_origin(7)) == MapPixel(7, 0, 0, 0)
 
 
 @pytest.mark.parametrize(
