@@ -92,9 +92,10 @@ def stabilised_note(angle: float) -> str:
     turns = stabilising_turns(angle)
     if quarter_turns(angle) is not None:
         return f"Stabilised: undoing {90 * turns}° exactly"
+    rest = (angle - 90 * turns + 180.0) % 360.0 - 180.0  # in [-45, 45]: 350° is 0° − 10°
     return (
         f"Stabilised: undoing {90 * turns}°, the quarter turn nearest {angle:.0f}° "
-        f"({angle - 90 * turns:+.0f}° remain)"
+        f"({rest:+.0f}° remain)"
     )
 
 
