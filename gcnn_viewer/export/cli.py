@@ -84,6 +84,9 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
     animation = kinds.add_parser("animation", help="the input turning 0→360° with the maps")
     _common(animation, angles=False)
     animation.add_argument("--layers", nargs="+", metavar="L", help="layers (default: all)")
+    animation.add_argument(
+        "--channels", nargs="+", type=int, metavar="C", help="channels (default: all)"
+    )
     animation.add_argument("--frames", type=int, default=72, help="frames per turn (default 72)")
     animation.add_argument("--fps", type=float, default=12.0, help="frames/s (default 12)")
     animation.add_argument("--stabilised", action="store_true", help="stabilised maps")

@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,19 @@ import numpy as np
 import torch
 
 from gcnn_viewer import __version__
-from gcnn_viewer.data.digits import MNIST_SIZE, DigitImageError, load_image_file
+from gcnn_viewer.data.digits import MNIST_SIZE, DigitImageError, load_image_file, rotate_input
 from gcnn_viewer.errors import GcnnViewerError
 from gcnn_viewer.viewer.drawing import Drawing, InputSnapshot
-from gcnn_viewer.viewer.inference import FrameRequest, FrameResult, PanelSpec, compute_frame
+from gcnn_viewer.viewer.inference import (
+    FrameRequest,
+    FrameResult,
+    LayerFrame,
+    PanelFrame,
+    PanelSpec,
+    compute_frame,
+    stabilising_turns,
+)
+from gcnn_viewer.viewer.layout import as_group_maps, stabilise
 from gcnn_viewer.viewer.models import (
     CHECKPOINT_SUFFIXES,
     ModelCatalog,
@@ -39,6 +48,9 @@ from gcnn_viewer.viewer.models import (
 
 DEFAULT_INPUT = "7"
 DEFAULT_ANGLES = (0.0, 90.0)
+
+_UMASK = os.umask(0o022)  # read once, at import (os.umask can only be read by setting it)
+os.umask(_UMASK)
 
 Progress = Callable[[int, int], None]  # (done, total)
 Cancelled = Callable[[], bool]  # True: stop as soon as possible
@@ -80,6 +92,8 @@ def atomic_output(path: Path | str) -> Iterator[Path]:
         raise ExportError(f"cannot write {path}: {_os_reason(exc)}") from None
     os.close(fd)
     tmp = Path(tmp_name)
+    with suppress(OSError):  # mkstemp's file is private (0600); exports get the usual mode
+        os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         yield tmp
         os.replace(tmp, path)
@@ -342,6 +356,45 @@ def frame(spec: ViewSpec, angle: float, stabilised: bool | None = None) -> Frame
         panels=panels,
     )
     return compute_frame(request)
+
+
+def frame_stream(spec: ViewSpec, angles: Sequence[float], chunk: int = 12) -> Iterator[FrameResult]:
+    """:func:`frame` for many angles, in batches of ``chunk`` inputs per forward pass (an
+    animation's 72 single passes cost ~10× more). The same steps as the app's
+    :func:`~gcnn_viewer.viewer.compute_frame` (its input rotation, stabilisation and mosaic
+    layouts), for the chosen layers only."""
+    digit = spec.input.snapshot.digit
+    chosen = {m.name: spec.layer_names(m) for m in spec.models}
+    for lo in range(0, len(angles), chunk):
+        batch = [float(a) for a in angles[lo : lo + chunk]]
+        images = np.stack([rotate_input(digit, a) for a in batch])  # [B, 28, 28]
+        x = torch.from_numpy(images)[:, None]  # [B, 1, 28, 28]
+        with torch.inference_mode():
+            maps = {m.name: m.entry.model.feature_maps(x) for m in spec.models}
+        for b, angle in enumerate(batch):
+            turns = stabilising_turns(angle) if spec.stabilised else 0
+            panels = []
+            for m in spec.models:
+                probe = m.entry.probe()
+                logits = maps[m.name]["logits"][b].float()  # [10]
+                layers = {}
+                for name in chosen[m.name]:
+                    t = stabilise(maps[m.name][name][b], probe.group, turns)  # [C, (G,) h, w]
+                    data = np.ascontiguousarray(as_group_maps(t).float().numpy())
+                    mosaic = probe.layouts[name].render(data, probe.scales[name])
+                    layers[name] = LayerFrame(data, mosaic)
+                probabilities = torch.softmax(logits, 0).numpy().copy()
+                panels.append(PanelFrame(key=m.name, probabilities=probabilities, layers=layers))
+            yield FrameResult(
+                seq=0,
+                version=spec.input.snapshot.version,
+                angle=angle,
+                turns=turns,
+                stabilised=spec.stabilised,
+                input=images[b],
+                panels=tuple(panels),
+                compute_ms=0.0,
+            )
 
 
 def provenance(spec: ViewSpec, kind: str, **more: Any) -> dict[str, Any]:

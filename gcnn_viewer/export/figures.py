@@ -41,6 +41,7 @@ LAYER_TITLE_H = 0.17
 COLUMN_GAP = 0.16
 INPUT_SIDE = 0.85
 BAR_H = 0.08
+RASTER_DPI = 300  # rasters in figures: at least this many pixels per inch (see Sheet)
 OUTLINE = "#19d3ff"  # the followed map: cyan stands out on inferno
 UNTRAINED_COLOUR = "#b3261e"
 MATCH_COLOUR, MISMATCH_COLOUR = "#1b7f3b", "#b3261e"
@@ -62,10 +63,17 @@ def rc_context():
 
 
 class Sheet:
-    """A figure with one invisible axes whose data coordinates are inches, origin top-left."""
+    """A figure with one invisible axes whose data coordinates are inches, origin top-left.
 
-    def __init__(self, width: float, height: float) -> None:
+    ``raster_dpi``: rasters are magnified (nearest neighbour, an integer factor) to at least
+    this many pixels per inch as placed. Browsers and PDF viewers honour "pixelated" / no
+    interpolation, but some (librsvg, several PDF viewers) smooth small images anyway; a map
+    pixel that is already a block of pixels stays a crisp block there too.
+    """
+
+    def __init__(self, width: float, height: float, raster_dpi: float | None = None) -> None:
         self.width, self.height = width, height
+        self.raster_dpi = raster_dpi
         self.figure = Figure(figsize=(width, height))
         self.figure.patch.set_facecolor("white")
         ax = self.figure.add_axes((0.0, 0.0, 1.0, 1.0))
@@ -80,12 +88,21 @@ class Sheet:
     ) -> AxesImage:
         kw.setdefault("interpolation", "none")
         return self.ax.imshow(
-            pixels,
+            self.magnified(pixels, height),
             extent=(left, left + width, top + height, top),
             aspect="auto",
             resample=False,
             **kw,
         )
+
+    def magnified(self, pixels: np.ndarray, height: float) -> np.ndarray:
+        """``pixels`` with each pixel repeated k×k times to reach ``raster_dpi``."""
+        if self.raster_dpi is None or pixels.shape[0] == 0:
+            return pixels
+        k = min(16, math.ceil(self.raster_dpi * height / pixels.shape[0]))
+        if k <= 1:
+            return pixels
+        return np.repeat(np.repeat(pixels, k, axis=0), k, axis=1)
 
     def text(self, x: float, y: float, s: str, **kw) -> Text:
         kw.setdefault("fontsize", LABEL_PT)
@@ -169,9 +186,11 @@ def mosaic_rgb(
     return to_rgb(sub.render(np.ascontiguousarray(picked), scale), scale)
 
 
-def label_mosaic(sheet: Sheet, layout: LayerLayout, left: float, top: float) -> None:
+def label_mosaic(
+    sheet: Sheet, layout: LayerLayout, left: float, top: float, px: float = PX
+) -> None:
     """Orientation (or planar column) labels above a mosaic, channel labels left of it."""
-    pitch, cell = layout.pitch * PX, layout.cell * PX
+    pitch, cell = layout.pitch * px, layout.cell * px
     # p4m's "m180°" needs a smaller font to fit a cell's width (~0.3 in)
     size = TICK_PT - 0.7 if layout.orientations > 4 else TICK_PT
     for c, text in enumerate(layout.column_labels):
@@ -190,12 +209,17 @@ def prediction_text(probabilities: np.ndarray) -> str:
 
 
 def model_line(model: ExportModel) -> str:
-    trained = "" if model.trained else " — UNTRAINED, random weights"
-    return f"{model.title}{trained}: {model.source}"
+    trained = " — UNTRAINED, random weights" if not model.trained else ""
+    return f"{model.title}{trained} ({model.entry.kind})"
 
 
 def weights_line(model: ExportModel) -> str:
-    return f"weights sha256 {model.sha256[:16]}…"
+    return f"{model.source} · weights sha256 {model.sha256[:16]}…"
+
+
+def text_width(text: str, points: float, bold: bool = False) -> float:
+    """About how wide ``text`` is in inches (DejaVu Sans averages ~0.55 em a character)."""
+    return len(text) * points * (0.62 if bold else 0.55) / 72.0
 
 
 def deg(angle: float) -> str:
@@ -213,6 +237,7 @@ class _Slot:
     angle: int
     layer: str
     image: AxesImage
+    height: float  # inches on the page
 
 
 @dataclasses.dataclass
@@ -234,14 +259,21 @@ class ViewFigure:
     """
 
     def __init__(
-        self, spec: ViewSpec, frames: Sequence[FrameResult], *, subtitle: str = ""
+        self,
+        spec: ViewSpec,
+        frames: Sequence[FrameResult],
+        *,
+        subtitle: str = "",
+        animation: bool = False,
+        raster_dpi: float | None = RASTER_DPI,
     ) -> None:
         self.spec = spec
+        self.animation = animation  # the angle is under each input, the titles stay
         models = list(spec.models)
         self.layers = [spec.layer_names(m) for m in models]
         self.channels: dict[tuple[int, str], list[int]] = {}
-        widths: dict[str, float] = {}  # layer -> its widest mosaic (inches)
-        tallest: list[float] = []  # per model
+        widths: dict[str, float] = {}  # layer -> its widest mosaic (mosaic pixels)
+        tallest: list[float] = []  # per model (mosaic pixels)
         for i, m in enumerate(models):
             probe = m.entry.probe()
             high = 0.0
@@ -250,9 +282,16 @@ class ViewFigure:
                 chans = spec.channel_list(layout.channels, f"{m.title} {name}")
                 self.channels[i, name] = chans
                 h, w = channel_layout(layout, chans).shape
-                widths[name] = max(widths.get(name, 0.0), w * PX)
-                high = max(high, h * PX)
+                widths[name] = max(widths.get(name, 0.0), w)
+                high = max(high, h)
             tallest.append(high)
+        # a few small layers (an animation of one layer, say) are magnified up to 2.5×, so the
+        # maps, not the labels, fill the figure; all layers of a model stay at 1×
+        total = sum(widths.values()) * PX
+        px = PX * min(2.5, max(1.0, 4.5 / max(total, 1e-6)))
+        self.px = px
+        widths = {name: w * px for name, w in widths.items()}
+        tallest = [h * px for h in tallest]
         columns: list[str] = []
         for names in self.layers:
             columns += [n for n in names if n not in columns]
@@ -263,33 +302,49 @@ class ViewFigure:
             LAYER_TITLE_H + COL_LABELS_H + max(tallest[i], INPUT_SIDE + 0.35) + 0.14
             for i in range(len(models))
         ]
-        title_h = 0.62 if subtitle else 0.45
-        width = max(2 * MARGIN + input_w + sum(col_w.values()), 7.0)
+        title_h = 0.86 if subtitle else 0.7
+        names = " vs ".join(m.title for m in models)
+        mode = "stabilised maps (quarter turns undone)" if spec.stabilised else "raw maps"
+        title = f"{names}: {mode}"
+        texts = [(title, TITLE_PT, True), (subtitle, LABEL_PT, False)]
+        texts += [(model_line(m), HEAD_PT + 0.5, True) for m in models]
+        texts += [(weights_line(m), TICK_PT + 0.5, False) for m in models]
+        width = max(
+            2 * MARGIN + input_w + sum(col_w.values()),
+            2 * MARGIN + max(text_width(*t) for t in texts),
+            5.0,
+        )
         height = (
             title_h
             + MARGIN
             + sum(head_h + len(frames) * row_h[i] + bar_h for i in range(len(models)))
         )
-        sheet = Sheet(width, height)
+        sheet = Sheet(width, height, raster_dpi)
         self.sheet, self.figure = sheet, sheet.figure
-        self.title = sheet.text(MARGIN, 0.16, "", fontsize=TITLE_PT, weight="bold", va="top")
+        sheet.text(MARGIN, 0.16, title, fontsize=TITLE_PT, weight="bold", va="top")
+        self.info = sheet.text(MARGIN, 0.42, "", fontsize=LABEL_PT + 0.5, va="top")
         if subtitle:
-            sheet.text(MARGIN, 0.42, subtitle, fontsize=LABEL_PT, va="top", color="#444444")
+            sheet.text(MARGIN, 0.62, subtitle, fontsize=TICK_PT, va="top", color="#444444")
         self.slots: list[_Slot] = []
         self.inputs: list[_InputSlot] = []
         top = title_h
         for i, m in enumerate(models):
             sheet.text(
                 MARGIN,
-                top + 0.17,
+                top + 0.15,
                 model_line(m),
-                fontsize=HEAD_PT,
+                fontsize=HEAD_PT + 0.5,
                 weight="bold",
                 color=_model_colour(i, m),
                 va="center",
             )
             sheet.text(
-                MARGIN, top + 0.33, weights_line(m), fontsize=TICK_PT, color="#555555", va="center"
+                MARGIN,
+                top + 0.33,
+                weights_line(m),
+                fontsize=TICK_PT + 0.5,
+                color="#444444",
+                va="center",
             )
             top += head_h
             probe = m.entry.probe()
@@ -316,18 +371,18 @@ class ViewFigure:
                         h, w = layout.shape
                         left = x + ROW_LABELS_W
                         image = sheet.image(
-                            np.zeros((h, w, 3), np.uint8), left, mosaic_top, w * PX, h * PX
+                            np.zeros((h, w, 3), np.uint8), left, mosaic_top, w * px, h * px
                         )
-                        label_mosaic(sheet, layout, left, mosaic_top)
+                        label_mosaic(sheet, layout, left, mosaic_top, px)
                         sheet.text(
-                            left + w * PX / 2,
+                            left + w * px / 2,
                             top + 0.02,
                             name,
                             ha="center",
                             va="top",
                             weight="bold",
                         )
-                        self.slots.append(_Slot(i, a, name, image))
+                        self.slots.append(_Slot(i, a, name, image, h * px))
                     x += col_w[name]
                 top += row_h[i]
             # one colour bar per layer: its scale is fixed, the same at every angle
@@ -348,6 +403,14 @@ class ViewFigure:
             top += bar_h
         self.update(frames)
 
+    def dynamic_artists(self) -> list:
+        """What :meth:`update` changes (everything else is drawn once in an animation)."""
+        out: list = [] if self.animation else [self.info]
+        out += [s.image for s in self.slots]
+        for s in self.inputs:
+            out += [s.image, s.label, s.prediction]
+        return out
+
     def update(self, frames: Sequence[FrameResult]) -> None:
         """Show ``frames`` (one per angle row, in order): maps, inputs, predictions, title."""
         spec = self.spec
@@ -355,28 +418,27 @@ class ViewFigure:
             m = spec.models[slot.model]
             probe = m.entry.probe()
             data = frames[slot.angle].panel(m.name).layers[slot.layer].data
-            slot.image.set_data(
-                mosaic_rgb(
-                    probe.layouts[slot.layer],
-                    data,
-                    probe.scales[slot.layer],
-                    self.channels[slot.model, slot.layer],
-                )
+            rgb = mosaic_rgb(
+                probe.layouts[slot.layer],
+                data,
+                probe.scales[slot.layer],
+                self.channels[slot.model, slot.layer],
             )
+            slot.image.set_data(self.sheet.magnified(rgb, slot.height))
         for s in self.inputs:
             f = frames[s.angle]
-            s.image.set_data(f.input)
+            s.image.set_data(self.sheet.magnified(f.input, INPUT_SIDE))
             s.label.set_text(f"input at {deg(f.angle)}")
             probs = f.panel(spec.models[s.model].name).probabilities
             s.prediction.set_text(prediction_text(probs))
-        names = " vs ".join(m.title for m in spec.models)
-        angles = ", ".join(deg(f.angle) for f in frames)
+        source = spec.input.source
+        if self.animation:
+            self.info.set_text(f"input {source}, turning 0→360°")
+            return
+        info = f"input {source} at {', '.join(deg(f.angle) for f in frames)}"
         if spec.stabilised:
-            turned = ", ".join(deg(90 * f.turns) for f in frames)
-            mode = f"stabilised maps (turned back {turned})"
-        else:
-            mode = "raw maps"
-        self.title.set_text(f"{names} · input {spec.input.source} · {angles} · {mode}")
+            info += f"; maps turned back {', '.join(deg(90 * f.turns) for f in frames)}"
+        self.info.set_text(info)
 
 
 # -- rotate and cycle --------------------------------------------------------------------------
@@ -436,15 +498,18 @@ def rotate_and_cycle_figure(
         strips = [[c] for c in chans] if layout.is_group else [chans]
         counts = [layout.orientations if layout.is_group else len(s) for s in strips]
         w = sum(n * cell + (n - 1) * gap for n in counts) + strip_gap * (len(strips) - 1)
-        blocks.append(_Block(m, layout, chans, strips, max(w, 1.6)))
+        # room for the line under each row, whose text is longest for the last quarter turn
+        sample = _agreement(spec, layout, 3, 0.0, layout.is_group).replace("0e+00", "7e-07")
+        w = max(w, 1.6, text_width(sample, TICK_PT + 1.5) + 0.1)
+        blocks.append(_Block(m, layout, chans, strips, w))
     left0 = MARGIN + cell + 0.55  # the input column and its angle labels
     width = max(left0 + sum(b.width for b in blocks) + block_gap * (len(blocks) - 1) + MARGIN, 6.5)
     title_h = 0.78 if subtitle else 0.62
-    head_h = 0.62  # model name, channel titles, orientation labels
+    head_h = 0.8  # model name, its weights, channel titles, orientation labels
     row_h = cell + 0.3  # a row of maps and the line under it
-    foot_h = 0.95
+    foot_h = 0.85
     height = title_h + head_h + len(raw) * row_h + 0.45 + foot_h
-    sheet = Sheet(width, height)
+    sheet = Sheet(width, height, RASTER_DPI)
     mode = "stabilised (quarter turns undone)" if spec.stabilised else "rotate and cycle"
     names = " vs ".join(m.title for m in models)
     sheet.text(
@@ -491,10 +556,18 @@ def rotate_and_cycle_figure(
         sheet.text(
             x0,
             title_h + 0.02,
-            f"{m.title}: {m.entry.kind}",
+            f"{m.title}: {m.entry.kind}" + ("" if m.trained else " — UNTRAINED"),
             fontsize=HEAD_PT + 1,
             weight="bold",
             color=_model_colour(i, m),
+            va="top",
+        )
+        sheet.text(
+            x0,
+            title_h + 0.24,
+            f"weights sha256 {m.sha256[:12]}…",
+            fontsize=TICK_PT,
+            color="#444444",
             va="top",
         )
         centres: list[tuple[float, float]] = []  # the outlined cell in each row
@@ -509,7 +582,7 @@ def rotate_and_cycle_figure(
                     f"channel {strip[0]}",
                     ha="center",
                     va="bottom",
-                    fontsize=LABEL_PT + 0.5,
+                    fontsize=LABEL_PT + 1.5,
                     weight="bold",
                 )
                 labels = [layout.orientation_label(g) for g in range(n)]
@@ -522,7 +595,7 @@ def rotate_and_cycle_figure(
                     text,
                     ha="center",
                     va="bottom",
-                    fontsize=LABEL_PT,
+                    fontsize=LABEL_PT + 1,
                 )
             for r, f in enumerate(raw):
                 top = top0 + r * row_h
@@ -566,7 +639,7 @@ def rotate_and_cycle_figure(
                 _agreement(spec, layout, turns[r], d, same),
                 ha="right" if followed else "left",
                 va="top",
-                fontsize=TICK_PT + 0.5,
+                fontsize=TICK_PT + 1.5,
                 color=MATCH_COLOUR if same else MISMATCH_COLOUR,
             )
         bar_top = top0 + len(raw) * row_h + 0.05
@@ -583,7 +656,7 @@ def rotate_and_cycle_figure(
         x0 += b.width + block_gap
 
     foot = _footnote(spec, blocks, follow, layer)
-    sheet.text(MARGIN, height - foot_h + 0.08, foot, va="top", fontsize=LABEL_PT)
+    sheet.text(MARGIN, height - foot_h + 0.08, foot, va="top", fontsize=LABEL_PT + 1)
     return sheet.figure
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from gcnn_viewer.export.common import (
     atomic_output,
     check_destination,
     frame,
+    frame_stream,
     provenance,
     provenance_json,
     suffix_of,
@@ -42,7 +44,7 @@ from gcnn_viewer.export.figures import (
     rotate_and_cycle_figure,
     sweep_figure,
 )
-from gcnn_viewer.viewer.inference import SweepRequest, run_sweep
+from gcnn_viewer.viewer.inference import FrameResult, SweepRequest, run_sweep
 from gcnn_viewer.viewer.layout import stabilise
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -173,16 +175,15 @@ def export_animation(
     spec.check()
     angles = animation_angles(frames)
     images: list[Image.Image] = []
+    stream = frame_stream(spec, angles)
     with rc_context():
-        view = ViewFigure(spec, [frame(spec, angles[0])], subtitle=_subtitle(spec))
-        canvas = _agg_canvas(view.figure)
-        for i, angle in enumerate(angles):
+        first = next(stream)
+        view = ViewFigure(spec, [first], subtitle=_subtitle(spec), animation=True, raster_dpi=None)
+        painter = _Painter(view)
+        for i, f in enumerate(itertools.chain([first], stream)):
             if cancelled is not None and cancelled():
                 raise ExportCancelled("export cancelled; nothing was written")
-            view.update([frame(spec, angle)])
-            canvas.draw()
-            rgba = np.asarray(canvas.buffer_rgba())
-            images.append(Image.fromarray(np.ascontiguousarray(rgba[..., :3])))
+            images.append(painter.paint([f]))
             if progress is not None:
                 progress(i + 1, frames)
     record = provenance(
@@ -196,20 +197,36 @@ def export_animation(
     return Path(path)
 
 
-def _agg_canvas(fig: Figure):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+class _Painter:
+    """Renders animation frames: the static parts (titles, labels, colour bars) are drawn once
+    and kept as a background; each frame redraws only what changes (maps, input, texts)."""
 
-    return FigureCanvasAgg(fig)
+    def __init__(self, view: ViewFigure) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.view = view
+        self.canvas = FigureCanvasAgg(view.figure)
+        self.dynamic = view.dynamic_artists()
+        for artist in self.dynamic:
+            artist.set_animated(True)  # left out of canvas.draw(): drawn per frame below
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(view.figure.bbox)
+
+    def paint(self, frames: Sequence[FrameResult]) -> Image.Image:
+        self.view.update(frames)
+        self.canvas.restore_region(self.background)
+        ax = self.view.sheet.ax
+        for artist in self.dynamic:
+            ax.draw_artist(artist)
+        rgba = np.asarray(self.canvas.buffer_rgba())
+        return Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
 
 
 def _write_animation(images: list[Image.Image], tmp: Path, fmt: str, fps: float, text: str) -> None:
     duration = max(20, round(1000.0 / fps))  # ms per frame (GIF counts in 10 ms)
     first, rest = images[0], images[1:]
     if fmt == "gif":
-        # one palette per frame (median cut, no dithering: flat colour fields stay flat)
-        frames = [
-            im.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=0) for im in images
-        ]
+        frames = _shared_palette(images)
         frames[0].save(
             tmp,
             format="GIF",
@@ -218,8 +235,7 @@ def _write_animation(images: list[Image.Image], tmp: Path, fmt: str, fps: float,
             duration=duration,
             loop=0,
             comment=text.encode("ascii"),
-            optimize=False,
-            disposal=1,
+            disposal=1,  # frames after the first store only the box that changed
         )
     elif fmt == "webp":
         first.save(
@@ -248,6 +264,19 @@ def _write_animation(images: list[Image.Image], tmp: Path, fmt: str, fps: float,
         )
     else:
         _write_mp4(images, tmp, fps, text)
+
+
+def _shared_palette(images: list[Image.Image]) -> list[Image.Image]:
+    """Palette images with one palette for the whole animation, made by median cut from a few
+    frames side by side: unchanged pixels keep their index from frame to frame, so the GIF
+    writer stores only what changed. No dithering: flat colour fields stay flat."""
+    sample = images[:: max(1, len(images) // 6)][:6]
+    w, h = sample[0].size
+    montage = Image.new("RGB", (w * len(sample), h))
+    for k, im in enumerate(sample):
+        montage.paste(im, (k * w, 0))
+    palette = montage.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=0)
+    return [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
 
 
 def _xmp(text: str) -> bytes:

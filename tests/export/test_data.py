@@ -136,3 +136,43 @@ def test_same_model_twice_gets_two_names(digit, tmp_path):
     export_data(ViewSpec([a, b], digit, angles=(0,)), out)
     data = load(out)
     np.testing.assert_array_equal(data[f"{a.name}/l1@0"], data[f"{b.name}/l1@0"])
+
+
+def test_checkpoint_is_named_by_its_file(digit, tmp_path):
+    """``M`` may be a checkpoint path; its data keys use the file's stem."""
+    from gcnn_viewer.export import resolve_models
+    from gcnn_viewer.models import build_model
+    from gcnn_viewer.training.checkpoint import save_checkpoint
+
+    torch.manual_seed(3)
+    model = build_model("p4cnn")
+    path = save_checkpoint(
+        tmp_path / "my-run.pt", {"model_config": model.config, "state_dict": model.state_dict()}
+    )
+    (m,) = resolve_models([str(path)])
+    assert m.name == "my-run" and m.entry.arch == "p4cnn"
+    out = tmp_path / "ck.npz"
+    export_data(ViewSpec([m], digit, angles=(0,)), out)
+    data = load(out)
+    assert "my-run/l1@0" in data
+    meta = json.loads(str(data["meta"]))
+    import hashlib
+
+    assert meta["models"][0]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_batched_frames_match_the_apps_frames(models, digit):
+    """Animations compute many angles per forward pass; the maps equal the app's frames."""
+    from gcnn_viewer.export.common import frame, frame_stream
+
+    spec = ViewSpec(models, digit, angles=(0,), stabilised=True)
+    angles = [0.0, 37.5, 90.0, 200.0]
+    for batched, angle in zip(frame_stream(spec, angles, chunk=3), angles, strict=True):
+        single = frame(spec, angle)
+        assert batched.turns == single.turns and batched.angle == angle
+        np.testing.assert_array_equal(batched.input, single.input)
+        for m in models:
+            a, b = batched.panel(m.name), single.panel(m.name)
+            np.testing.assert_allclose(a.probabilities, b.probabilities, atol=1e-5)
+            for name, layer in a.layers.items():
+                np.testing.assert_allclose(layer.data, b.layers[name].data, atol=1e-4)
