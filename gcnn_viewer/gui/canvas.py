@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.gui.style import grey_qimage, small_font
 from gcnn_viewer.viewer.state import ViewerState
+
+FOCUS_CLICK_S = 0.25  # a press this soon after the canvas got the focus by a click: focusing
 
 
 class DrawingCanvas(QtWidgets.QWidget):
@@ -39,6 +43,7 @@ class DrawingCanvas(QtWidgets.QWidget):
         # the focus: it inks only once the mouse moves with the button held, so a focusing
         # click leaves no dot.
         self._focus_press: tuple[float, float] | None = None
+        self._focused_at = -1.0  # when a click or window activation gave us the focus
         self._background_key: tuple[int, int] | None = None
         self._background: QtGui.QPixmap | None = None
         state.drawing.changed.connect(self.update)
@@ -64,10 +69,22 @@ class DrawingCanvas(QtWidgets.QWidget):
         return min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
 
     # -- input ------------------------------------------------------------------------------
+    def focusInEvent(self, event: QtGui.QFocusEvent) -> None:
+        # Qt gives a click-focus widget the focus *before* it delivers the press: remember
+        # when, so that the press can tell it was the click that focused the canvas
+        if event.reason() in (
+            QtCore.Qt.FocusReason.MouseFocusReason,
+            QtCore.Qt.FocusReason.ActiveWindowFocusReason,
+        ):
+            self._focused_at = time.monotonic()
+        super().focusInEvent(event)
+
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
         if event.button() == QtCore.Qt.MouseButton.LeftButton:
             x, y = self.to_canvas(event.position())
-            if self.hasFocus():
+            just_focused = time.monotonic() - self._focused_at < FOCUS_CLICK_S
+            self._focused_at = -1.0
+            if self.hasFocus() and not just_focused:
                 self._focus_press = None
                 self.state.drawing.begin_stroke(x, y, self.state.brush)
             else:

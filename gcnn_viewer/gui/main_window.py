@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -54,6 +55,7 @@ INPUT_DOCK_WIDTH = 390  # the Input / Train column's width when the window has r
 INPUT_DOCK_SHARE = 0.34  # ... and its largest share of a narrow window's width
 SWEEP_DOCK_HEIGHT = 190  # the probability-vs-angle plot's height, room permitting
 SWEEP_DOCK_SHARE = 0.21  # ... and its largest share of a short window's height
+FIT_SETTLE_S = 0.5  # dock resizes this soon after fitting them are Qt's relayout, not a drag
 
 
 def app_icon() -> QtGui.QIcon:
@@ -97,6 +99,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._fitting = False  # fit_docks is resizing docks (not the user)
         self._input_width, self._sweep_height = INPUT_DOCK_WIDTH, SWEEP_DOCK_HEIGHT
         self._fitted_size = QtCore.QSize()
+        self._fitted_at = 0.0
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setDockOptions(
@@ -167,13 +170,7 @@ class MainWindow(QtWidgets.QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # a scroll area's own minimum is tiny: the dock could shrink below its content's width
-        # and clip it (the Clear and +90° buttons were cut off at 1024×700)
-        scroll.setMinimumWidth(
-            input_widget.minimumSizeHint().width()
-            + scroll.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent)
-            + 2
-        )
+        self.input_scroll = scroll
         self.input_dock = self._dock("Input", "inputDock", scroll)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.input_dock)
 
@@ -199,11 +196,15 @@ class MainWindow(QtWidgets.QMainWindow):
         train_scroll.setWidgetResizable(True)
         train_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         train_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        train_scroll.setMinimumWidth(
-            self.train_panel.minimumSizeHint().width()
-            + train_scroll.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent)
-            + 2
+        # A scroll area's own minimum is tiny: the column could shrink below its content and
+        # clip it (Clear and +90° were cut off at 1024×700). Both tabs get the wider of the
+        # two minimums, so that showing Train does not take width from the feature maps.
+        scrollbar = scroll.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent)
+        column = max(
+            input_widget.minimumSizeHint().width(), self.train_panel.minimumSizeHint().width()
         )
+        for area in (scroll, train_scroll):
+            area.setMinimumWidth(column + scrollbar + 2)
         self.train_dock = self._dock("Train", "trainDock", train_scroll)
         # A tab beside the Input dock: training takes the input column's room, never the
         # feature maps' (a dock of its own squeezed the two model panels to ~210 px).
@@ -530,6 +531,7 @@ class MainWindow(QtWidgets.QMainWindow):
         finally:
             self._fitting = False
         self._fitted_size = self.size()
+        self._fitted_at = time.monotonic()
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -543,6 +545,7 @@ class MainWindow(QtWidgets.QMainWindow):
             event.type() == QtCore.QEvent.Type.Resize
             and not self._fitting
             and self.size() == self._fitted_size
+            and time.monotonic() - self._fitted_at > FIT_SETTLE_S
             and isinstance(watched, QtWidgets.QDockWidget)
             and watched.isVisible()
             and not watched.isFloating()

@@ -145,7 +145,15 @@ def click(qtbot, widget: QtWidgets.QWidget) -> None:
     """A left click in the middle of a visible, enabled widget (as a user clicks it)."""
     assert widget.isVisible(), f"{widget.objectName() or widget} is not visible"
     assert widget.isEnabled(), f"{widget.objectName() or widget} is disabled"
-    qtbot.mouseClick(widget, LEFT, pos=widget.rect().center())
+    pos = widget.rect().center()
+    if isinstance(widget, QtWidgets.QCheckBox):  # only the box and its text take clicks
+        option = QtWidgets.QStyleOptionButton()
+        option.initFrom(widget)
+        box = widget.style().subElementRect(
+            QtWidgets.QStyle.SubElement.SE_CheckBoxIndicator, option, widget
+        )
+        pos = box.center()
+    qtbot.mouseClick(widget, LEFT, pos=pos)
 
 
 def mouse(widget, kind, pos, button, buttons, modifiers=QtCore.Qt.KeyboardModifier.NoModifier):
