@@ -246,3 +246,119 @@ def test_train_init_from_fine_tunes_a_finished_model(tiny_data, tmp_path, capsys
     record = read_checkpoint(tuned)
     assert record["model_config"]["name"] == "p4cnn" and record["protocol"] == "custom"
     assert record["train_config"]["init_from"] == str(base)
+
+
+def test_ctrl_c_during_the_final_evaluation_keeps_the_epoch_and_resume_finishes_it(
+    tiny_data, tmp_path, capsys
+):
+    """It used to be ignored there (and a second Ctrl-C lost the last epoch)."""
+    import os
+    import signal
+
+    from gcnn_viewer.training import TrainConfig, Trainer
+
+    class InterruptedTrainer(Trainer):
+        def run(self):
+            for record in super().run():
+                if record.kind == "finishing" and record.phase == "test error":
+                    os.kill(os.getpid(), signal.SIGINT)
+                yield record
+
+    path = tmp_path / "run.pt"
+    config = TrainConfig(model="z2cnn", epochs=1, batch_size=16, device="cpu")
+    trainer = InterruptedTrainer(config, tiny_datasets(), checkpoint_path=path)
+    assert cli._drive(trainer, "z2cnn") == 130
+    err = capsys.readouterr().err
+    assert "stopped during the final evaluation (test error)" in err
+    assert f"Finish the evaluation with: gcnn-viewer train --resume {path}" in err
+    record = read_checkpoint(path)
+    assert not record["complete"] and record["resume"]["epoch"] == 1
+    assert len(record["metrics"]["history"]) == 1
+    assert cli.main(["train", "--resume", str(path), "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    assert "finishing the evaluation" in err and "epoch 1/1:" not in err  # no training again
+    record = read_checkpoint(path)
+    assert record["complete"] and len(record["metrics"]["history"]) == 1
+    assert record["metrics"]["final"]["test_error"] is not None
+
+
+def test_an_unwritable_out_is_found_before_any_data_or_training(tmp_path, capsys, monkeypatch):
+    import errno
+
+    def no_data(args, recorded=None):
+        raise AssertionError("data loaded before --out was checked")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cli, "_load_data", no_data)
+    monkeypatch.setattr(torch, "save", full)
+    out = tmp_path / "run.pt"
+    assert cli.main(["train", "--model", "p4cnn", "--out", str(out), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"gcnn-viewer: error: cannot write checkpoint {out}: no space left on the disk\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_resume_refuses_to_overwrite_another_file(tiny_data, tmp_path, capsys):
+    """`--out` follows one rule with or without --resume (it used to overwrite silently)."""
+    from gcnn_viewer.training import TrainConfig, Trainer
+
+    source, other = tmp_path / "run.pt", tmp_path / "other.pt"
+    config = TrainConfig(model="p4cnn", epochs=2, batch_size=16, device="cpu")
+    trainer = Trainer(config, tiny_datasets(), checkpoint_path=source)
+    next(r for r in trainer.run() if r.kind == "epoch")  # one epoch to go
+    other.write_bytes(b"an unrelated file")
+    assert cli.main(["train", "--resume", str(source), "--out", str(other)]) == 2
+    assert "other.pt exists" in capsys.readouterr().err
+    assert other.read_bytes() == b"an unrelated file"
+    assert cli.main(["train", "--resume", str(source), "--out", str(other), "--overwrite"]) == 0
+    assert read_checkpoint(other)["complete"] and not read_checkpoint(source)["complete"]
+
+
+def test_evaluate_shows_progress_on_stderr_and_json_stays_one_object(tiny_data, capsys):
+    assert cli.main(["evaluate", "p4cnn", "--json", "--device", "cpu"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["model"] == "p4cnn"  # exactly one JSON document
+    assert captured.out.count("\n") == 1
+    assert "p4cnn: test error" in captured.err and "batch" in captured.err
+
+
+def test_train_shows_every_end_of_run_pass_and_says_epoch_right(tiny_data, tmp_path, capsys):
+    out = tmp_path / "run.pt"
+    argv = ["train", "--model", "z2cnn", "--epochs", "1", "--out", str(out), "--device", "cpu"]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "(custom protocol, 1 epoch)" in err and "1 epochs" not in err
+    assert "epoch=0/" not in err
+    for phase in ("BN statistics", "test error", "valid error"):
+        assert f"z2cnn seed 0: {phase}" in err
+    assert "end-of-run passes (BN statistics, evaluations):" in err
+    final = read_checkpoint(out)["metrics"]["final"]
+    assert "test_error_running_stats" not in final  # diagnostics are opt-in
+    assert cli.main([*argv, "--overwrite", "--diagnostics"]) == 0
+    final = read_checkpoint(out)["metrics"]["final"]
+    assert {"test_error_running_stats", "test_error_eval_recalibration"} <= set(final)
+    assert read_checkpoint(out)["protocol"] == "custom"
+
+
+def test_reproduce_keeps_the_diagnostics_by_default(tiny_data, tmp_path):
+    out = tmp_path / "rep"
+    argv = ["reproduce", "--models", "z2cnn", "--seeds", "0", "--epochs", "1", "--out", str(out)]
+    assert cli.main([*argv, "--device", "cpu"]) == 0
+    final = read_checkpoint(out / "z2cnn-seed0.pt")["metrics"]["final"]
+    assert {"test_error_running_stats", "test_error_eval_recalibration"} <= set(final)
+    other = tmp_path / "rep2"
+    argv = [*argv[:-1], str(other), "--device", "cpu", "--no-diagnostics"]
+    assert cli.main(argv) == 0
+    assert (
+        "test_error_running_stats"
+        not in read_checkpoint(other / "z2cnn-seed0.pt")["metrics"]["final"]
+    )
+
+
+def test_the_cli_limits_match_the_core():
+    from gcnn_viewer.data.mnist_rot import MAX_SUPERSAMPLE
+    from gcnn_viewer.training.loop import MAX_SEED
+
+    assert cli.MAX_SEED == MAX_SEED and cli.MAX_SUPERSAMPLE == MAX_SUPERSAMPLE

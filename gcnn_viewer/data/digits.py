@@ -15,7 +15,10 @@ angle turns the digit counter-clockwise as displayed (row 0 at the top), so 90°
 
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,12 +190,12 @@ def load_image_file(path: Path | str) -> np.ndarray:
     previous = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        with Image.open(path) as img:  # lazy: reads the header only
+        with _no_bomb_warning(), Image.open(path) as img:  # lazy: reads the header only
             width, height = img.size
             if max(width, height) > MAX_IMAGE_SIDE:
                 raise DigitImageError(
                     f"{name}: the image is {width}×{height} px; at most "
-                    f"{MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} is accepted for a digit (scale it down)"
+                    f"{MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} px is accepted for a digit (scale it down)"
                 )
             img.load()
             grey = _grey(img)
@@ -200,9 +203,10 @@ def load_image_file(path: Path | str) -> np.ndarray:
         raise
     except UnidentifiedImageError:
         raise DigitImageError(f"{name}: not an image (unknown or unsupported format)") from None
-    except Image.DecompressionBombError:
+    except Image.DecompressionBombError:  # Pillow's own check, at open, of far larger ones
         raise DigitImageError(
-            f"{name}: the image is too large for a digit (over {MAX_IMAGE_PIXELS:,} px)"
+            f"{name}: the image is too large; at most {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} px is "
+            "accepted for a digit (scale it down)"
         ) from None
     except (OSError, ValueError, SyntaxError) as exc:
         detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
@@ -221,6 +225,14 @@ def load_image_file(path: Path | str) -> np.ndarray:
     if peak < 0.05:
         raise DigitImageError(f"{name}: the image is blank (no ink found)")
     return (grey / peak).astype(np.float32)
+
+
+@contextlib.contextmanager
+def _no_bomb_warning() -> Iterator[None]:
+    """Pillow warns about large images at open; they are refused with one line instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
 
 
 def _grey(img: Image.Image) -> np.ndarray:

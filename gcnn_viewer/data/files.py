@@ -23,7 +23,7 @@ from pathlib import Path
 STALE_AFTER_S = 3600.0
 QUIET_S = 60.0
 
-_PID = re.compile(r"\.(\d+)\.(?:[0-9a-f]{32}\.)?(?:tmp|part)$")
+_PID = re.compile(r"\.(\d+)\.(?:[0-9a-f]+\.)?(?:tmp|part)$")
 
 
 def temp_name(path: Path, suffix: str = "part") -> Path:

@@ -770,7 +770,7 @@ class Trainer:
         complete = bool(record.get("complete"))
         if not complete and "resume" not in record:
             raise CheckpointError(f"{path}: resume is missing (the run's training state)")
-        if not complete and "metrics" not in record:
+        if not complete and not isinstance(record.get("metrics"), dict):
             raise CheckpointError(f"{path}: metrics is missing (the run's history)")
         trainer = cls(
             config,

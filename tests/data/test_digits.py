@@ -174,7 +174,7 @@ def test_load_image_refuses_a_huge_image_before_decoding_it(tmp_path, monkeypatc
     Image.new("L", (8900, 40), 255).save(path)  # small file, a wide header
     decoded = []
     monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(1))
-    with pytest.raises(DigitImageError, match="8900×40 px; at most 4096×4096") as info:
+    with pytest.raises(DigitImageError, match="8900×40 px; at most 4096×4096 px") as info:
         load_image_file(path)
     assert not decoded and "\n" not in str(info.value)
 

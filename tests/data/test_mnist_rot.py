@@ -263,3 +263,42 @@ def test_data_info_reports_files_and_mnist_rot(
     bad = [r for r in info["mnist_rot"] if "error" in r]
     assert [r["content_hash"] for r in good] == [made.content_hash]
     assert len(bad) == 1 and "corrupt" in bad[0]["error"]
+
+
+def test_stale_partial_cache_files_are_removed(cache: Path) -> None:
+    """A SIGKILL while writing MNIST-rot leaves up to 50 MB in .mnist_rot-*.part; the next
+    load removes it once stale (writer gone), and never a file being written right now."""
+    import os
+    import time
+
+    from gcnn_viewer.data import DataError, load_mnist_rot
+
+    cache.mkdir(parents=True)
+    stale = cache / ".mnist_rot-v1-seed1-1+1+1-ss1-bicubic.npz.999999999.0a1b.part"
+    fresh = cache / f".mnist_rot-v1-seed1-1+1+1-ss1-bicubic.npz.{os.getpid()}.0a1c.part"
+    for path in (stale, fresh):
+        path.write_bytes(b"\0" * 1000)
+    two_minutes_ago = time.time() - 120
+    os.utime(stale, (two_minutes_ago, two_minutes_ago))
+    with pytest.raises(DataError):  # no MNIST here, and no network: only the cleanup runs
+        load_mnist_rot(
+            MnistRotSpec(n_train=2, n_valid=1, n_test=1), use_network=False, use_npm=False
+        )
+    assert not stale.exists() and fresh.exists()
+
+
+def test_spec_values_are_checked_for_type_and_range() -> None:
+    from gcnn_viewer.errors import ConfigError
+
+    for bad in (
+        {"supersample": 400},
+        {"supersample": "4"},
+        {"seed": -1},
+        {"n_test": 10**6},
+        {"interpolation": "nearest"},
+        {"version": 2},
+        {"colour": "red"},
+    ):
+        with pytest.raises(ConfigError):
+            MnistRotSpec.from_dict(bad)
+    assert MnistRotSpec.from_dict({"supersample": 4}) == MnistRotSpec(supersample=4)
