@@ -360,3 +360,37 @@ def tiny_loader(path: Path):
         return Datasets.from_mnist_rot(read_mnist_rot(path))
 
     return load
+
+
+def choose(qtbot, combo: QtWidgets.QComboBox, data) -> None:
+    """Open a combo box's list with a click and click the entry holding ``data``."""
+    index = combo.findData(data)
+    assert index >= 0, f"{combo.objectName()} has no entry {data!r}"
+    assert combo.isVisible() and combo.isEnabled()
+    qtbot.mousePress(combo, LEFT, pos=combo.rect().center())  # a press opens the list
+    view = combo.view()
+    qtbot.waitUntil(view.isVisible, timeout=5000)
+    # Qt ignores a release on the list this soon after it opened (a slow click on the box)
+    loop = QtCore.QEventLoop()
+    QtCore.QTimer.singleShot(QtWidgets.QApplication.doubleClickInterval() + 50, loop.quit)
+    loop.exec()
+    view.scrollTo(combo.model().index(index, 0))
+    rect = view.visualRect(combo.model().index(index, 0))
+    qtbot.mouseClick(view.viewport(), LEFT, pos=rect.center())
+    qtbot.waitUntil(lambda: not view.isVisible(), timeout=5000)
+
+
+def slider_drag(slider: QtWidgets.QSlider, value: int) -> None:
+    """Drag a horizontal slider's handle to ``value`` with the mouse."""
+    option = QtWidgets.QStyleOptionSlider()
+    slider.initStyleOption(option)
+    style = slider.style()
+    cc = QtWidgets.QStyle.ComplexControl.CC_Slider
+    handle = style.subControlRect(cc, option, QtWidgets.QStyle.SubControl.SC_SliderHandle, slider)
+    groove = style.subControlRect(cc, option, QtWidgets.QStyle.SubControl.SC_SliderGroove, slider)
+    span = groove.width() - handle.width()
+    x = groove.left() + QtWidgets.QStyle.sliderPositionFromValue(
+        slider.minimum(), slider.maximum(), value, span
+    )
+    target = QtCore.QPointF(x + handle.width() / 2, handle.center().y())
+    drag(slider, [QtCore.QPointF(handle.center()), target])

@@ -7,40 +7,29 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import re  # noqa: E402
 
 import numpy as np  # noqa: E402
-from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
+from PySide6 import QtCore  # noqa: E402
 
-from gcnn_viewer.viewer.browser import DigitBrowser  # noqa: E402
-
-from .conftest import displayed, wait_frame, wait_sweep  # noqa: E402
+from .conftest import (  # noqa: E402
+    NO_BUTTON,
+    choose,
+    click,
+    displayed,
+    drag,
+    key,
+    mouse,
+    slider_drag,
+    tiny_mnist_rot,
+    trigger,
+    wait_frame,
+    wait_sweep,
+)
 
 P4 = 1  # the right-hand panel shows P4CNN by default
 Z2 = 0
 
 
-def mouse(widget, kind, pos, button, buttons):
-    """Send a mouse event carrying ``buttons`` (qtbot.mouseMove sends none, DESIGN §8)."""
-    pos = QtCore.QPointF(pos)
-    event = QtGui.QMouseEvent(
-        kind,
-        pos,
-        QtCore.QPointF(widget.mapToGlobal(pos.toPoint())),
-        button,
-        buttons,
-        QtCore.Qt.KeyboardModifier.NoModifier,
-    )
-    QtWidgets.QApplication.sendEvent(widget, event)
-
-
-def drag(widget, points):
-    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
-    mouse(widget, QtCore.QEvent.Type.MouseButtonPress, points[0], left, left)
-    for p in points[1:]:
-        mouse(widget, QtCore.QEvent.Type.MouseMove, p, none, left)
-    mouse(widget, QtCore.QEvent.Type.MouseButtonRelease, points[-1], left, none)
-
-
 def test_a_mouse_drag_draws_and_changes_the_model_input(window, qtbot):
-    window.act_clear.trigger()
+    trigger(window, "Edit", "Clear canvas")
     blank = wait_frame(qtbot, window)
     assert not blank.input.any() and window.state.drawing.is_empty
     canvas = window.canvas
@@ -86,13 +75,13 @@ def test_plus_90_keeps_p4cnn_prediction_and_rolls_layer1_columns(window, qtbot):
 
 
 def test_stabilised_view_stands_still_at_0_and_90(window, qtbot):
-    window.act_stabilised.trigger()
+    trigger(window, "View", "Stabilised view")
     assert window.state.stabilised and window.rotation.stabilised.isChecked()
     wait_frame(qtbot, window)
     layers = list(window.panels[P4].maps.layers)
     at_0 = {name: displayed(window, P4, name) for name in layers}
     z2_at_0 = displayed(window, Z2, "l3")
-    window.act_plus.trigger()
+    trigger(window, "Rotate", "Rotate +90°")
     assert wait_frame(qtbot, window).turns == 1
     for name in layers:
         diff = np.abs(displayed(window, P4, name).astype(int) - at_0[name])
@@ -101,21 +90,32 @@ def test_stabilised_view_stands_still_at_0_and_90(window, qtbot):
 
 
 def test_rotation_widgets_stay_in_step(window, qtbot):
-    window.rotation.slider.setValue(37)
-    assert window.state.angle == 37
-    assert window.rotation.spin.value() == 37
-    assert window.rotation._from_dial(window.rotation.dial.value()) == 37
-    window.rotation.dial.setValue(window.rotation._to_dial(300))
-    assert window.state.angle == 300 and window.rotation.slider.value() == 300
-    window.act_minus.trigger()
-    assert window.state.angle == 270
-    assert wait_frame(qtbot, window).angle == 270
+    rotation = window.rotation
+    slider_drag(rotation.slider, 37)
+    assert abs(window.state.angle - 37) <= 1
+    assert rotation.spin.value() == round(window.state.angle)
+    assert rotation._from_dial(rotation.dial.value()) == round(window.state.angle)
+    # drag the dial's knob a quarter of the way round
+    centre = QtCore.QPointF(rotation.dial.rect().center())
+    r = rotation.dial.width() * 0.35
+    drag(rotation.dial, [centre + QtCore.QPointF(0, -r), centre + QtCore.QPointF(-r, 0)])
+    angle = round(window.state.angle)
+    assert angle not in (0, 37)
+    assert rotation._from_dial(rotation.dial.value()) == angle
+    assert rotation.slider.value() == angle and rotation.spin.value() == angle
+    click(qtbot, rotation.minus)  # ⟲ −90°: back to the previous quarter turn
+    assert window.state.angle == 90 * ((angle - 1) // 90)
+    key(qtbot, window, "Ctrl+Left")
+    assert wait_frame(qtbot, window).angle == (90 * ((angle - 1) // 90) - 90) % 360
+    trigger(window, "Rotate", "Rotate −90°")
+    key(qtbot, window, "Ctrl+Right")
+    trigger(window, "Rotate", "Upright")
+    assert window.state.angle == 0
 
 
 def test_switching_models_rebuilds_the_panel(window, qtbot):
     panel = window.panels[Z2]
-    index = panel.selector.findData("untrained:p4mcnn")
-    panel.selector.activated.emit(index)
+    choose(qtbot, panel.selector, "untrained:p4mcnn")
     assert window.state.panel_key(Z2) == "untrained:p4mcnn"
     frame = wait_frame(qtbot, window)
     assert frame.panels[Z2].key == "untrained:p4mcnn"
@@ -124,10 +124,13 @@ def test_switching_models_rebuilds_the_panel(window, qtbot):
     assert displayed(window, Z2, "l1").shape == l1.shape
     assert window.windowTitle() == "gcnn-viewer — P4MCNN vs P4CNN"
     assert "m0°" in panel.hint.text()
-    panel.selector.activated.emit(panel.selector.findData("untrained:z2cnn"))
+    choose(qtbot, panel.selector, "untrained:z2cnn")
     assert wait_frame(qtbot, window).panels[Z2].key == "untrained:z2cnn"
     assert panel.maps.layers["l1"].layout.cols == 4
     wait_sweep(qtbot, window)
+    choose(qtbot, window.sweep.class_box, 3)  # the sweep follows class 3
+    assert window.state.tracked_class == 3
+    assert wait_sweep(qtbot, window) is not None and window.sweep.classes == [3, 3]
 
 
 def test_hovering_a_map_enlarges_it_with_its_coordinates(window, qtbot):
@@ -136,13 +139,7 @@ def test_hovering_a_map_enlarges_it_with_its_coordinates(window, qtbot):
     top, left = plot.layout.cell_origin(3, 1)
     scene = plot.image.item.mapToScene(QtCore.QPointF(left + 10.5, top + 5.5))
     pos = view.mapFromScene(scene)
-    mouse(
-        view.viewport(),
-        QtCore.QEvent.Type.MouseMove,
-        pos,
-        QtCore.Qt.MouseButton.NoButton,
-        QtCore.Qt.MouseButton.NoButton,
-    )
+    mouse(view.viewport(), QtCore.QEvent.Type.MouseMove, pos, NO_BUTTON, NO_BUTTON)
     text = window.inspector.text.text()
     assert "P4CNN · l2" in text and "channel 3" in text and "orientation 90°" in text
     # the screen shows a 24×24 map in fewer than 24 pixels: land within a map pixel
@@ -154,26 +151,41 @@ def test_hovering_a_map_enlarges_it_with_its_coordinates(window, qtbot):
 
 
 def test_spin_turns_the_input_until_stopped(window, qtbot):
-    window.act_spin.trigger()
+    key(qtbot, window, "P")
     assert window.rotation.play.isChecked() and window.rotation.timer.isActive()
     qtbot.waitUntil(lambda: window.state.angle >= 10, timeout=5000)
-    window.rotation.play.click()
+    click(qtbot, window.rotation.play)
     assert not window.rotation.timer.isActive() and not window.act_spin.isChecked()
     stopped = window.state.angle
-    qtbot.wait(100)
+    loop = QtCore.QEventLoop()
+    QtCore.QTimer.singleShot(100, loop.quit)
+    loop.exec()
     assert window.state.angle == stopped
+    click(qtbot, window.rotation.play)  # the button starts it too, and the menu stops it
+    assert window.act_spin.isChecked()
+    trigger(window, "Rotate", "Spin")
+    assert not window.rotation.timer.isActive()
 
 
-def test_browsing_test_digits(window, qtbot):
-    images = np.zeros((3, 28, 28), np.uint8)
-    images[:, 8:20, 12:16] = 255
-    images[2, 8:11, 8:20] = 255
-    window.browser.set_browser(DigitBrowser(images, np.array([1, 1, 7]), np.array([0, 10, 20.0])))
-    window.act_prev_digit.setEnabled(True)
-    window.act_prev_digit.trigger()  # wraps to the last digit
-    assert window.browser.index.value() == 2
-    assert "label 7" in window.state.drawing.source and "rotated 20°" in window.state.drawing.source
-    np.testing.assert_array_equal(wait_frame(qtbot, window).input, images[2] / 255.0)
+def test_browsing_test_digits(make_window, qtbot, tmp_path):
+    tiny_mnist_rot(tmp_path / "empty-cache")  # the test's data cache holds MNIST-rot
+    window = make_window()
+    key(qtbot, window, "PgUp")  # wraps to the last digit
+    assert window.browser.index.value() == 31
+    assert "MNIST-rot test #31" in window.state.drawing.source
+    assert "rotated" in window.state.drawing.source
+    image = window.browser.browser.image(31)
+    np.testing.assert_array_equal(wait_frame(qtbot, window).input, image)
+    click(qtbot, window.browser.next)
+    assert window.browser.index.value() == 0
+    trigger(window, "Rotate", "Next test digit")
+    assert window.browser.index.value() == 1
+    trigger(window, "Rotate", "Previous test digit")
+    window.browser.index.setFocus()
+    window.browser.index.selectAll()
+    qtbot.keyClicks(window.browser.index, "5")
+    key(qtbot, window.browser.index, "Return")
+    assert "MNIST-rot test #5" in window.state.drawing.source
 
 
 def test_browser_explains_how_to_get_the_data_when_missing(window):
@@ -182,22 +194,22 @@ def test_browser_explains_how_to_get_the_data_when_missing(window):
 
 
 def test_single_key_shortcuts_work_while_the_canvas_has_focus(window, qtbot):
-    window.canvas.setFocus()
-    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_BracketRight)
+    click(qtbot, window.canvas)  # focuses the canvas (and leaves no ink)
+    key(qtbot, window.canvas, "]")
     assert window.state.angle == 90
-    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_S)
+    key(qtbot, window.canvas, "S")
     assert window.state.stabilised
-    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_BracketLeft)
-    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_BracketLeft)
+    key(qtbot, window.canvas, "[")
+    key(qtbot, window.canvas, "[")
     assert window.state.angle == 270
-    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Home)
+    key(qtbot, window.canvas, "Home")
     assert window.state.angle == 0
 
 
 def test_a_blank_canvas_claims_no_prediction(window, qtbot):
-    window.act_clear.trigger()
+    key(qtbot, window, "Delete")
     wait_frame(qtbot, window)
     assert all(p.prediction.text() == "no digit drawn" for p in window.panels)
-    window.act_undo.trigger()
+    trigger(window, "Edit", "Undo")
     wait_frame(qtbot, window)
     assert window.panels[1].prediction.text().startswith("predicts 7")

@@ -9,7 +9,7 @@ from PySide6 import QtCore  # noqa: E402
 
 from gcnn_viewer.gui.dialogs import HELP_TEXT, about_text  # noqa: E402
 
-from .conftest import wait_frame, wait_sweep  # noqa: E402
+from .conftest import click, key, wait_frame, wait_sweep  # noqa: E402
 
 LAYERS = ["l1", "l2", "pool", "l3", "l4", "l5", "l6", "top"]
 
@@ -58,7 +58,7 @@ def test_about_cites_the_paper_and_the_mnist_licence():
 def test_geometry_and_options_are_remembered(make_window, settings, qtbot):
     first = make_window()
     first.resize(1010, 690)  # the smallest size the layout is made for is 1024×700
-    first.state.stabilised = True
+    key(qtbot, first, "S")  # the stabilised view is remembered too
     qtbot.waitUntil(lambda: first.size() == QtCore.QSize(1010, 690))
     first.close()
     second = make_window(settings_=settings, resize=False)
@@ -69,7 +69,7 @@ def test_geometry_and_options_are_remembered(make_window, settings, qtbot):
 def test_closing_leaves_no_thread_running(window, qtbot):
     worker = window.worker
     assert worker.isRunning()
-    window.state.angle = 45  # a request in flight while closing
+    click(qtbot, window.rotation.plus)  # a request in flight while closing
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Q, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert not window.isVisible()
     assert not worker.isRunning() and worker.isFinished()
@@ -78,9 +78,11 @@ def test_closing_leaves_no_thread_running(window, qtbot):
 
 
 def test_status_bar_tells_exact_and_interpolated_angles(window, qtbot):
-    window.state.angle = 90
+    key(qtbot, window, "]")
     assert "exact" in window.angle_status.text()
-    window.state.angle = 91
+    window.rotation.spin.setFocus()
+    window.rotation.spin.selectAll()
+    qtbot.keyClicks(window.rotation.spin, "91")
     assert "interpolated" in window.angle_status.text()
     assert "interpolated" in window.rotation.exact.text()
     wait_frame(qtbot, window)

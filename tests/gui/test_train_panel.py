@@ -193,6 +193,9 @@ def test_continuing_a_finished_model_fine_tunes_it(trainer_window, qtbot, errors
     with qtbot.waitSignal(panel.runEnded, timeout=RUN_TIMEOUT_MS) as ended:
         click(qtbot, panel.start_button)
     finished = ended.args[0].checkpoint
+    shown = trainer_window.state.panel_key(1)
+    click(qtbot, panel.follow)  # do not show the fine-tuned model as it learns
+    assert not panel.follow.isChecked()
     file_dialog.append(str(finished))
     with qtbot.waitSignal(panel.runEnded, timeout=RUN_TIMEOUT_MS) as tuned:
         click(qtbot, panel.continue_button)
@@ -201,6 +204,7 @@ def test_continuing_a_finished_model_fine_tunes_it(trainer_window, qtbot, errors
     record = load_checkpoint(result.checkpoint).meta
     assert "finetuned" in result.checkpoint.name and record["protocol"] == "custom"
     assert record["train_config"]["init_from"] == str(finished)
+    assert trainer_window.state.panel_key(1) == shown  # not followed
 
 
 def test_fetch_moves_the_bar_and_says_what_to_do_when_it_cannot(
