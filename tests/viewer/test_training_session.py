@@ -172,3 +172,36 @@ def test_the_training_thread_can_be_made_nicer():
     thread.start()
     thread.join()
     assert seen["ok"] and 0 < seen["delta"] <= 3 and seen["main"] == main_before
+
+
+def test_a_cancel_during_the_end_of_run_passes_keeps_the_trained_epochs(tmp_path):
+    """Cancel while the run is finishing (BN statistics, evaluations): the checkpoint keeps
+    every trained epoch and is incomplete; resuming it only does the missing passes."""
+    s = session(tmp_path, epochs=2)
+    seen = []
+
+    def on_progress(p):
+        seen.append(p.kind)
+        if p.kind == "finishing":
+            s.cancel()  # from the worker's own callback: the very next boundary stops
+
+    s.on_progress = on_progress
+    result = s.run()
+    if "finishing" not in seen:
+        pytest.skip("Trainer.run() yields no finishing records yet")
+    assert result.status == "cancelled" and "done" not in seen
+    meta = load_checkpoint(result.checkpoint).meta
+    assert meta["complete"] is False and len(meta["metrics"]["history"]) == 2
+    again = TrainingSession(
+        TrainConfig(model="z2cnn", epochs=2, batch_size=16, device="cpu"),
+        lambda _say: tiny_datasets(),
+        tmp_path / "continued.pt",
+        report_every=1,
+        resume_from=result.checkpoint,
+    )
+    kinds = []
+    again.on_progress = lambda p: kinds.append(p.kind)
+    finished = again.run()
+    assert finished.status == "done", finished.message
+    assert "step" not in kinds and "epoch" not in kinds and kinds[-1] == "done"
+    assert load_checkpoint(finished.checkpoint).meta["complete"] is True
