@@ -34,7 +34,7 @@ def window_time(launcher: str, display: str, timeout: float = 120.0) -> float:
     env.pop("WAYLAND_DISPLAY", None)
     start = time.perf_counter()
     app = subprocess.Popen(
-        [launcher], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [launcher], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     try:
         while time.perf_counter() - start < timeout:
@@ -46,7 +46,10 @@ def window_time(launcher: str, display: str, timeout: float = 120.0) -> float:
             if found.returncode == 0 and found.stdout.strip():
                 return time.perf_counter() - start
             if app.poll() is not None:
-                raise RuntimeError(f"{launcher} exited with {app.returncode} before its window")
+                raise RuntimeError(
+                    f"{launcher} exited with {app.returncode} before its window: "
+                    + app.stderr.read().strip()
+                )
             time.sleep(0.02)
         raise RuntimeError(f"no window from {launcher} within {timeout:.0f} s")
     finally:
@@ -69,7 +72,13 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        time.sleep(1.0)
+        from gcnn_viewer.gui.platform_check import xcb_connects
+
+        deadline = time.monotonic() + 30
+        while not xcb_connects(args.display):  # Xvfb takes a moment to listen
+            if server.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"measure_startup: Xvfb did not start on {args.display}")
+            time.sleep(0.1)
         for launcher in args.launchers:
             path = shutil.which(launcher) or launcher
             version_time(path)  # warm the file cache once; then measure
