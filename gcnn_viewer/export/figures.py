@@ -469,6 +469,12 @@ class _Block:
     channels: list[int]
     strips: list[list[int]]  # group: one strip (1 × G maps) per channel; planar: one strip
     width: float
+    matched: bool | None = None  # every row equals the first with its turn undone (None: no
+    # row a whole number of quarter turns from the first)
+
+
+def heading_of(model: ExportModel) -> str:
+    return f"{model.title}: {model.entry.kind}" + ("" if model.trained else " — UNTRAINED")
 
 
 def rotate_and_cycle_figure(
@@ -500,7 +506,8 @@ def rotate_and_cycle_figure(
         w = sum(n * cell + (n - 1) * gap for n in counts) + strip_gap * (len(strips) - 1)
         # room for the line under each row, whose text is longest for the last quarter turn
         sample = _agreement(spec, layout, 3, 0.0, layout.is_group).replace("0e+00", "7e-07")
-        w = max(w, 1.6, text_width(sample, TICK_PT + 1.5) + 0.1)
+        heading = text_width(heading_of(m), HEAD_PT + 1, bold=True)
+        w = max(w, 1.6, text_width(sample, TICK_PT + 1.5) + 0.1, heading)
         blocks.append(_Block(m, layout, chans, strips, w))
     left0 = MARGIN + cell + 0.55  # the input column and its angle labels
     width = max(left0 + sum(b.width for b in blocks) + block_gap * (len(blocks) - 1) + MARGIN, 6.5)
@@ -556,7 +563,7 @@ def rotate_and_cycle_figure(
         sheet.text(
             x0,
             title_h + 0.02,
-            f"{m.title}: {m.entry.kind}" + ("" if m.trained else " — UNTRAINED"),
+            heading_of(m),
             fontsize=HEAD_PT + 1,
             weight="bold",
             color=_model_colour(i, m),
@@ -632,6 +639,7 @@ def rotate_and_cycle_figure(
             other = stabilised_maps(raw[r].panel(m.name).layers[layer].data, layout, turns[r])
             d = float(np.abs(other - first).max())
             same = d <= 1e-4 * max(abs(scale.hi), abs(scale.lo), 1e-6)
+            b.matched = same if b.matched is None else (b.matched and same)
             followed = follow is not None and follow[0] == i  # keep clear of the arrows
             sheet.text(
                 x - strip_gap if followed else x0,
@@ -666,7 +674,8 @@ def _agreement(spec: ViewSpec, layout: LayerLayout, turns: int, d: float, same: 
         return f"= first row (max |Δ| {d:.0e})" if same else f"≠ first row (max |Δ| {d:.2g})"
     what = f"first row turned {deg(90 * turns)}"
     if layout.is_group:
-        what += f", cycled by {turns}"
+        # p4m: rotations move one way round their four columns, mirrored maps the other
+        what += f", cycled by {turns}" if layout.orientations == 4 else ", columns permuted"
     return f"= {what} (max |Δ| {d:.0e})" if same else f"≠ {what} (max |Δ| {d:.2g})"
 
 
@@ -682,19 +691,32 @@ def _footnote(spec: ViewSpec, blocks: Sequence[_Block], follow, layer: str) -> s
                 f"rolled back. {b.model.title}'s rows are then identical (outline: channel {c}, "
                 f"{label})."
             )
-        else:
+        elif b.layout.orientations == 4:
             lines.append(
                 f"Outline: {b.model.title} channel {c}, its {label} map in the first row. Turning "
                 "the input 90° turns every map 90° and moves it one orientation column to the "
                 "right;\nthe last column wraps round to the first (a cyclic shift)."
             )
-    planar = [b.model.title for b in blocks if not b.layout.is_group]
-    if planar:
-        verb = "has" if len(planar) == 1 else "have"
-        lines.append(
-            f"{' and '.join(planar)} {verb} no orientation axis: turning the input changes its "
-            f"{layer} maps, not only where they are."
-        )
+        else:
+            lines.append(
+                f"Outline: {b.model.title} channel {c}, its {label} map in the first row. Turning "
+                "the input 90° turns every map 90° and moves it one column within its group of "
+                "four:\nrotated maps (0°…270°) one column right, mirrored maps (m0°…m270°) one "
+                "column left, each group cyclically."
+            )
+    for b in blocks:
+        if b.layout.is_group:
+            continue
+        if b.matched:
+            lines.append(
+                f"{b.model.title} has no orientation axis here, and its {layer} maps just turn "
+                "with the input (they are invariant to the orientation)."
+            )
+        elif b.matched is False:
+            lines.append(
+                f"{b.model.title} has no orientation axis: turning the input changes its {layer} "
+                "maps, not only where they are."
+            )
     lines.append("Colours: each model's fixed colour scale for this layer, as in the app.")
     return "\n".join(lines)
 

@@ -334,7 +334,10 @@ def export_sweep(
     fmt = suffix_of(path, SWEEP_FORMATS, "a sweep")
     angles = sweep_angles(step)
     request = SweepRequest(
-        0, spec.input.snapshot, tuple((m.name, m.entry.model) for m in spec.models), angles
+        seq=0,
+        snapshot=spec.input.snapshot,
+        models=tuple((m.name, m.entry.model) for m in spec.models),
+        angles=angles,
     )
     result = run_sweep(request)  # the app's own sweep
     record = provenance(spec, "sweep", step=float(step), title="probability vs angle")
