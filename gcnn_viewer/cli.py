@@ -9,8 +9,10 @@ Anything else is a bug and surfaces with its traceback and a request to report i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import signal
 import sys
 import traceback
@@ -636,6 +638,18 @@ def main(argv: list[str] | None = None) -> int:
     except GcnnViewerError as exc:  # what a user can fix: one line
         print(f"gcnn-viewer: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `gcnn-viewer data info | head -1`: the reader left, fine
+        # Python's documented recipe: no second BrokenPipeError when stdout is flushed at exit
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except MemoryError:
+        print(
+            "gcnn-viewer: error: out of memory; try a smaller --batch-size, or a machine or "
+            "--device with more memory",
+            file=sys.stderr,
+        )
+        return 2
     except OSError as exc:
         if exc.filename is None:  # not about a file the user named: a bug
             return _report_bug()
@@ -647,7 +661,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gcnn-viewer: interrupted", file=sys.stderr)
         return 130
-    except Exception:  # noqa: BLE001  anything else is a bug: never dressed up as a user error
+    except Exception as exc:  # noqa: BLE001  anything else is a bug, never dressed up as a user error
+        if type(exc).__name__ == "OutOfMemoryError":  # torch's, for CUDA (a RuntimeError)
+            print(
+                f"gcnn-viewer: error: out of memory on the device ({_one_line(exc)[:120]}); "
+                "try a smaller --batch-size or --device cpu",
+                file=sys.stderr,
+            )
+            return 2
         return _report_bug()
 
 

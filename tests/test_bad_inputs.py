@@ -156,6 +156,7 @@ CHECKPOINTS: list[tuple[str, Callable[[dict], None], str, bool]] = [
     ("train_config another model", _set("train_config.model", "z2cnn"), "train_config", True),
     ("complete not a bool", _set("complete", "yes"), "complete", True),
     ("history not numbers", _set("metrics.history", [{"loss": "low"}]), "metrics.history", True),
+    ("earlier results not a list", _set("metrics.final", {"previous": 3}), "final.previous", True),
     ("metrics None", _set("metrics", None), "metrics", False),
     ("resume missing", _delete("resume"), "resume", False),
     ("resume not a dict", _set("resume", 3), "resume", False),
@@ -266,6 +267,16 @@ ARGUMENTS: list[tuple[str, list[str], str]] = [
     ),
     ("resume a finished run", ["train", "--resume", "OUT/done.pt"], "already complete"),
     ("init-from a foreign file", ["train", "--init-from", "OUT/afile"], "afile"),
+    (
+        "init-from another width",
+        ["train", "--init-from", "OUT/wide.pt", "--epochs", "1"],
+        "convs.0.weight",
+    ),
+    (
+        "reproduce a finished file without a run",
+        ["reproduce", "--models", "p4cnn", "--seeds", "0", "--out", "OUT/rep1"],
+        "train_config",
+    ),
 ]
 
 
@@ -287,6 +298,20 @@ def test_bad_arguments_give_one_line(
         tmp_path / "rep0" / "p4cnn-seed0.pt",
         {"model_config": {"name": "p4cnn"}, "state_dict": build_model("p4cnn").state_dict()},
     )
+    wide = build_model("p4cnn", channels=12)  # a valid checkpoint of another architecture
+    save_checkpoint(
+        tmp_path / "wide.pt", {"model_config": wide.config, "state_dict": wide.state_dict()}
+    )
+    (tmp_path / "rep1").mkdir()
+    save_checkpoint(  # "complete", but weights only: no training configuration to summarise
+        tmp_path / "rep1" / "p4cnn-seed0.pt",
+        {
+            "model_config": {"name": "p4cnn"},
+            "state_dict": build_model("p4cnn").state_dict(),
+            "complete": True,
+            "metrics": {"history": [], "final": {"test_error": 0.1}},
+        },
+    )
     monkeypatch.chdir(tmp_path)  # the default --out (runs/...) lands here if anywhere
     before = snapshot(tmp_path)
     argv = [a.replace("OUT", str(tmp_path)) for a in argv]
@@ -307,6 +332,24 @@ def test_a_bug_is_not_dressed_up_as_a_user_error(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "Traceback" in err and "ValueError: a programming error" in err
     assert err.strip().splitlines()[-1].endswith("please report this with the traceback above")
+
+
+def test_running_out_of_memory_is_one_line(monkeypatch, capsys):
+    def huge(args):
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "cmd_train", huge)
+    assert cli.main(["train", "--model", "p4cnn"]) == 2
+    assert_one_error_line(capsys.readouterr().err, "out of memory", "--batch-size")
+
+
+def test_a_hand_edited_command_line_does_not_stop_a_resume(resumable, tiny_data, tmp_path):
+    record = copy.deepcopy(resumable)
+    record["command"] = "gcnn-viewer train --out 'unbalanced"
+    torch.save(record, tmp_path / "run.pt")
+    assert cli.main(["train", "--resume", str(tmp_path / "run.pt"), "--device", "cpu"]) == 0
+    finished = read_checkpoint(tmp_path / "run.pt")
+    assert finished["complete"] and "unbalanced" in finished["command"]
 
 
 def test_an_os_error_naming_a_file_is_one_line(monkeypatch, capsys):

@@ -233,6 +233,11 @@ def _check_metrics(record: dict[str, Any], path: Path | str) -> None:
             measured = key.startswith(("test_error", "valid_error")) or key in ("elapsed", "n_test")
             if measured and value is not None and not _finite(value):
                 raise _bad(path, f"metrics.final.{key}", "must be a finite number")
+        previous = final.get("previous", [])
+        if not isinstance(previous, list) or not all(isinstance(f, dict) for f in previous):
+            raise _bad(path, "metrics.final.previous", "must be a list of dicts")
+        if not isinstance(final.get("refinalised_with", ""), str):
+            raise _bad(path, "metrics.final.refinalised_with", "must be a string")
 
 
 def _check_resume(state: Any, path: Path | str) -> None:

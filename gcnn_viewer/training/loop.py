@@ -402,6 +402,14 @@ def recalibrate_batch_norm(
     )
 
 
+def _split_command(command: str) -> list[str]:
+    """A recorded command line back into words (kept whole if it does not parse)."""
+    try:
+        return shlex.split(command)
+    except ValueError:  # e.g. an unbalanced quote in a hand-edited file
+        return [command]
+
+
 class Trainer:
     """One training run, resumable at any step boundary."""
 
@@ -434,7 +442,9 @@ class Trainer:
                 raise CheckpointError(
                     f"{config.init_from}: holds a {start.name} model, not a {config.model}"
                 )
-            # its weights and the normalisation they were trained with
+            # its weights and the normalisation they were trained with (the architecture's
+            # arguments, e.g. channels, must be the ones this run builds)
+            check_state_dict(self.model, start.model.state_dict(), config.init_from)
             self.model.load_state_dict(start.model.state_dict())
         self.model.to(self.device)
         self.optimizer = torch.optim.Adam(
@@ -776,7 +786,7 @@ class Trainer:
             config,
             data,
             checkpoint_path=checkpoint_path if checkpoint_path is not None else path,
-            command=shlex.split(record.get("command", "")),
+            command=_split_command(record.get("command", "")),
             report_every=report_every,
             initial_weights=False,
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from gcnn_viewer.training.checkpoint import read_checkpoint
+from gcnn_viewer.training.checkpoint import CheckpointError, read_checkpoint
 from gcnn_viewer.training.loop import Datasets, Progress, TrainConfig, Trainer
 
 # Test error (%) on MNIST-rot, Table 1 of the paper and the seed poster's reproduction.
@@ -107,17 +107,19 @@ def summarise(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
     """Collect the finished runs in ``out_dir`` into a JSON-able summary."""
     runs: list[dict[str, Any]] = []
     for path in sorted(out_dir.glob("*-seed*.pt")):
-        record = read_checkpoint(path)
+        record = read_checkpoint(path)  # every field validated
         if not record.get("complete"):
             continue
+        if "train_config" not in record:  # e.g. weights saved under a run's name
+            raise CheckpointError(f"{path}: train_config is missing: not a training run")
         final = record["metrics"]["final"]
-        config = record["train_config"]
+        config = TrainConfig.from_dict(record["train_config"])
         runs.append(
             {
                 "model": record["model_config"]["name"],
-                "seed": config["seed"],
-                "epochs": config["epochs"],
-                "protocol": record["protocol"],
+                "seed": config.seed,
+                "epochs": config.epochs,
+                "protocol": record.get("protocol", config.protocol),
                 "test_error": final.get("test_error"),
                 "bn_recalibration": final.get("bn_recalibration"),
                 "test_error_eval_recalibration": final.get("test_error_eval_recalibration"),
