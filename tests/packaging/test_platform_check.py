@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -124,19 +123,22 @@ def test_no_complaint_where_qt_can_start(tmp_path: Path):
     plugin = platform_check.xcb_plugin_path()
     if plugin is None or platform_check.load_error(plugin) is not None:
         pytest.skip("the xcb plugin's libraries are not installed here")
-    display = f":{4000 + os.getpid() % 1000}"
+    # -displayfd: Xvfb picks a free display number and writes it once it accepts clients.
+    read_end, write_end = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", display, "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp"],
+        pass_fds=(write_end,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    os.close(write_end)
     try:
-        deadline = time.monotonic() + 10
-        while not platform_check.xcb_connects(display):
-            assert server.poll() is None, "Xvfb exited"
-            assert time.monotonic() < deadline, "Xvfb did not start listening"
-            time.sleep(0.1)
+        with os.fdopen(read_end) as announced:
+            number = announced.readline().strip()
+        assert number.isdigit(), "Xvfb did not start"
+        display = f":{number}"
         assert display_problem({"DISPLAY": display}) is None
+        assert server.poll() is None  # it was our server that answered
     finally:
         server.terminate()
         server.wait(timeout=10)
