@@ -3,21 +3,11 @@ synthetic digit, and small sizes so that every test runs in about a second on 2 
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
 from gcnn_viewer.export import ExportInput, ViewSpec, resolve_models
-
-
-def seven() -> np.ndarray:
-    """An upright 28×28 "7"-ish digit (not symmetric under any rotation)."""
-    img = np.zeros((28, 28), np.float32)
-    img[6:9, 7:21] = 1.0
-    for t in np.linspace(0, 1, 60):
-        y, x = int(9 + 13 * t), int(19 - 7 * t)
-        img[y : y + 2, x : x + 3] = 1.0
-    return img
+from tests.export.helpers import seven
 
 
 @pytest.fixture(scope="session")

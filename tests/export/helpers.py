@@ -1,4 +1,5 @@
-"""Reading exported files back without extra dependencies: PDF pages, text and info."""
+"""A synthetic digit, and reading exported files back without extra dependencies (PDF
+pages, text and document info)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,18 @@ import json
 import re
 import zlib
 from pathlib import Path
+
+import numpy as np
+
+
+def seven() -> np.ndarray:
+    """An upright 28×28 "7"-ish digit (not symmetric under any rotation)."""
+    img = np.zeros((28, 28), np.float32)
+    img[6:9, 7:21] = 1.0
+    for t in np.linspace(0, 1, 60):
+        y, x = int(9 + 13 * t), int(19 - 7 * t)
+        img[y : y + 2, x : x + 3] = 1.0
+    return img
 
 
 # -- reading files back ------------------------------------------------------------------------
