@@ -32,7 +32,6 @@ FIT_SIZE = 20  # the ink's bounding box is scaled to fit FIT_SIZE × FIT_SIZE
 SUPERSAMPLE = 4  # preprocessed digits keep a (28·4)² version for sharp rotations
 INK_THRESHOLD = 0.1  # fraction of the brightest pixel that counts as ink for the bounding box
 MAX_IMAGE_SIDE = 4096  # px; checked from the header before decoding (a digit never needs more)
-MAX_IMAGE_PIXELS = MAX_IMAGE_SIDE * MAX_IMAGE_SIDE  # Pillow's own bomb check, as a backstop
 
 __all__ = [
     "FIT_SIZE",
@@ -188,7 +187,9 @@ def load_image_file(path: Path | str) -> np.ndarray:
     if not path.is_file():
         raise DigitImageError(f"{name}: no such file")
     previous = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    # Pillow's own bomb check would refuse at open without naming the size; the check below
+    # reads the size from the header and refuses, before decoding, anything it would
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with _no_bomb_warning(), Image.open(path) as img:  # lazy: reads the header only
             width, height = img.size
@@ -203,7 +204,7 @@ def load_image_file(path: Path | str) -> np.ndarray:
         raise
     except UnidentifiedImageError:
         raise DigitImageError(f"{name}: not an image (unknown or unsupported format)") from None
-    except Image.DecompressionBombError:  # Pillow's own check, at open, of far larger ones
+    except Image.DecompressionBombError:  # (a format that decodes at open, if any)
         raise DigitImageError(
             f"{name}: the image is too large; at most {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} px is "
             "accepted for a digit (scale it down)"
