@@ -8,4 +8,4 @@ gcnn-viewer export figure --model p4cnn z2cnn --rotate-and-cycle --angles 0 90 1
     --stabilised --dpi 150 --out docs/export-rotate-and-cycle-stabilised.png
 gcnn-viewer export animation --model p4cnn z2cnn --layers l1 --channels 1 5 --frames 24 --fps 8 \
     --dpi 72 --out docs/export-turn.gif
-gcnn-viewer export sweep --model z2cnn p4cnn --input 4 --dpi 120 --out docs/export-sweep.png
+gcnn-viewer export sweep --model z2cnn p4cnn --input 3 --dpi 120 --out docs/export-sweep.png
