@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from gcnn_viewer import __version__
-from gcnn_viewer.data.digits import MNIST_SIZE, DigitImageError, load_image_file, rotate_input
+from gcnn_viewer.data.digits import DigitImageError, load_image_file, rotate_input
 from gcnn_viewer.errors import GcnnViewerError
 from gcnn_viewer.viewer.drawing import Drawing, InputSnapshot
 from gcnn_viewer.viewer.inference import (
@@ -418,10 +418,3 @@ def provenance(spec: ViewSpec, kind: str, **more: Any) -> dict[str, Any]:
 def provenance_json(record: dict[str, Any]) -> str:
     """ASCII JSON (PNG tEXt chunks and GIF comments are Latin-1/ASCII)."""
     return json.dumps(record, ensure_ascii=True, sort_keys=False)
-
-
-def input_image(spec: ViewSpec) -> np.ndarray:
-    """float32 ``[28, 28]``: the upright model input."""
-    image = spec.input.snapshot.digit.image
-    assert image.shape == (MNIST_SIZE, MNIST_SIZE)
-    return image

@@ -45,7 +45,6 @@ from gcnn_viewer.export.figures import (
     sweep_figure,
 )
 from gcnn_viewer.viewer.inference import FrameResult, SweepRequest, run_sweep
-from gcnn_viewer.viewer.layout import stabilise
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 ANIMATION_FORMATS = ("gif", "webp", "png", "mp4")
@@ -99,7 +98,8 @@ def save_figure(fig: Figure, path: Path | str, record: dict[str, Any], dpi: int)
     return Path(path)
 
 
-def figure_spec_frames(spec: ViewSpec, stabilised: bool | None = None) -> list:
+def figure_frames(spec: ViewSpec, stabilised: bool | None = None) -> list[FrameResult]:
+    """The app's frame at each of the spec's angles."""
     return [frame(spec, a, stabilised) for a in spec.angles]
 
 
@@ -118,13 +118,13 @@ def export_figure(
     with rc_context():
         if rotate_and_cycle:
             layer = spec.layers[0] if spec.layers else RC_LAYER
-            raw = figure_spec_frames(spec, stabilised=False)
+            raw = figure_frames(spec, stabilised=False)
             fig = rotate_and_cycle_figure(spec, raw, layer, subtitle=_subtitle(spec))
             kind = "rotate-and-cycle figure"
             title = f"{' vs '.join(m.title for m in spec.models)} {layer}: rotate and cycle"
             more = {"layer": layer}
         else:
-            fig = ViewFigure(spec, figure_spec_frames(spec), subtitle=_subtitle(spec)).figure
+            fig = ViewFigure(spec, figure_frames(spec), subtitle=_subtitle(spec)).figure
             kind = "figure"
             title = f"{' vs '.join(m.title for m in spec.models)} feature maps"
             more = {}
@@ -382,9 +382,8 @@ def feature_data(spec: ViewSpec) -> dict[str, np.ndarray]:
             panel = f.panel(m.name)
             probe = m.entry.probe()
             names = set(spec.layer_names(m))
-            with torch.inference_mode():
-                order = list(m.entry.model.feature_maps(x))  # the model's own layer order
-            for name in order:
+            # feature_maps' order: the probe's layers (all but "logits"), then "logits"
+            for name in (*probe.layers, "logits"):
                 if name == "logits":
                     logits = getattr(panel, "logits", None)
                     if logits is None:  # older frames: one more forward pass
@@ -420,12 +419,6 @@ def export_data(spec: ViewSpec, path: Path | str) -> Path:
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, meta=np.array(json.dumps(record)), **arrays)
     return Path(path)
-
-
-def stabilised_equal(a: np.ndarray, b: np.ndarray, group, turns: int) -> float:
-    """max |stabilise(b, turns) − a| for one sample's maps (helper for checks and tests)."""
-    t = stabilise(torch.from_numpy(np.ascontiguousarray(b)), group, turns)
-    return float(np.abs(t.numpy() - a).max())
 
 
 __all__: Sequence[str] = [
