@@ -249,6 +249,7 @@ ARGUMENTS: list[tuple[str, list[str], str]] = [
     ("reproduce device foo", ["reproduce", "--out", "OUT/rep", "--device", "foo"], "foo"),
     ("evaluate a misspelt model", ["evaluate", "p5cnn"], "z2cnn, p4cnn, p4cnn_rotpool, p4mcnn"),
     ("evaluate a missing file", ["evaluate", "OUT/missing.pt"], "missing.pt"),
+    ("evaluate a directory", ["evaluate", "OUT/rep0"], "is a directory"),
     ("evaluate split", ["evaluate", "p4cnn", "--split", "train"], "--split"),
     ("reproduce seeds -1", ["reproduce", "--seeds", "-1", "--out", "OUT/rep"], "--seeds"),
     ("out is a directory", [*TRAIN, "--out", "OUT"], "directory"),
@@ -350,6 +351,21 @@ def test_a_hand_edited_command_line_does_not_stop_a_resume(resumable, tiny_data,
     assert cli.main(["train", "--resume", str(tmp_path / "run.pt"), "--device", "cpu"]) == 0
     finished = read_checkpoint(tmp_path / "run.pt")
     assert finished["complete"] and "unbalanced" in finished["command"]
+
+
+def test_an_unreadable_checkpoint_is_not_called_corrupt(resumable, tmp_path, monkeypatch, capsys):
+    import errno
+
+    path = tmp_path / "run.pt"
+    torch.save(resumable, path)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(torch, "load", denied)
+    assert cli.main(["evaluate", str(path)]) == 2
+    line = assert_one_error_line(capsys.readouterr().err, "run.pt", "permission denied")
+    assert "corrupt" not in line
 
 
 def test_an_os_error_naming_a_file_is_one_line(monkeypatch, capsys):

@@ -7,6 +7,7 @@ Writes are atomic (temp file in the same folder, then ``os.replace``).
 
 from __future__ import annotations
 
+import errno
 import glob
 import math
 import os
@@ -29,6 +30,9 @@ from gcnn_viewer.data.files import (
 )
 from gcnn_viewer.errors import GcnnViewerError
 from gcnn_viewer.models import MODEL_NAMES, GCNNModel, build_model
+
+# errors about reaching the file, as opposed to parsing it
+_ACCESS_ERRORS = (errno.EACCES, errno.EPERM, errno.EIO, errno.ENOENT, errno.EISDIR, errno.ENXIO)
 
 FORMAT = "gcnn-viewer-checkpoint"
 FORMAT_VERSION = 1
@@ -120,6 +124,8 @@ def check_writable(path: Path | str, payload: dict[str, Any] | None = None) -> N
 def read_checkpoint(path: Path | str) -> dict[str, Any]:
     """The raw checkpoint dict, validated as ours; :class:`CheckpointError` otherwise."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a directory, not a checkpoint file")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
@@ -132,6 +138,12 @@ def read_checkpoint(path: Path | str) -> dict[str, Any]:
                 f"{path}: refused: the file holds pickled code, not a gcnn-viewer checkpoint"
             ) from None
         raise CheckpointError(f"{path}: not a readable checkpoint (corrupt pickle data)") from None
+    except OSError as exc:  # the file itself cannot be read: say why, do not call it corrupt
+        if exc.errno not in _ACCESS_ERRORS:  # torch reports parse failures as OSError too
+            raise CheckpointError(
+                f"{path}: not a readable checkpoint (truncated or corrupt: {_first_line(exc)})"
+            ) from None
+        raise CheckpointError(f"{path}: cannot read it: {describe_os_error(exc)}") from None
     except Exception as exc:  # noqa: BLE001  any failure to parse untrusted bytes means corrupt
         raise CheckpointError(
             f"{path}: not a readable checkpoint (truncated or corrupt: {_first_line(exc)})"
