@@ -615,15 +615,40 @@ class TrainPanel(QtWidgets.QWidget):
             self.status.setText(f"Training failed: {result.message}")
             show_error(self.window(), "Training failed", result.message)
         elif result.status == "cancelled":
-            where = f"; checkpoint kept: {result.checkpoint}" if result.checkpoint else ""
-            self.status.setText(f"Cancelled{where}.")
+            where = (
+                f"; checkpoint kept: {self._file_name(result.checkpoint)}"
+                if result.checkpoint
+                else ""
+            )
+            self.status.setText(f"Cancelled{where} (Continue… carries it on).")
         else:
             took = format_duration(time.monotonic() - self._started)
-            self.status.setText(
-                f"Done in {took}: {self._status_text(result.last, '')}. Saved to "
-                f"{result.checkpoint}. File ▸ Save model… writes a copy."
+            p = result.last
+            valid = f" · valid {self.curves.valid[-1]:.1f}%" if self.curves.valid else ""
+            test = (
+                f" · test {100 * p.test_error:.2f}%"
+                if p is not None and p.test_error is not None
+                else ""
             )
+            epochs = f"{p.epochs} epoch{'s' if p.epochs != 1 else ''}" if p is not None else "run"
+            self.status.setText(
+                f"Done: {epochs} in {took}{valid}{test} · saved as "
+                f"{self._file_name(result.checkpoint) if result.checkpoint else '(not saved)'}"
+            )
+        # the status line has room for three lines: the whole path is in its tooltip
+        self.status.setToolTip(
+            f"{result.checkpoint}\nFile ▸ Save model… writes a copy elsewhere."
+            if result.checkpoint
+            else ""
+        )
         self.runEnded.emit(result)
+
+    def _file_name(self, path: Path | str) -> str:
+        """A file's name, elided in the middle to one line of the status (a name has no
+        spaces to wrap at: a long one would run past the panel's edge)."""
+        metrics = QtGui.QFontMetrics(self.status.font())
+        width = max(80, int(0.6 * self.status.width()))
+        return metrics.elidedText(Path(path).name, QtCore.Qt.TextElideMode.ElideMiddle, width)
 
     def _has_entry(self) -> bool:
         return self.entry_key is not None and any(e.key == self.entry_key for e in self.catalog)

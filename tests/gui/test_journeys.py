@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
-from PySide6 import QtCore  # noqa: E402
+from PySide6 import QtCore, QtGui  # noqa: E402
 
 from gcnn_viewer.models import build_model  # noqa: E402
 from gcnn_viewer.training import load_checkpoint  # noqa: E402
@@ -34,6 +34,14 @@ from .conftest import (  # noqa: E402
 
 P4, Z2 = 1, 0
 RUN_TIMEOUT_MS = 60_000
+
+
+def fits(label) -> bool:
+    """A word-wrapped label's text fits its (fixed) height: nothing is cut off."""
+    metrics = QtGui.QFontMetrics(label.font())
+    flags = QtCore.Qt.TextFlag.TextWordWrap
+    rect = metrics.boundingRect(QtCore.QRect(0, 0, label.width(), 10_000), flags, label.text())
+    return rect.height() <= label.height()
 
 
 def test_draw_a_seven_turn_it_stabilise_and_hover(window, qtbot):
@@ -145,7 +153,8 @@ def test_train_pause_cancel_continue_save_and_open(
         click(qtbot, panel.cancel_button)
     cancelled = ended.args[0]
     assert cancelled.status == "cancelled" and cancelled.checkpoint.is_file()
-    assert "checkpoint kept" in panel.status.text()
+    assert "checkpoint kept" in panel.status.text() and fits(panel.status)
+    assert panel.status.toolTip().startswith(str(cancelled.checkpoint))
     assert load_checkpoint(cancelled.checkpoint).meta["complete"] is False
     loop = QtCore.QEventLoop()
     QtCore.QTimer.singleShot(200, loop.quit)
@@ -157,7 +166,7 @@ def test_train_pause_cancel_continue_save_and_open(
         click(qtbot, panel.continue_button)
     done = finished.args[0]
     assert done.status == "done" and not errors, (done.message, errors)
-    assert panel.bar.value() == 1000 and "Done" in panel.status.text()
+    assert panel.bar.value() == 1000 and "Done" in panel.status.text() and fits(panel.status)
     final = load_checkpoint(done.checkpoint).meta
     assert final["complete"] is True and len(final["metrics"]["history"]) == 10
     entry = window.state.catalog.get(panel.entry_key)
