@@ -36,7 +36,7 @@ SCRIPT = textwrap.dedent(
     out = sys.argv[1]
     runs = [
         ["figure", "--model", "z2cnn", "p4cnn", "--layers", "l1", "--dpi", "30",
-         "--out", out + "/view.pdf"],
+         "--out", out + "/view.png"],
         ["figure", "--model", "z2cnn", "p4cnn", "--rotate-and-cycle", "--stabilised",
          "--out", out + "/cycle.svg"],
         ["animation", "--model", "p4cnn", "--layers", "l1", "--frames", "3", "--dpi", "30",
@@ -65,7 +65,7 @@ def test_every_kind_runs_with_qt_blocked(tmp_path):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"codes": [0, 0, 0, 0, 0], "qt": []}, done.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["cycle.svg", "maps.npz", "sweep.csv", "sweep.csv.json", "turn.gif", "view.pdf"]
+    assert names == ["cycle.svg", "maps.npz", "sweep.csv", "sweep.csv.json", "turn.gif", "view.png"]
 
 
 def test_read_only_folder_is_one_line(spec, tmp_path, monkeypatch):
