@@ -45,6 +45,7 @@ _HOMES = {
         "export_sweep",
         "feature_data",
         "mp4_available",
+        "preview",
     ),
 }
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}

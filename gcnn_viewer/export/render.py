@@ -132,6 +132,42 @@ def export_figure(
     return save_figure(fig, path, record, dpi)
 
 
+def preview(spec: ViewSpec, kind: str = "figure", *, dpi: int = 40) -> np.ndarray:
+    """A small picture of what an export of ``kind`` (``"figure"``, ``"rotate-and-cycle"``,
+    ``"animation"``: its first frame, ``"sweep"``) would show: uint8 RGB ``[H, W, 3]``, for
+    the app's live thumbnail. Writes nothing."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    spec.check()
+    with rc_context():
+        if kind == "rotate-and-cycle":
+            layer = spec.layers[0] if spec.layers else RC_LAYER
+            fig = rotate_and_cycle_figure(spec, figure_frames(spec, stabilised=False), layer)
+        elif kind == "animation":
+            fig = ViewFigure(spec, [frame(spec, 0.0)], animation=True, raster_dpi=None).figure
+        elif kind == "sweep":
+            angles = sweep_angles(DEFAULT_STEP)
+            result = run_sweep(_sweep_request(spec, angles))
+            fig = sweep_figure(spec, angles, result.probabilities)
+        elif kind == "figure":
+            fig = ViewFigure(spec, figure_frames(spec), raster_dpi=None).figure
+        else:
+            raise ExportError(f"no preview of {kind!r}")
+        fig.set_dpi(dpi)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        return np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3])
+
+
+def _sweep_request(spec: ViewSpec, angles: np.ndarray) -> SweepRequest:
+    return SweepRequest(
+        seq=0,
+        snapshot=spec.input.snapshot,
+        models=tuple((m.name, m.entry.model) for m in spec.models),
+        angles=angles,
+    )
+
+
 # -- animation ----------------------------------------------------------------------------------
 def animation_angles(frames: int) -> np.ndarray:
     """``frames`` angles from 0° up to (not including) 360°: the loop closes seamlessly."""
@@ -333,13 +369,7 @@ def export_sweep(
     check_destination(path)
     fmt = suffix_of(path, SWEEP_FORMATS, "a sweep")
     angles = sweep_angles(step)
-    request = SweepRequest(
-        seq=0,
-        snapshot=spec.input.snapshot,
-        models=tuple((m.name, m.entry.model) for m in spec.models),
-        angles=angles,
-    )
-    result = run_sweep(request)  # the app's own sweep
+    result = run_sweep(_sweep_request(spec, angles))  # the app's own sweep
     record = provenance(spec, "sweep", step=float(step), title="probability vs angle")
     record["angles"] = [float(a) for a in angles]
     if fmt != "csv":
@@ -433,6 +463,7 @@ __all__: Sequence[str] = [
     "export_sweep",
     "feature_data",
     "mp4_available",
+    "preview",
     "save_figure",
     "sweep_angles",
 ]

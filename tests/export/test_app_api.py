@@ -4,8 +4,17 @@ app computes for the screen (same models, input, angle, stabilisation and colour
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from gcnn_viewer.export import ExportInput, ExportModel, ViewSpec, export_data, export_figure
+from gcnn_viewer.export import (
+    ExportError,
+    ExportInput,
+    ExportModel,
+    ViewSpec,
+    export_data,
+    export_figure,
+    preview,
+)
 from gcnn_viewer.viewer.inference import compute_frame
 from gcnn_viewer.viewer.state import ViewerState
 from tests.export.helpers import seven
@@ -46,3 +55,18 @@ def test_export_shows_what_the_screen_shows(tmp_path):
                 np.testing.assert_array_equal(exported.reshape(layer.data.shape), layer.data)
     export_figure(spec, tmp_path / "view.png", dpi=30)
     assert (tmp_path / "view.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("kind", ["figure", "rotate-and-cycle", "animation", "sweep"])
+def test_preview_thumbnail_writes_nothing(spec, tmp_path, kind, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    image = preview(spec, kind, dpi=20)
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    assert 20 < image.shape[0] < 2000 and 20 < image.shape[1] < 2000
+    assert image.std() > 0  # not blank
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_preview_of_unknown_kind(spec):
+    with pytest.raises(ExportError):
+        preview(spec, "hologram")
