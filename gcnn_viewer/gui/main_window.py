@@ -100,6 +100,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._input_width, self._sweep_height = INPUT_DOCK_WIDTH, SWEEP_DOCK_HEIGHT
         self._fitted_size = QtCore.QSize()
         self._fitted_at = 0.0
+        self._restored = False  # the dock layout came from the settings
+        self._laid_out = False  # shown and its docks sized once: user drags count from now
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setDockOptions(
@@ -467,7 +469,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._default_geometry()
         state = s.value("window/state")
         if state is not None:
-            self.restoreState(state, SETTINGS_VERSION)
+            self._restored = self.restoreState(state, SETTINGS_VERSION)
         splitter = s.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
@@ -533,6 +535,26 @@ class MainWindow(QtWidgets.QMainWindow):
         self._fitted_size = self.size()
         self._fitted_at = time.monotonic()
 
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._laid_out:
+            # Qt lays the docks out when the window is first shown: size them then (a first
+            # launch), or take the sizes the user left them at as the preferred ones
+            QtCore.QTimer.singleShot(0, self._first_layout)
+
+    def _first_layout(self) -> None:
+        if self._closed:
+            return
+        if self._restored:
+            left = self.train_dock if self.train_dock.isVisible() else self.input_dock
+            self._input_width = left.width() if left.isVisible() else INPUT_DOCK_WIDTH
+            visible = self.sweep_dock.isVisible()
+            self._sweep_height = self.sweep_dock.height() if visible else SWEEP_DOCK_HEIGHT
+            self._fitted_size, self._fitted_at = self.size(), time.monotonic()
+        else:
+            self.fit_docks()
+        self._laid_out = True
+
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
         if event.oldSize().isValid() and event.oldSize() != event.size():
@@ -543,6 +565,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # Remember the new size as the preferred one (fit_docks keeps to it).
         if (
             event.type() == QtCore.QEvent.Type.Resize
+            and self._laid_out
             and not self._fitting
             and self.size() == self._fitted_size
             and time.monotonic() - self._fitted_at > FIT_SETTLE_S

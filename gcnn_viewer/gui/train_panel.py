@@ -114,7 +114,7 @@ def _plot(title: str, y_label: str) -> pg.PlotWidget:
         plot.getAxis(axis).enableAutoSIPrefix(False)
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.addLegend(offset=(-4, 4), labelTextSize="8pt", brush=(255, 255, 255, 210))
-    plot.setMinimumHeight(110)
+    plot.setMinimumHeight(90)
     cache_plot(plot.getPlotItem())
     return plot
 
