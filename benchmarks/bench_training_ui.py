@@ -9,6 +9,8 @@ between its ticks: a gap of ``g`` ms means the event loop could not run for ``g 
     python benchmarks/bench_training_ui.py                 # ~25 s, synthetic digits
     python benchmarks/bench_training_ui.py --seconds 60 --model z2cnn --json out.json
     python benchmarks/bench_training_ui.py --mnist-rot     # real data (must be cached)
+    python benchmarks/bench_training_ui.py --start-latency --mnist-rot --repeat 3
+        # seconds from a click on Start to the first progress record on screen
 
 Target: the worst stall under 50 ms on a 2-core CPU. Uses the offscreen Qt platform unless
 DISPLAY is set.
@@ -67,6 +69,12 @@ def main() -> int:
     parser.add_argument("--niceness", type=int, help="the training thread's (default: app's)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--trace", action="store_true", help="print what the worst gaps were near")
+    parser.add_argument(
+        "--start-latency",
+        action="store_true",
+        help="measure seconds from the Start click to the first progress record, then cancel",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="--start-latency runs")
     args = parser.parse_args()
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
@@ -91,6 +99,9 @@ def main() -> int:
     for _ in range(20):  # let the first frame and sweep land
         app.processEvents()
         time.sleep(0.05)
+
+    if args.start_latency:
+        return start_latency(app, window, args)
 
     gaps: list[float] = []
     when: list[float] = []
@@ -201,6 +212,58 @@ def main() -> int:
             print(f"gap {g[i]:.1f} ms ending at tick {i}: {near}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def start_latency(app, window, args) -> int:
+    """Click Start (a real mouse click on the button), time the first progress record shown
+    in the panel, Cancel (its button), wait for the run to end; ``--repeat`` times."""
+    from PySide6.QtTest import QTest
+
+    panel = window.train_panel
+    left = QtCore.Qt.MouseButton.LeftButton
+    rows = []
+    for i in range(args.repeat):
+        marks: dict[str, float] = {}
+        panel.progressShown.connect(
+            lambda _p, m=marks: m.setdefault("first progress", time.perf_counter())
+        )
+        start = time.perf_counter()
+        QTest.mouseClick(panel.start_button, left)
+        if panel.worker is None:
+            print(f"Start did not start a run: {panel.status.text()}", file=sys.stderr)
+            window.close()
+            return 1
+        panel.worker.message.connect(lambda text, m=marks: m.setdefault(text, time.perf_counter()))
+        deadline = time.monotonic() + 600
+        while "first progress" not in marks and panel.running and time.monotonic() < deadline:
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        if "first progress" not in marks:
+            print(f"no progress record: {panel.status.text()}", file=sys.stderr)
+            window.close()
+            return 1
+        first = marks["first progress"] - start
+        model = marks.get("building the model…")
+        data = (model - start) if model is not None else float("nan")
+        rows.append((i + 1, first, data))
+        QTest.mouseClick(panel.cancel_button, left)
+        while panel.running:
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        app.processEvents()
+        panel.progressShown.disconnect()
+        panel.progressShown.connect(lambda _p: None)
+    source = "MNIST-rot from the cache" if args.mnist_rot else f"synthetic ({args.n_train})"
+    print(
+        f"Start click -> first progress record, {args.model}, batch {args.batch}, "
+        f"{args.device}, {source}, report every {panel.report_every} steps, "
+        f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
+    )
+    print("| run | Start → first progress | of which data loading |\n|---|---|---|")
+    for i, first, data in rows:
+        print(f"| {i} | {first:.2f} s | {data:.2f} s |")
+    if args.json:
+        args.json.write_text(json.dumps({"runs": rows, "model": args.model}, indent=2))
+    window.close()
     return 0
 
 

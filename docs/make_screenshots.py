@@ -1,10 +1,14 @@
 """Screenshots of the app, made by the app itself (``QWidget.grab``), for the README.
 
-    python docs/make_screenshots.py            # writes docs/*.png
+    python docs/make_screenshots.py            # writes docs/*.png and docs/screenshots/*.png
+    python docs/make_screenshots.py --sizes    # only docs/screenshots/window-WxH[-train].png
     DISPLAY=:99 python docs/make_screenshots.py   # under Xvfb (else the offscreen platform)
 
 Uses the shipped models as a user's first launch does, in a 1600×1000 window, with settings
-kept in a temporary file (the user's own settings are not touched).
+kept in a temporary file (the user's own settings are not touched). The window-size shots
+show the window at 1024×700, 1600×1000 and 1920×1080, without and with the Train panel (a
+Z2CNN run started with its Start button and paused: on MNIST-rot when the cache holds it,
+else on synthetic digits), saved with a 256-colour palette to keep them small.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from gcnn_viewer.viewer.layout import ColourTables  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 SIZE = (1600, 1000)
+WINDOW_SIZES = ((1024, 700), (1600, 1000), (1920, 1080))
 
 
 def wait(app, condition, timeout=20.0) -> None:
@@ -128,8 +133,80 @@ def rotate_and_cycle(frames, path: Path, channels=range(5), zoom=3) -> None:
     image.save(str(path))
 
 
+def pump(app, seconds: float) -> None:
+    end = time.time() + seconds
+    while time.time() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def save_small(image: QtGui.QImage, path: Path) -> None:
+    """A PNG with an adaptive 256-colour palette (a third of the size, no visible loss)."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = Path(tempfile.mkdtemp()) / "raw.png"
+    image.save(str(raw))
+    Image.open(raw).convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(
+        path, optimize=True
+    )
+
+
+def window_shots(app) -> list[Path]:
+    """The whole window at each size of WINDOW_SIZES, without and with the Train tab."""
+    from PySide6.QtTest import QTest
+
+    from gcnn_viewer.viewer.training import mnist_rot_cached
+
+    settings = QtCore.QSettings(
+        str(Path(tempfile.mkdtemp()) / "sizes.ini"), QtCore.QSettings.Format.IniFormat
+    )
+    window = MainWindow(settings=settings)
+    window.resize(*WINDOW_SIZES[0])
+    window.show()
+    settle(app, window)
+    panel = window.train_panel
+    panel.runs_dir = Path(tempfile.mkdtemp()) / "runs"
+    if not mnist_rot_cached():
+        sys.path.insert(0, str(OUT.parent / "benchmarks"))
+        from bench_training_ui import synthetic
+
+        data = synthetic(2000)
+        panel.load_data = lambda _say: data
+    panel.model_box.setCurrentIndex(panel.model_box.findData("z2cnn"))
+    panel.epochs.setValue(3)
+    panel.follow.setChecked(False)  # the right-hand panel keeps the shipped P4CNN
+    out = []
+    for train in (False, True):
+        if train:
+            window.show_training()
+            QTest.mouseClick(panel.start_button, QtCore.Qt.MouseButton.LeftButton)
+            wait(app, lambda: panel.last is not None and panel.last.step >= 60, timeout=300)
+            QTest.mouseClick(panel.pause_button, QtCore.Qt.MouseButton.LeftButton)
+            wait(app, lambda: "paused" in panel.status.text(), timeout=60)
+        for size in WINDOW_SIZES:
+            window.resize(*size)
+            pump(app, 1.0)
+            window.statusBar().clearMessage()
+            pump(app, 0.3)
+            name = f"window-{size[0]}x{size[1]}{'-train' if train else ''}.png"
+            save_small(window.grab().toImage(), OUT / "screenshots" / name)
+            out.append(OUT / "screenshots" / name)
+    window.train_panel.shutdown()
+    window.close()
+    return out
+
+
 def main() -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    # closing mid-run asks; the script answers Yes
+    QtWidgets.QMessageBox.question = staticmethod(  # type: ignore[method-assign]
+        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Yes
+    )
+    shots = window_shots(app)
+    if "--sizes" in sys.argv[1:]:
+        print("\n".join(str(p) for p in shots))
+        return 0
     settings = QtCore.QSettings(
         str(Path(tempfile.mkdtemp()) / "screens.ini"), QtCore.QSettings.Format.IniFormat
     )
@@ -210,7 +287,7 @@ def main() -> int:
     window.grab().save(str(OUT / "p4mcnn-vs-p4cnn.png"))
 
     window.close()
-    print("\n".join(str(p) for p in sorted(OUT.glob("*.png"))))
+    print("\n".join(str(p) for p in [*sorted(OUT.glob("*.png")), *shots]))
     return 0
 
 

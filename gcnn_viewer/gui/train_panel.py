@@ -103,8 +103,17 @@ class FetchWorker(QtCore.QThread):
             self.ended.emit("")
 
 
+class CurvePlot(pg.PlotWidget):
+    """A plot that asks for little height: the panel sits in a scroll area that sizes it by
+    its preferred height (pyqtgraph asks for 480 px a plot, so the second curve was only
+    reachable by scrolling); the plots share whatever height there is."""
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802  (Qt's name)
+        return QtCore.QSize(300, 140)
+
+
 def _plot(title: str, y_label: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget()
+    plot = CurvePlot()
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.setTitle(title, size="9pt")
