@@ -67,7 +67,7 @@ def main() -> None:
         if shutil.which(tool) is None:
             sys.exit(f"measure_startup: {tool} is needed (Debian: apt install xvfb xdotool)")
     server = subprocess.Popen(
-        ["Xvfb", args.display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+        ["Xvfb", args.display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "-noreset"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
