@@ -84,6 +84,9 @@ def load_error(library: Path | str) -> str | None:
     return None
 
 
+_PROBES: list[int] = []  # open probe connections (see xcb_connects)
+
+
 def xcb_connects(display: str) -> bool:
     """Whether an X server answers on ``display`` (what Qt's xcb plugin does first)."""
     try:
@@ -95,10 +98,14 @@ def xcb_connects(display: str) -> bool:
     xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
     xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
     connection = xcb.xcb_connect(display.encode(), None)
-    try:
-        return xcb.xcb_connection_has_error(connection) == 0
-    finally:
-        xcb.xcb_disconnect(connection)  # also frees the error object xcb_connect returns
+    if xcb.xcb_connection_has_error(connection) == 0:
+        # Keep a good connection open for the process's lifetime: an X server whose last client
+        # disconnects resets (Xvfb without -noreset), and Qt's own connection, made a moment
+        # later, then fails ("could not connect to display") in about 2 launches out of 5.
+        _PROBES.append(connection)
+        return True
+    xcb.xcb_disconnect(connection)  # also frees the error object xcb_connect returns
+    return False
 
 
 def display_problem(
