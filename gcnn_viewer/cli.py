@@ -501,6 +501,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, launches the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"gcnn-viewer {__version__}")
+    parser.add_argument(
+        "--install-desktop",
+        action="store_true",
+        help="add gcnn-viewer to this user's application menu (Linux) and exit",
+    )
+    parser.add_argument(
+        "--uninstall-desktop", action="store_true", help="remove it from the menu and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     data = sub.add_parser("data", help="fetch MNIST and build MNIST-rot, or show the cache")
@@ -630,6 +638,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     args.invocation = ["gcnn-viewer", *(sys.argv[1:] if argv is None else argv)]
     try:
+        if args.install_desktop or args.uninstall_desktop:
+            from gcnn_viewer.desktop import main as desktop_main
+
+            return desktop_main(["--uninstall"] if args.uninstall_desktop else [])
         if args.command is None:
             from gcnn_viewer.gui.app import run_app  # Qt only when the app is wanted
 

@@ -105,3 +105,14 @@ def test_unwritable_data_home_is_one_line(tmp_path: Path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("gcnn-viewer: error: cannot install the desktop entry")
+
+
+def test_the_command_line_flag_installs_and_removes_the_entry(tmp_path, monkeypatch):
+    from gcnn_viewer.cli import main
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert main(["--install-desktop"]) == 0
+    entry = tmp_path / "applications" / "gcnn-viewer.desktop"
+    assert entry.is_file() and "Exec=" in entry.read_text()
+    assert main(["--uninstall-desktop"]) == 0
+    assert not entry.exists()
