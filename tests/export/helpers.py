@@ -1,5 +1,5 @@
-"""A synthetic digit, and reading exported files back without extra dependencies (PDF
-pages, text and document info)."""
+"""The viewer tests' synthetic digit, and reading exported files back without extra
+dependencies (PDF pages, text and document info)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ import re
 import zlib
 from pathlib import Path
 
-import numpy as np
-
-
-def seven() -> np.ndarray:
-    """An upright 28×28 "7"-ish digit (not symmetric under any rotation)."""
-    img = np.zeros((28, 28), np.float32)
-    img[6:9, 7:21] = 1.0
-    for t in np.linspace(0, 1, 60):
-        y, x = int(9 + 13 * t), int(19 - 7 * t)
-        img[y : y + 2, x : x + 3] = 1.0
-    return img
+from tests.viewer.conftest import seven  # noqa: F401  (one synthetic digit for both)
 
 
 # -- reading files back ------------------------------------------------------------------------
