@@ -1,4 +1,4 @@
-"""P4CNN speed on the CPU, side by side in one run (DESIGN §10).
+"""P4CNN speed on the CPU, side by side in one run (docs/ARCHITECTURE.md, “Measuring performance”).
 
 Measures, with the same torch threads and inputs for every model:
 
@@ -77,7 +77,9 @@ class NaiveP4Conv(nn.Module):
 
 
 class NaiveP4CNN(nn.Module):
-    """The P4CNN stack of DESIGN §4 on :class:`NaiveP4Conv`; state-dict compatible with ours."""
+    """The P4CNN stack (docs/ARCHITECTURE.md, “The models”) on :class:`NaiveP4Conv`.
+
+    State-dict compatible with ours."""
 
     def __init__(self, channels: int = CHANNELS) -> None:
         super().__init__()

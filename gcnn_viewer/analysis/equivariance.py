@@ -8,7 +8,7 @@ import torch
 
 from gcnn_viewer.group import Group
 
-# Relative error allowed per dtype (DESIGN §3).
+# Relative error allowed per dtype (docs/ARCHITECTURE.md, “Tensor and group conventions”).
 TOLERANCES = {torch.float32: 1e-5, torch.float64: 1e-12}
 
 

@@ -10,7 +10,8 @@ the 28×28 grid.
 
 Images are float32 in [0, 1] with MNIST's polarity: white (1) ink on black (0). A positive
 angle turns the digit counter-clockwise as displayed (row 0 at the top), so 90° is exactly
-``np.rot90(image, 1)`` = ``torch.rot90(x, 1, dims=(-2, -1))``, the p4 generator (DESIGN §3).
+``np.rot90(image, 1)`` = ``torch.rot90(x, 1, dims=(-2, -1))``, the p4 generator
+(docs/ARCHITECTURE.md, “Tensor and group conventions”).
 """
 
 from __future__ import annotations

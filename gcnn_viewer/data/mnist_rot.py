@@ -1,4 +1,4 @@
-"""MNIST-rot, regenerated (Larochelle et al. 2007 protocol, DESIGN §5).
+"""MNIST-rot, regenerated (Larochelle et al. 2007 protocol, docs/ARCHITECTURE.md, “Data”).
 
 The original MNIST-rot files are not reachable here, so the set is rebuilt deterministically
 from MNIST: ``n_train + n_valid + n_test`` distinct digits drawn with one seeded generator from
@@ -8,7 +8,8 @@ Numbers compared with the paper's must say the data were regenerated, not the or
 
 Rotation sign convention: a positive angle turns the digit counter-clockwise as displayed
 (row 0 at the top), about the image centre; 90° therefore equals ``np.rot90(image, 1)`` and
-``torch.rot90(x, 1, dims=(-2, -1))``, the p4 generator of DESIGN §3.
+``torch.rot90(x, 1, dims=(-2, -1))``, the p4 generator
+(docs/ARCHITECTURE.md, “Tensor and group conventions”).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Translations are handled by convolution itself, so a group element here is a rot
 A group feature map ``f`` of shape ``[..., G, H, W]`` is a function on (group element,
 pixel). Element ``g`` acts on it by ``(g·f)[h] = T_g(f[g⁻¹·h])``: transform each plane
 spatially and permute the orientation axis. For p4 this is
-``roll(rot90(f, r), shifts=r, dims=-3)`` (DESIGN §3).
+``roll(rot90(f, r), shifts=r, dims=-3)`` (docs/ARCHITECTURE.md, “Tensor and group conventions”).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The paper's rotated-MNIST networks (Cohen & Welling 2016, Table 1) and a p4m variant.
 
-Architectures follow the original experiment code (gconv_experiments/MNIST_ROT), DESIGN §4:
+Architectures follow the original experiment code (gconv_experiments/MNIST_ROT); see
+docs/ARCHITECTURE.md, “The models”:
 no padding, stride 1; hidden layer = conv → BN → ReLU; 28→26→24→pool→12→10→8→6→4→1.
 """
 
@@ -259,7 +260,7 @@ MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
 
 
 def build_model(name: str, **kwargs: object) -> GCNNModel:
-    """A freshly initialised model with the paper's architecture (DESIGN §4)."""
+    """A freshly initialised model with the paper's architecture (docs/ARCHITECTURE.md)."""
     try:
         cls = MODELS[name]
     except KeyError:

@@ -4,11 +4,11 @@ The CLI and the app's worker thread drive the same :meth:`Trainer.run` generator
 records the trainer is at a consistent step boundary, so a caller may :meth:`Trainer.save` a
 resumable checkpoint there (Ctrl-C in the CLI, Cancel in the app) or simply stop iterating.
 
-The faithful protocol (DESIGN §6, the paper's code): Adam lr 1e-3, batch 128, no weight
-decay, global pixel mean/std of the training set, train on all 12k digits, 300 epochs (Z2CNN)
-or 100 (P4CNN, P4CNN-RP), the code's ±π-degree rotation jitter (``augment="paper"``), BN
-population statistics recomputed over the training set (dropout off) before the final
-evaluation on the 50k test digits.
+The faithful protocol (the paper's code; docs/ARCHITECTURE.md, “Training protocol”): Adam lr
+1e-3, batch 128, no weight decay, global pixel mean/std of the training set, train on all 12k
+digits, 300 epochs (Z2CNN) or 100 (P4CNN, P4CNN-RP), the code's ±π-degree rotation jitter
+(``augment="paper"``), BN population statistics recomputed over the training set (dropout off)
+before the final evaluation on the 50k test digits.
 """
 
 from __future__ import annotations

@@ -225,7 +225,8 @@ def stabilise(maps: torch.Tensor, group: Group | None, turns: int) -> torch.Tens
     """Undo ``turns`` quarter turns of the input on one sample's maps.
 
     Group maps ``[C, G, h, w]``: act with the inverse rotation (rotate each map back and
-    roll the orientation axis back, DESIGN §3), so an equivariant network's maps of a rotated
+    roll the orientation axis back; docs/ARCHITECTURE.md, “Tensor and group conventions”), so
+    an equivariant network's maps of a rotated
     input equal those of the upright input. Planar maps ``[C, h, w]`` are only rotated back;
     a plain CNN's maps then still differ, which is the point.
     """

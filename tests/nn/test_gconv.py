@@ -14,7 +14,8 @@ LAYERS = [P4ConvZ2, P4ConvP4, P4MConvZ2, P4MConvP4]
 
 
 def reference_gconv(layer, x):
-    """DESIGN §3 literally: y[b,o,g] = Σ_i Σ_s corr2d(x[b,i,s], T_g W[o,i,g⁻¹·s]) + bias[o],
+    """The convolution of docs/ARCHITECTURE.md (“Tensor and group conventions”) literally:
+    y[b,o,g] = Σ_i Σ_s corr2d(x[b,i,s], T_g W[o,i,g⁻¹·s]) + bias[o],
     one plain 2-D correlation per (o, g, i, s)."""
     G, H = layer.group, layer.input_group
     W, bias = layer.weight, layer.bias
