@@ -21,45 +21,29 @@ import importlib
 from typing import Any
 
 # Loaded on first use: the command line imports gcnn_viewer.export.cli to build its parser,
-# and that must not pull in torch and matplotlib for every command.
-_HOMES = {
-    "common": (
-        "DEFAULT_ANGLES",
-        "ExportCancelled",
-        "ExportError",
-        "ExportInput",
-        "ExportModel",
-        "ViewSpec",
-        "atomic_output",
-        "resolve_input",
-        "resolve_models",
-    ),
-    "render": (
-        "ANIMATION_FORMATS",
-        "DATA_FORMATS",
-        "FIGURE_FORMATS",
-        "SWEEP_FORMATS",
-        "export_animation",
-        "export_data",
-        "export_figure",
-        "export_sweep",
-        "feature_data",
-        "mp4_available",
-        "preview",
-    ),
-}
-_WHERE = {name: module for module, names in _HOMES.items() for name in names}
-__all__ = sorted(_WHERE)
+# and that must not pull in torch and matplotlib for every command. The public names are the
+# modules' own ``__all__``, looked up in this order (common first: ``ViewSpec`` and friends
+# need no matplotlib), so this file never repeats them.
+_MODULES = ("common", "render")
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(f"{__name__}.{name}")
 
 
 def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
+    if name == "__all__":  # PEP 562: `from gcnn_viewer.export import *` and help() ask
+        return sorted({n for m in _MODULES for n in _module(m).__all__})
+    if name.startswith("__"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+    for home in _MODULES:
+        module = _module(home)
+        if name in module.__all__:
+            value = getattr(module, name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__getattr__("__all__")))

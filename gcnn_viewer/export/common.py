@@ -46,6 +46,18 @@ from gcnn_viewer.viewer.models import (
     sample_title,
 )
 
+__all__ = [
+    "DEFAULT_ANGLES",
+    "ExportCancelled",
+    "ExportError",
+    "ExportInput",
+    "ExportModel",
+    "ViewSpec",
+    "atomic_output",
+    "resolve_input",
+    "resolve_models",
+]
+
 DEFAULT_INPUT = "7"
 DEFAULT_ANGLES = (0.0, 90.0)
 
@@ -79,10 +91,12 @@ def check_destination(path: Path | str) -> Path:
 
 
 @contextmanager
-def atomic_output(path: Path | str) -> Iterator[Path]:
+def atomic_output(path: Path | str, cancelled: Cancelled | None = None) -> Iterator[Path]:
     """Yield a temporary file in the destination's folder; on success it replaces ``path``
     in one step (``os.replace``), on any error it is removed, so a partial file is never
-    left where the user looks. OS errors become one-line :class:`ExportError` s."""
+    left where the user looks. OS errors become one-line :class:`ExportError` s.
+    ``cancelled()`` true once the file is written: :class:`ExportCancelled`, ``path`` as it
+    was (the last moment a user's Cancel can still leave nothing behind)."""
     path = check_destination(path)
     try:
         fd, tmp_name = tempfile.mkstemp(
@@ -96,11 +110,18 @@ def atomic_output(path: Path | str) -> Iterator[Path]:
         os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         yield tmp
+        check_cancelled(cancelled)
         os.replace(tmp, path)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {_os_reason(exc)}") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def check_cancelled(cancelled: Cancelled | None) -> None:
+    """Raise :class:`ExportCancelled` when the user has asked to stop."""
+    if cancelled is not None and cancelled():
+        raise ExportCancelled("export cancelled; nothing was written")
 
 
 def _os_reason(exc: OSError) -> str:

@@ -208,13 +208,46 @@ def prediction_text(probabilities: np.ndarray) -> str:
     return f"→ {top} ({100 * float(probabilities[top]):.1f}%)"
 
 
-def model_line(model: ExportModel) -> str:
+def model_line(model: ExportModel, compact: bool = False) -> str:
+    """A model's heading: name and kind, and UNTRAINED when it is (``compact``: shorter, for
+    the narrow columns of the rotate-and-cycle figure)."""
+    if compact:
+        return f"{model.title}: {model.entry.kind}" + ("" if model.trained else " — UNTRAINED")
     trained = " — UNTRAINED, random weights" if not model.trained else ""
     return f"{model.title}{trained} ({model.entry.kind})"
 
 
-def weights_line(model: ExportModel) -> str:
+def weights_line(model: ExportModel, compact: bool = False) -> str:
+    if compact:
+        return f"weights sha256 {model.sha256[:12]}…"
     return f"{model.source} · weights sha256 {model.sha256[:16]}…"
+
+
+HEADING_GAP = 0.22  # inches from a heading's name line to its weights line
+
+
+def model_heading(
+    sheet: Sheet, left: float, top: float, i: int, model: ExportModel, *, compact: bool = False
+) -> None:
+    """The two lines that head model ``i``'s part of a figure, hung from ``top``: its name in
+    its panel colour (red when untrained), then where its weights come from."""
+    sheet.text(
+        left,
+        top,
+        model_line(model, compact),
+        fontsize=HEAD_PT + (1.0 if compact else 0.5),
+        weight="bold",
+        color=_model_colour(i, model),
+        va="top",
+    )
+    sheet.text(
+        left,
+        top + HEADING_GAP,
+        weights_line(model, compact),
+        fontsize=TICK_PT + (0.0 if compact else 0.5),
+        color="#444444",
+        va="top",
+    )
 
 
 def text_width(text: str, points: float, bold: bool = False) -> float:
@@ -329,23 +362,7 @@ class ViewFigure:
         self.inputs: list[_InputSlot] = []
         top = title_h
         for i, m in enumerate(models):
-            sheet.text(
-                MARGIN,
-                top + 0.15,
-                model_line(m),
-                fontsize=HEAD_PT + 0.5,
-                weight="bold",
-                color=_model_colour(i, m),
-                va="center",
-            )
-            sheet.text(
-                MARGIN,
-                top + 0.33,
-                weights_line(m),
-                fontsize=TICK_PT + 0.5,
-                color="#444444",
-                va="center",
-            )
+            model_heading(sheet, MARGIN, top + 0.07, i, m)
             top += head_h
             probe = m.entry.probe()
             for a in range(len(frames)):
@@ -473,10 +490,6 @@ class _Block:
     # row a whole number of quarter turns from the first)
 
 
-def heading_of(model: ExportModel) -> str:
-    return f"{model.title}: {model.entry.kind}" + ("" if model.trained else " — UNTRAINED")
-
-
 def rotate_and_cycle_figure(
     spec: ViewSpec, raw: Sequence[FrameResult], layer: str, *, subtitle: str = ""
 ) -> Figure:
@@ -506,7 +519,7 @@ def rotate_and_cycle_figure(
         w = sum(n * cell + (n - 1) * gap for n in counts) + strip_gap * (len(strips) - 1)
         # room for the line under each row, whose text is longest for the last quarter turn
         sample = _agreement(spec, layout, 3, 0.0, layout.is_group).replace("0e+00", "7e-07")
-        heading = text_width(heading_of(m), HEAD_PT + 1, bold=True)
+        heading = text_width(model_line(m, compact=True), HEAD_PT + 1, bold=True)
         w = max(w, 1.6, text_width(sample, TICK_PT + 1.5) + 0.1, heading)
         blocks.append(_Block(m, layout, chans, strips, w))
     left0 = MARGIN + cell + 0.55  # the input column and its angle labels
@@ -560,23 +573,7 @@ def rotate_and_cycle_figure(
     for i, b in enumerate(blocks):
         m, layout = b.model, b.layout
         scale = m.entry.probe().scales[layer]
-        sheet.text(
-            x0,
-            title_h + 0.02,
-            heading_of(m),
-            fontsize=HEAD_PT + 1,
-            weight="bold",
-            color=_model_colour(i, m),
-            va="top",
-        )
-        sheet.text(
-            x0,
-            title_h + 0.24,
-            f"weights sha256 {m.sha256[:12]}…",
-            fontsize=TICK_PT,
-            color="#444444",
-            va="top",
-        )
+        model_heading(sheet, x0, title_h + 0.02, i, m, compact=True)
         centres: list[tuple[float, float]] = []  # the outlined cell in each row
         x = x0
         for strip in b.strips:

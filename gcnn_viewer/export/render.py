@@ -25,12 +25,12 @@ from PIL import Image, PngImagePlugin
 from gcnn_viewer import __version__
 from gcnn_viewer.export.common import (
     Cancelled,
-    ExportCancelled,
     ExportError,
     Progress,
     ViewSpec,
     angle_text,
     atomic_output,
+    check_cancelled,
     check_destination,
     frame,
     frame_stream,
@@ -73,7 +73,13 @@ def check_dpi(dpi: int) -> None:
 
 
 # -- writing figures ----------------------------------------------------------------------------
-def save_figure(fig: Figure, path: Path | str, record: dict[str, Any], dpi: int) -> Path:
+def save_figure(
+    fig: Figure,
+    path: Path | str,
+    record: dict[str, Any],
+    dpi: int,
+    cancelled: Cancelled | None = None,
+) -> Path:
     """Write ``fig`` as PNG/SVG/PDF (by suffix) atomically, with ``record`` as metadata:
     PNG text chunks, PDF document info, SVG Dublin Core description."""
     fmt = suffix_of(path, FIGURE_FORMATS, "a figure")
@@ -93,14 +99,26 @@ def save_figure(fig: Figure, path: Path | str, record: dict[str, Any], dpi: int)
         }
     else:
         metadata = {"Title": title, "Creator": software, "Description": text, "Date": None}
-    with atomic_output(path) as tmp, rc_context():
+    with atomic_output(path, cancelled) as tmp, rc_context():
         fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
     return Path(path)
 
 
-def figure_frames(spec: ViewSpec, stabilised: bool | None = None) -> list[FrameResult]:
-    """The app's frame at each of the spec's angles."""
-    return [frame(spec, a, stabilised) for a in spec.angles]
+def figure_frames(
+    spec: ViewSpec,
+    stabilised: bool | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> list[FrameResult]:
+    """The app's frame at each of the spec's angles (progress counts angles, and one more
+    step for drawing and writing the file)."""
+    out = []
+    for a in spec.angles:
+        check_cancelled(cancelled)
+        out.append(frame(spec, a, stabilised))
+        if progress is not None:
+            progress(len(out), len(spec.angles) + 1)
+    return out
 
 
 def export_figure(
@@ -109,27 +127,35 @@ def export_figure(
     *,
     dpi: int = DEFAULT_DPI,
     rotate_and_cycle: bool = False,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
 ) -> Path:
     """The current view (every chosen layer of every model at every angle) or, with
-    ``rotate_and_cycle``, the lecture figure of one layer (the first chosen, default l1)."""
+    ``rotate_and_cycle``, the lecture figure of one layer (the first chosen, default l1).
+    ``progress(done, total)``/``cancelled()`` as for :func:`export_animation`."""
     check_destination(path)
     suffix_of(path, FIGURE_FORMATS, "a figure")
     spec.check()
     with rc_context():
         if rotate_and_cycle:
             layer = spec.layers[0] if spec.layers else RC_LAYER
-            raw = figure_frames(spec, stabilised=False)
+            raw = figure_frames(spec, False, progress, cancelled)
             fig = rotate_and_cycle_figure(spec, raw, layer, subtitle=_subtitle(spec))
             kind = "rotate-and-cycle figure"
             title = f"{' vs '.join(m.title for m in spec.models)} {layer}: rotate and cycle"
             more = {"layer": layer}
         else:
-            fig = ViewFigure(spec, figure_frames(spec), subtitle=_subtitle(spec)).figure
+            frames = figure_frames(spec, None, progress, cancelled)
+            fig = ViewFigure(spec, frames, subtitle=_subtitle(spec)).figure
             kind = "figure"
             title = f"{' vs '.join(m.title for m in spec.models)} feature maps"
             more = {}
     record = provenance(spec, kind, title=title, **more)
-    return save_figure(fig, path, record, dpi)
+    check_cancelled(cancelled)
+    save_figure(fig, path, record, dpi, cancelled)
+    if progress is not None:
+        progress(len(spec.angles) + 1, len(spec.angles) + 1)
+    return Path(path)
 
 
 def preview(spec: ViewSpec, kind: str = "figure", *, dpi: int = 40) -> np.ndarray:
@@ -217,8 +243,7 @@ def export_animation(
         view = ViewFigure(spec, [first], subtitle=_subtitle(spec), animation=True, raster_dpi=None)
         painter = _Painter(view)
         for i, f in enumerate(itertools.chain([first], stream)):
-            if cancelled is not None and cancelled():
-                raise ExportCancelled("export cancelled; nothing was written")
+            check_cancelled(cancelled)
             images.append(painter.paint([f]))
             if progress is not None:
                 progress(i + 1, frames)
@@ -226,9 +251,8 @@ def export_animation(
         spec, "animation", frames=frames, fps=fps, animation_angles=[float(a) for a in angles]
     )
     record["angles"] = [float(angles[0]), 360.0]
-    if cancelled is not None and cancelled():
-        raise ExportCancelled("export cancelled; nothing was written")
-    with atomic_output(path) as tmp:
+    check_cancelled(cancelled)
+    with atomic_output(path, cancelled) as tmp:
         _write_animation(images, tmp, fmt, fps, provenance_json(record))
     return Path(path)
 
@@ -361,7 +385,12 @@ def sweep_angles(step: float) -> np.ndarray:
 
 
 def export_sweep(
-    spec: ViewSpec, path: Path | str, *, step: float = DEFAULT_STEP, dpi: int = DEFAULT_DPI
+    spec: ViewSpec,
+    path: Path | str,
+    *,
+    step: float = DEFAULT_STEP,
+    dpi: int = DEFAULT_DPI,
+    cancelled: Cancelled | None = None,
 ) -> Path:
     """Each model's class probabilities as the input turns: a plot (PNG/SVG/PDF) or the
     numbers (CSV: ``angle``, then per model its top probability and ``p0``…``p9``).
@@ -370,12 +399,13 @@ def export_sweep(
     fmt = suffix_of(path, SWEEP_FORMATS, "a sweep")
     angles = sweep_angles(step)
     result = run_sweep(_sweep_request(spec, angles))  # the app's own sweep
+    check_cancelled(cancelled)
     record = provenance(spec, "sweep", step=float(step), title="probability vs angle")
     record["angles"] = [float(a) for a in angles]
     if fmt != "csv":
         with rc_context():
             fig = sweep_figure(spec, angles, result.probabilities, f"gcnn-viewer {__version__}")
-        return save_figure(fig, path, record, dpi)
+        return save_figure(fig, path, record, dpi, cancelled)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = ["angle"]
@@ -390,7 +420,8 @@ def export_sweep(
         writer.writerow(row)
     path = Path(path)
     sidecar = path.with_name(path.name + ".json")
-    with atomic_output(path) as tmp, atomic_output(sidecar) as tmp_meta:
+    # the sidecar is committed first: a Cancel seen then leaves neither file
+    with atomic_output(path) as tmp, atomic_output(sidecar, cancelled) as tmp_meta:
         tmp.write_text(buffer.getvalue(), encoding="utf-8")
         tmp_meta.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return path
@@ -431,12 +462,13 @@ def feature_data(spec: ViewSpec) -> dict[str, np.ndarray]:
     return out
 
 
-def export_data(spec: ViewSpec, path: Path | str) -> Path:
+def export_data(spec: ViewSpec, path: Path | str, *, cancelled: Cancelled | None = None) -> Path:
     """An NPZ of :func:`feature_data` plus ``"meta"``: the provenance as a JSON string."""
     check_destination(path)
     suffix_of(path, DATA_FORMATS, "data")
     spec.check()
     arrays = feature_data(spec)
+    check_cancelled(cancelled)
     record = provenance(
         spec,
         "data",
@@ -446,7 +478,7 @@ def export_data(spec: ViewSpec, path: Path | str) -> Path:
         names={m.name: m.title for m in spec.models},
     )
     # a file object: given a name, np.savez would append ".npz" to the temp file's
-    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+    with atomic_output(path, cancelled) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, meta=np.array(json.dumps(record)), **arrays)
     return Path(path)
 
