@@ -1,0 +1,468 @@
+"""``gcnn-viewer analyse equivariance|accuracy|filters`` (``analyze`` too): the analysis views'
+numbers and figures, headless, no Qt imported.
+
+Wired into the main parser by :func:`add_analyse_parser`. Every error a user can cause (bad
+model, input, angle, layer, channel, path or format; missing data) ends with one line on
+stderr and exit status 2, and leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from gcnn_viewer.errors import GcnnViewerError
+
+MODEL_HELP = "one or two models: z2cnn, p4cnn, p4cnn_rotpool, p4mcnn, or a checkpoint path"
+INPUT_HELP = (
+    "a digit 0-9 (the shipped sample of that digit; default 7), an image path, or "
+    "mnist-rot:N (MNIST-rot test digit N, from the data cache)"
+)
+DEFAULT_EQUIVARIANCE_STEP = 5.0  # 72 angles: 0, 5, …, 355
+DEFAULT_UPRIGHT_ANGLES = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
+
+
+def _angle(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of degrees") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of degrees")
+    return value
+
+
+def _bins(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 1 <= value <= 360:
+        raise argparse.ArgumentTypeError(f"must be 1 .. 360, not {value}")
+    return value
+
+
+def _channel(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``analyse`` (alias ``analyze``) and its three kinds to the main parser."""
+    analyse = subparsers.add_parser(
+        "analyse",
+        aliases=["analyze"],
+        help="equivariance error, accuracy vs angle, the shared filters (no Qt needed)",
+        description="Measure what the app shows: each layer's equivariance error against the "
+        "input angle, the test error against the digit's angle, and the filter bank a group "
+        "convolution applies. --json prints the numbers; --out writes a figure "
+        "(PNG/SVG/PDF) or the numbers (CSV/NPZ) with their provenance.",
+    )
+    kinds = analyse.add_subparsers(dest="analysis", metavar="KIND", required=True)
+
+    eq = kinds.add_parser(
+        "equivariance",
+        help="err_L(θ) = ‖f_L(R_θ x) − T_θ f_L(x)‖ / ‖T_θ f_L(x)‖ for every layer",
+    )
+    eq.add_argument("--model", nargs="+", required=True, metavar="M", help=MODEL_HELP)
+    eq.add_argument("--input", metavar="SRC", default=None, help=INPUT_HELP)
+    eq.add_argument(
+        "--angles",
+        nargs="+",
+        type=_angle,
+        metavar="A",
+        help="degrees, counter-clockwise (default: 0 5 … 355)",
+    )
+    _outputs(eq, "png,svg,pdf,csv,npz")
+    eq.set_defaults(func=cmd_analyse)
+
+    acc = kinds.add_parser("accuracy", help="test error against the digit's angle")
+    acc.add_argument("--model", nargs="+", required=True, metavar="M", help=MODEL_HELP)
+    acc.add_argument(
+        "--source",
+        choices=("mnist-rot", "mnist-upright"),
+        default="mnist-rot",
+        help="mnist-rot (default): the 50,000 test digits binned by their recorded angle; "
+        "mnist-upright: the 10,000 MNIST test digits turned by each --angles (some of them "
+        "were MNIST-rot training digits)",
+    )
+    acc.add_argument(
+        "--bins", type=_bins, default=36, metavar="N", help="mnist-rot: angle bins (default 36)"
+    )
+    acc.add_argument(
+        "--angles",
+        nargs="+",
+        type=_angle,
+        metavar="A",
+        help="mnist-upright: degrees (default: 0 45 … 315)",
+    )
+    acc.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="compute again even if this model's predictions are cached",
+    )
+    _outputs(acc, "png,svg,pdf,csv,npz")
+    acc.set_defaults(func=cmd_analyse)
+
+    filt = kinds.add_parser("filters", help="a layer's stored filter and the bank it applies")
+    filt.add_argument(
+        "--model",
+        required=True,
+        metavar="M",
+        help=MODEL_HELP.replace("one or two models", "a model"),
+    )
+    filt.add_argument("--layer", default="l2", metavar="L", help="l1 … l6 or top (default l2)")
+    filt.add_argument("--channel", type=_channel, default=0, metavar="C", help="output channel")
+    _outputs(filt, "png,svg,pdf,npz")
+    filt.set_defaults(func=cmd_analyse)
+    return analyse
+
+
+def _outputs(parser: argparse.ArgumentParser, formats: str) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--out", metavar=f"FILE.{{{formats}}}", help="write a figure or the numbers"
+    )
+    parser.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    """Run one analysis; user errors print one line and return 2."""
+    try:
+        return {"equivariance": _equivariance, "accuracy": _accuracy, "filters": _filters}[
+            args.analysis
+        ](args)
+    except GcnnViewerError as exc:
+        print(f"gcnn-viewer: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+
+
+def _command(args: argparse.Namespace) -> list[str]:
+    invocation = getattr(args, "invocation", None)
+    return list(invocation) if invocation else ["gcnn-viewer", "analyse", args.analysis]
+
+
+def _check_out(args: argparse.Namespace, formats) -> str | None:
+    from gcnn_viewer.analysis.figures import check_output
+    from gcnn_viewer.export.render import check_dpi
+
+    if args.out is None:
+        return None
+    fmt = check_output(args.out, formats, f"analyse {args.analysis}")
+    if fmt in ("png", "svg", "pdf"):
+        check_dpi(args.dpi)
+    return fmt
+
+
+def _subtitle(models) -> str:
+    from gcnn_viewer import __version__
+
+    parts = [
+        f"{m.title} {'trained' if m.trained else 'UNTRAINED'}, weights sha256 {m.sha256[:12]}"
+        for m in models
+    ]
+    return f"gcnn-viewer {__version__} · " + " · ".join(parts)
+
+
+# -- equivariance ----------------------------------------------------------------------------
+def _equivariance(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from gcnn_viewer.analysis import figures
+    from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE, equivariance_curve
+    from gcnn_viewer.export.common import resolve_input, resolve_models
+
+    fmt = _check_out(args, figures.EQUIVARIANCE_FORMATS)
+    models = resolve_models(args.model)
+    source = resolve_input(args.input)
+    if args.angles:
+        angles = [float(a) for a in args.angles]
+    else:
+        angles = list(np.arange(0.0, 360.0, DEFAULT_EQUIVARIANCE_STEP))
+    digit = source.snapshot.digit
+    curves = {m.name: equivariance_curve(m.entry.model, digit, angles) for m in models}
+    objects = [
+        {
+            "model": m.name,
+            "input": source.source,
+            "angles": angles,
+            "error": {layer: [float(v) for v in err] for layer, err in curves[m.name].items()},
+        }
+        for m in models
+    ]
+    if args.json:
+        print(json.dumps(objects[0] if len(objects) == 1 else objects))
+    elif args.out is None:
+        for obj in objects:
+            _print_equivariance(obj, EXACT_TOLERANCE)
+    if args.out is None:
+        return 0
+    meta = figures.record(
+        "analysis-equivariance",
+        models,
+        input=source.source,
+        angles=angles,
+        exact_tolerance=EXACT_TOLERANCE,
+        definition="err_L(θ) = ‖f_L(R_θ x) − T_θ f_L(x)‖ / ‖T_θ f_L(x)‖, L2 inside each map's "
+        "central disc; T_θ: rot90 by round(θ/90°) with the orientation axis cycled, then the "
+        "rest turned bilinearly; logits compared directly",
+        command=_command(args),
+    )
+    if fmt == "csv":
+        header, rows = figures.equivariance_rows(curves, angles)
+        path = figures.write_csv(args.out, header, rows, meta)
+    elif fmt == "npz":
+        arrays = {"angles": np.asarray(angles, np.float64)}
+        for name, layers in curves.items():
+            for layer, err in layers.items():
+                arrays[f"{name}/{layer}"] = err
+        meta["layer_order"] = {name: list(layers) for name, layers in curves.items()}
+        path = figures.write_npz(args.out, arrays, meta)
+    else:
+        titled = {m.title: curves[m.name] for m in models}
+        fig = figures.with_rc(
+            figures.equivariance_figure, titled, angles, source.source, _subtitle(models)
+        )
+        path = figures.write_figure(fig, args.out, meta, args.dpi)
+    print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _print_equivariance(obj: dict[str, Any], tolerance: float) -> None:
+    import numpy as np
+
+    angles = np.asarray(obj["angles"])
+    quarter = np.isclose(np.mod(angles, 90.0), 0.0) | np.isclose(np.mod(angles, 90.0), 90.0)
+    print(f"{obj['model']}: equivariance error, input {obj['input']}, {len(angles)} angles")
+    print(f"  {'layer':<8}{'quarter turns (max)':>22}{'between (mean)':>18}{'max':>10}")
+    for layer, values in obj["error"].items():
+        err = np.asarray(values)
+        q = f"{err[quarter].max():.2e}" if quarter.any() else "-"
+        b = f"{err[~quarter].mean():.3f}" if (~quarter).any() else "-"
+        print(f"  {layer:<8}{q:>22}{b:>18}{err.max():>10.3f}")
+    print(f"  (below {tolerance:g}: equal up to float32 rounding)")
+
+
+# -- accuracy ----------------------------------------------------------------------------------
+def _data_for(model) -> Any:
+    """MNIST-rot as ``gcnn-viewer evaluate`` loads it for this model: the checkpoint's
+    recorded variant, else the standard set (fetched and generated on first use)."""
+    from dataclasses import fields, replace
+
+    from gcnn_viewer.data import load_mnist_rot
+    from gcnn_viewer.data.mnist_rot import MnistRotSpec
+
+    spec = MnistRotSpec()
+    path = model.entry.path
+    if model.entry.source != "shipped" and path is not None:
+        from gcnn_viewer.training import read_checkpoint
+
+        recorded = (read_checkpoint(Path(path)).get("data") or {}).get("spec")
+        if recorded:
+            names = {f.name for f in fields(MnistRotSpec)} - {"version"}
+            spec = replace(spec, **{k: v for k, v in recorded.items() if k in names})
+    return load_mnist_rot(spec, progress=lambda msg: print(msg, file=sys.stderr))
+
+
+def _bar(desc: str):
+    from tqdm import tqdm
+
+    state: dict[str, Any] = {}
+
+    def progress(done: int, total: int) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(
+                total=total, desc=desc, unit="batch", file=sys.stderr, leave=False
+            )
+        bar.total = total
+        bar.update(done - bar.n)
+
+    def close() -> None:
+        if "bar" in state:
+            state["bar"].close()
+
+    return progress, close
+
+
+def _accuracy(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from gcnn_viewer.analysis import figures
+    from gcnn_viewer.analysis.accuracy import rot_accuracy, upright_accuracy
+    from gcnn_viewer.export.common import resolve_models
+
+    fmt = _check_out(args, figures.ACCURACY_FORMATS)
+    upright = args.source == "mnist-upright"
+    if args.angles and not upright:
+        raise _UsageError("--angles is for --source mnist-upright; mnist-rot uses --bins")
+    models = resolve_models(args.model)
+    results = {}
+    for m in models:
+        progress, close = _bar(f"{m.name}: {args.source}")
+        sha = None if args.no_cache else m.sha256
+        try:
+            if upright:
+                angles = args.angles or DEFAULT_UPRIGHT_ANGLES
+                results[m.name] = upright_accuracy(
+                    m.entry.model, angles, weights_sha256=sha, progress=progress
+                )
+            else:
+                data = _data_for(m)
+                results[m.name] = rot_accuracy(
+                    m.entry.model, data, bins=args.bins, weights_sha256=sha, progress=progress
+                )
+        finally:
+            close()
+    objects = [r.to_json(name) for name, r in results.items()]
+    if upright:
+        note = next(iter(results.values())).note
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(objects[0] if len(objects) == 1 else objects))
+    elif args.out is None:
+        for name, r in results.items():
+            _print_accuracy(name, r, upright)
+    if args.out is None:
+        return 0
+    meta = figures.record(
+        f"analysis-accuracy-{args.source}",
+        models,
+        results=objects,
+        command=_command(args),
+    )
+    if upright:
+        meta["note"] = next(iter(results.values())).note
+    else:
+        meta["data_hash"] = next(iter(results.values())).data_hash
+        meta["note"] = (
+            "MNIST-rot regenerated from MNIST with the Larochelle et al. (2007) protocol; "
+            "bins by each test digit's recorded angle; predictions as `gcnn-viewer evaluate`"
+        )
+    if fmt == "csv":
+        if upright:
+            header = ["angle"] + [f"{name}_error" for name in results]
+            rows = [
+                [a] + [r.errors[k] for r in results.values()]
+                for k, a in enumerate(next(iter(results.values())).angles)
+            ]
+        else:
+            header = ["from", "to"]
+            for name in results:
+                header += [f"{name}_n", f"{name}_error"]
+            first = next(iter(results.values()))
+            rows = []
+            for k, b in enumerate(first.bins):
+                row: list = [b.lo, b.hi]
+                for r in results.values():
+                    row += [r.bins[k].n, r.bins[k].error]
+                rows.append(row)
+        path = figures.write_csv(args.out, header, rows, meta)
+    elif fmt == "npz":
+        arrays = {}
+        for name, r in results.items():
+            if upright:
+                arrays[f"{name}/angles"] = np.asarray(r.angles, np.float64)
+                arrays[f"{name}/error"] = np.asarray(r.errors, np.float64)
+            else:
+                arrays[f"{name}/edges"] = np.asarray([b.lo for b in r.bins] + [r.bins[-1].hi])
+                arrays[f"{name}/n"] = np.asarray([b.n for b in r.bins], np.int64)
+                arrays[f"{name}/wrong"] = np.asarray([b.wrong for b in r.bins], np.int64)
+        path = figures.write_npz(args.out, arrays, meta)
+    else:
+        titled = {m.title: results[m.name] for m in models}
+        fig = figures.with_rc(figures.accuracy_figure, titled, _subtitle(models))
+        path = figures.write_figure(fig, args.out, meta, args.dpi)
+    print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _print_accuracy(name: str, r, upright: bool) -> None:
+    if upright:
+        print(f"{name}: error on {r.n:,} upright MNIST test digits turned by")
+        for a, e in zip(r.angles, r.errors, strict=True):
+            print(f"  {a:>7g}°  {100 * e:6.2f}%")
+        return
+    print(f"{name}: {100 * r.error:.2f}% error on {r.n:,} MNIST-rot test digits; by angle:")
+    for b in r.bins:
+        err = f"{100 * b.error:6.2f}%" if b.error is not None else "     -"
+        print(f"  {b.lo:>6g}–{b.hi:<6g}° {b.n:>6,} digits  {err}")
+
+
+class _UsageError(GcnnViewerError):
+    """A combination of options that does not go together."""
+
+
+# -- filters -----------------------------------------------------------------------------------
+def _filters(args: argparse.Namespace) -> int:
+    from gcnn_viewer.analysis import figures
+    from gcnn_viewer.analysis.filters import filter_bank, layer_parameters, parameter_counts
+    from gcnn_viewer.export.common import resolve_models
+
+    fmt = _check_out(args, figures.FILTER_FORMATS)
+    (model,) = resolve_models([args.model])
+    net = model.entry.model
+    bank = filter_bank(net, args.layer, args.channel)
+    params = layer_parameters(net, args.layer)
+    counts = parameter_counts(net)
+    totals = (sum(p.params for p in counts), sum(p.plain_params for p in counts))
+    obj = {
+        "model": model.name,
+        "layer": args.layer,
+        "channel": bank.channel,
+        "group": bank.group.name if bank.group else None,
+        "orientations": bank.output_labels,
+        "stored": bank.stored.tolist(),
+        "expanded": bank.expanded.tolist(),
+        "parameters": {
+            "layer": params.params,
+            "plain_layer": params.plain_params,
+            "model": totals[0],
+            "plain_model": totals[1],
+        },
+    }
+    if args.json:
+        print(json.dumps(obj))
+    elif args.out is None:
+        print(
+            f"{model.name} {args.layer} channel {bank.channel}: stored {list(bank.stored.shape)}"
+            f" (input channels, input orientations, k, k), applied as "
+            f"{bank.expanded.shape[0]} cop{'ies' if bank.expanded.shape[0] > 1 else 'y'}"
+        )
+        print(f"  {'layer':<6}{'maps in':>9}{'maps out':>10}{'params':>9}{'plain CNN':>11}")
+        for p in counts:
+            print(
+                f"  {p.layer:<6}{p.maps_in:>9}{p.maps_out:>10}{p.params:>9,}{p.plain_params:>11,}"
+            )
+        print(f"  {'all':<6}{'':>9}{'':>10}{totals[0]:>9,}{totals[1]:>11,}")
+    if args.out is None:
+        return 0
+    meta = figures.record(
+        "analysis-filters",
+        [model],
+        layer=args.layer,
+        channel=bank.channel,
+        parameters=obj["parameters"],
+        command=_command(args),
+    )
+    if fmt == "npz":
+        arrays = {"stored": bank.stored, "expanded": bank.expanded}
+        meta["keys"] = (
+            "stored [C_in, G_in, k, k]; expanded [G, C_in, G_in, k, k], one copy per output "
+            f"orientation {' '.join(bank.output_labels)}"
+        )
+        path = figures.write_npz(args.out, arrays, meta)
+    else:
+        title = f"{model.title} {args.layer}, output channel {bank.channel}: one filter, turned"
+        fig = figures.with_rc(
+            figures.filters_figure, bank, params, totals, title, _subtitle([model])
+        )
+        path = figures.write_figure(fig, args.out, meta, args.dpi)
+    print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
