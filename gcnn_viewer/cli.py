@@ -21,11 +21,10 @@ from typing import Any
 
 from gcnn_viewer import __version__
 from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.models.registry import model_names, table_models  # torch-free, as the next
+from gcnn_viewer.models.train_config import MAX_SEED, TrainConfig, TrainOption, train_options
 
-MODEL_CHOICES = ("z2cnn", "p4cnn", "p4cnn_rotpool", "p4mcnn")
-MAX_SEED = 2**32 - 1  # as TrainConfig (not imported here: it would load torch for --help)
 MAX_SUPERSAMPLE = 16  # as MnistRotSpec
-TABLE_MODELS = ("z2cnn", "p4cnn_rotpool", "p4cnn")
 
 
 class CliError(GcnnViewerError):
@@ -110,11 +109,6 @@ def _load_data(args: argparse.Namespace, recorded: dict[str, Any] | None = None)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     return load_mnist_rot(spec, progress=_progress)
-
-
-def _recorded_data(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The MNIST-rot spec a checkpoint says its run used."""
-    return (record.get("data") or {}).get("spec")
 
 
 # -- data --------------------------------------------------------------------------------
@@ -277,20 +271,20 @@ def _check_out(out: Path, overwrite: bool, resume: Path | None = None) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from gcnn_viewer.training import Datasets, TrainConfig, Trainer, check_writable
+    from gcnn_viewer.training import Datasets, Trainer, check_writable
 
     command = args.invocation
     _device(args.device)
     if args.resume:
-        from gcnn_viewer.training import read_checkpoint
+        from gcnn_viewer.training import read_run
 
         source = Path(args.resume)
-        record = read_checkpoint(source)  # validated: one line naming a bad field
-        if record.get("complete"):
+        record = read_run(source)  # validated: one line naming a bad field
+        if record.complete:
             raise CliError(f"{source}: this run is already complete")
         out = Path(args.out) if args.out else source
         _check_out(out, args.overwrite, resume=source)
-        data = Datasets.from_mnist_rot(_load_data(args, _recorded_data(record)))
+        data = Datasets.from_mnist_rot(_load_data(args, record.data_spec))
         trainer = Trainer.resume(
             source, data, device=args.device, command=command, checkpoint_path=out
         )
@@ -302,27 +296,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         label = f"{trainer.config.model} seed {trainer.config.seed}"
         return _drive(trainer, label)
     if args.init_from and not args.model:
-        from gcnn_viewer.training import read_checkpoint
+        from gcnn_viewer.training import read_run
 
-        args.model = read_checkpoint(args.init_from)["model_config"]["name"]
+        args.model = read_run(args.init_from).name
     if not args.model:
         raise CliError("train needs --model NAME (or --resume PATH, or --init-from PATH)")
-    config = TrainConfig(  # ConfigError (one line) for a bad value
-        model=args.model,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        lr_schedule=args.lr_schedule,
-        weight_decay=args.weight_decay,
-        seed=args.seed,
-        augment=args.augment,
-        train_split=args.train_split,
-        bn_recalibration=args.recalibrate,
-        eval_every=args.eval_every,
-        device=args.device,
-        init_from=args.init_from,
-        diagnostics=args.diagnostics,
-    )
+    # every TrainConfig field has its option (_add_train_options): ConfigError for a bad value
+    config = TrainConfig(**{o.name: getattr(args, o.name) for o in train_options()})
     out = Path(args.out) if args.out else Path("runs") / f"{config.model}-seed{config.seed}.pt"
     _check_out(out, args.overwrite)
     data = Datasets.from_mnist_rot(_load_data(args), config.train_split)
@@ -341,23 +321,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import torch
     from tqdm import tqdm
 
-    from gcnn_viewer.models import MODEL_NAMES, load_pretrained
+    from gcnn_viewer.models.pretrained import load_pretrained
     from gcnn_viewer.training import iter_evaluate, load_checkpoint, resolve_device, to_tensor
 
     device = resolve_device(args.device)
     target = Path(args.target)
-    if args.target in MODEL_NAMES and not target.exists():
+    if args.target in model_names() and not target.exists():
         model, source, name = load_pretrained(args.target), "shipped", args.target
         recorded = None
     elif not target.exists():
         raise CliError(
-            f"{args.target}: neither a shipped model ({', '.join(MODEL_NAMES)}) "
+            f"{args.target}: neither a shipped model ({', '.join(model_names())}) "
             "nor an existing checkpoint file"
         )
     else:
         checkpoint = load_checkpoint(target)
         model, source, name = checkpoint.model, str(args.target), checkpoint.name
-        recorded = _recorded_data(checkpoint.meta)
+        recorded = checkpoint.record.data_spec
     data = _load_data(args, recorded)
     images, labels = data.split(args.split)
     passes = iter_evaluate(
@@ -494,6 +474,33 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _option_type(option: TrainOption):
+    """The argparse type that checks an option's range as TrainConfig does."""
+    if option.kind is int:
+        return _int_in(int(option.low), None if option.high is None else int(option.high))
+    if option.kind is float:
+        return _number(positive=option.low_exclusive)
+    return str
+
+
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
+    """One option per :class:`TrainConfig` field, with its default, choices, range and help
+    (``--model`` has no default: ``--resume`` and ``--init-from`` name the model too)."""
+    for option in train_options():
+        kwargs: dict[str, Any] = {"dest": option.name, "help": option.help}
+        if option.kind is bool:
+            kwargs["action"] = "store_false" if option.default else "store_true"
+        else:
+            kwargs["default"] = None if option.name == "model" else option.default
+            if option.choices:
+                kwargs["choices"] = option.choices
+            else:
+                kwargs["type"] = _option_type(option)
+            if option.metavar:
+                kwargs["metavar"] = option.metavar
+        parser.add_argument(option.flag, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gcnn-viewer",
@@ -527,65 +534,15 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(func=cmd_data)
 
     train = sub.add_parser("train", help="train a model (faithful paper protocol by default)")
-    train.add_argument("--model", choices=MODEL_CHOICES)
-    train.add_argument(
-        "--epochs", type=_int_in(1), help="default: the paper's (300 z2cnn, else 100)"
-    )
-    train.add_argument("--seed", type=_int_in(0, MAX_SEED), default=0, help=f"0 .. {MAX_SEED}")
-    train.add_argument(
-        "--augment",
-        choices=("paper", "none", "rotation"),
-        default="paper",
-        help="paper (default, faithful): the original code's ±π-degree jitter; "
-        "rotation: a random angle over the full circle",
-    )
-    train.add_argument(
-        "--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps"
-    )
+    _add_train_options(train)
     train.add_argument("--out", metavar="PATH", help="checkpoint (default runs/MODEL-seedS.pt)")
     train.add_argument("--resume", metavar="PATH", help="continue a saved run exactly")
     train.add_argument(
-        "--init-from",
-        metavar="PATH",
-        help="fine-tune: start from this checkpoint's weights (a new run, never 'faithful')",
-    )
-    train.add_argument("--batch-size", type=_int_in(1), default=128)
-    train.add_argument("--lr", type=_number(positive=True), default=1e-3, help="> 0, finite")
-    train.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant")
-    train.add_argument("--weight-decay", type=_number(positive=False), default=0.0)
-    train.add_argument(
-        "--train-split",
-        choices=("trainval", "train"),
-        default="trainval",
-        help="trainval: all 12k digits (paper); train: 10k, keeping valid unseen",
-    )
-    train.add_argument(
-        "--eval-every",
-        type=_int_in(0),
-        default=1,
-        metavar="N",
-        help="evaluate the valid split every N epochs (0: never)",
-    )
-    train.add_argument(
-        "--recalibrate",
-        choices=("paper", "eval", "off"),
-        default="paper",
-        help="BN population statistics before the final test: paper (default) recomputes them "
-        "as the paper's code, in training mode with dropout and augmentation; eval with the "
-        "model as at evaluation; off keeps the running averages",
-    )
-    train.add_argument(
         "--no-recalibrate",
-        dest="recalibrate",
+        dest="bn_recalibration",
         action="store_const",
         const="off",
         help="the same as --recalibrate off",
-    )
-    train.add_argument(
-        "--diagnostics",
-        action="store_true",
-        help="also measure the test error with BN's running averages and (recalibrate paper) "
-        "with the BN pass in eval mode; two more test passes (on by default in reproduce)",
     )
     train.add_argument(
         "--overwrite",
@@ -604,7 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=cmd_evaluate)
 
     rep = sub.add_parser("reproduce", help="Table 1: faithful protocol, several models and seeds")
-    rep.add_argument("--models", nargs="+", choices=MODEL_CHOICES, default=list(TABLE_MODELS))
+    rep.add_argument("--models", nargs="+", choices=model_names(), default=list(table_models()))
     rep.add_argument("--seeds", nargs="+", type=_int_in(0, MAX_SEED), default=[0, 1, 2, 3, 4])
     rep.add_argument("--out", default="runs/reproduce", metavar="DIR")
     rep.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
@@ -627,6 +584,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gcnn_viewer.export.cli import add_export_parser
 
     add_export_parser(sub)
+    from gcnn_viewer.analysis.cli import add_analyse_parser
+
+    add_analyse_parser(sub)
     return parser
 
 
@@ -665,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if exc.filename is None:  # not about a file the user named: a bug
             return _report_bug()
-        from gcnn_viewer.data.files import describe_os_error
+        from gcnn_viewer.errors import describe_os_error
 
         name = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
         print(f"gcnn-viewer: error: {name}: {describe_os_error(exc)}", file=sys.stderr)
@@ -685,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The whole message on one line (a user error's message may wrap: keep all of it)."""
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.errors import GcnnViewerError, first_line
 
 MNIST_SIZE = 28  # the models' input is [1, 28, 28]
 FIT_SIZE = 20  # the ink's bounding box is scaled to fit FIT_SIZE × FIT_SIZE
@@ -211,8 +211,9 @@ def load_image_file(path: Path | str) -> np.ndarray:
             "accepted for a digit (scale it down)"
         ) from None
     except (OSError, ValueError, SyntaxError) as exc:
-        detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
-        raise DigitImageError(f"{name}: the image is corrupt or truncated ({detail})") from None
+        raise DigitImageError(
+            f"{name}: the image is corrupt or truncated ({first_line(exc, 120)})"
+        ) from None
     finally:
         Image.MAX_IMAGE_PIXELS = previous
     if not np.isfinite(grey).all():

@@ -10,7 +10,6 @@ file, which the next run removes once it is stale. Qt-free, no torch.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import time
@@ -104,21 +103,3 @@ def remove_stale_temps(directory: Path, pattern: str) -> list[Path]:
             except OSError:
                 pass
     return removed
-
-
-def describe_os_error(exc: OSError) -> str:
-    """A short reason for a failed write, naming disk-full and permission problems plainly."""
-    if exc.errno == errno.ENOSPC:
-        return "no space left on the disk"
-    if exc.errno == errno.EDQUOT:
-        return "disk quota exceeded"
-    if exc.errno == errno.EROFS:
-        return "read-only file system"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if exc.errno == errno.EISDIR:
-        return "it is a directory"
-    if exc.strerror:
-        return exc.strerror
-    text = str(exc).strip()
-    return text.splitlines()[0][:120] if text else type(exc).__name__

@@ -28,13 +28,12 @@ import platformdirs
 
 from gcnn_viewer import __version__
 from gcnn_viewer.data.files import (
-    describe_os_error,
     discard,
     fsync_file,
     remove_stale_temps,
     temp_name,
 )
-from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.errors import GcnnViewerError, describe_os_error
 
 Progress = Callable[[str], None]
 

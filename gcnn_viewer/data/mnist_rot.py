@@ -27,7 +27,6 @@ import PIL
 from PIL import Image
 
 from gcnn_viewer.data.files import (
-    describe_os_error,
     discard,
     fsync_dir,
     fsync_file,
@@ -41,7 +40,7 @@ from gcnn_viewer.data.mnist import (
     fetch_mnist,
     load_mnist,
 )
-from gcnn_viewer.errors import ConfigError
+from gcnn_viewer.errors import ConfigError, describe_os_error
 
 SplitName = Literal["train", "valid", "trainval", "test"]
 

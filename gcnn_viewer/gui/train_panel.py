@@ -8,18 +8,20 @@ the panel puts the model in training into the catalog and updates that entry in 
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gcnn_viewer.errors import CheckpointError, GcnnViewerError, first_line
 from gcnn_viewer.gui.dialogs import ask, show_error
 from gcnn_viewer.gui.style import cache_plot, configure_pyqtgraph, small_font
-from gcnn_viewer.training.checkpoint import CheckpointError, load_checkpoint, read_checkpoint
-from gcnn_viewer.training.loop import PAPER_EPOCHS, Progress, TrainConfig
-from gcnn_viewer.viewer.models import TITLES, ModelCatalog, describe_checkpoint
+from gcnn_viewer.models.registry import model_names, model_spec
+from gcnn_viewer.models.train_config import TrainConfig, train_option
+from gcnn_viewer.training.checkpoint import load_checkpoint
+from gcnn_viewer.training.loop import Progress
+from gcnn_viewer.viewer.models import ModelCatalog, describe_checkpoint
 from gcnn_viewer.viewer.training import (
     TRAINING_NICENESS,
     DataLoader,
@@ -28,7 +30,6 @@ from gcnn_viewer.viewer.training import (
     TrainingCurves,
     TrainingSession,
     cache_location,
-    default_threads,
     describe_run,
     device_choices,
     eta_seconds,
@@ -38,15 +39,11 @@ from gcnn_viewer.viewer.training import (
     format_duration,
     mnist_rot_cached,
     mnist_rot_loader,
-    one_line,
+    plan_run,
 )
 
 CURVE_REFRESH_MS = 250  # curves redraw at most this often, however fast records come
-AUGMENTATIONS = (
-    ("paper", "paper (±π° jitter, as the paper's code)"),
-    ("none", "none"),
-    ("rotation", "full rotation (0–360°)"),
-)
+SPIN_MAX = 2**31 - 1  # a QSpinBox holds a C int
 TRAIN_COLOUR, VALID_COLOUR = "#2f6fbd", "#d9822b"
 LIVE_DETAIL = "training in the app: these weights follow the run live (see the Train panel)"
 STATUS_LINES = 3  # the status label's fixed height: changing text must not relayout
@@ -77,7 +74,7 @@ class TrainingWorker(QtCore.QThread):
         try:
             result = self.session.run()
         except BaseException as exc:  # noqa: BLE001  run() never raises; be sure anyway
-            result = SessionResult("failed", None, one_line(exc))
+            result = SessionResult("failed", None, first_line(exc))
         self.ended.emit(result)
 
     def stop(self, timeout_ms: int = 300_000) -> bool:
@@ -98,7 +95,7 @@ class FetchWorker(QtCore.QThread):
 
             load_mnist_rot(progress=self.message.emit)
         except Exception as exc:  # noqa: BLE001  DataError and anything else: one line
-            self.ended.emit(one_line(exc))
+            self.ended.emit(first_line(exc))
         else:
             self.ended.emit("")
 
@@ -110,6 +107,18 @@ class CurvePlot(pg.PlotWidget):
 
     def sizeHint(self) -> QtCore.QSize:  # noqa: N802  (Qt's name)
         return QtCore.QSize(300, 140)
+
+
+def _spin_box(name: str, field: str) -> QtWidgets.QSpinBox:
+    """A spin box for TrainConfig's integer ``field``: its range (up to what the form offers)
+    and the app's default for it."""
+    option = train_option(field)
+    box = QtWidgets.QSpinBox()
+    box.setObjectName(name)
+    high = min(int(option.form_high or option.high or SPIN_MAX), SPIN_MAX)
+    box.setRange(int(option.low or 0), high)
+    box.setValue(int(option.app_default))
+    return box
 
 
 def _plot(title: str, y_label: str) -> pg.PlotWidget:
@@ -166,29 +175,27 @@ class TrainPanel(QtWidgets.QWidget):
         self._started = 0.0
 
         # -- settings --------------------------------------------------------------------------
+        # each field's range, default and choices are TrainConfig's (train_options)
         self.model_box = QtWidgets.QComboBox()
         self.model_box.setObjectName("trainModel")
-        for name in PAPER_EPOCHS:
-            self.model_box.addItem(TITLES.get(name, name), name)
-        self.model_box.setCurrentIndex(max(0, self.model_box.findData("p4cnn")))
+        for name in model_names():
+            self.model_box.addItem(model_spec(name).short, name)
+        self.model_box.setCurrentIndex(
+            max(0, self.model_box.findData(train_option("model").default))
+        )
         self.model_box.setToolTip("The architecture to train from scratch")
-        self.epochs = QtWidgets.QSpinBox()
-        self.epochs.setObjectName("trainEpochs")
-        self.epochs.setRange(1, 1000)
-        self.epochs.setValue(5)
-        self.epochs.setToolTip("The paper trains 100 epochs (P4CNN) or 300 (Z2CNN)")
-        self.batch = QtWidgets.QSpinBox()
-        self.batch.setObjectName("trainBatch")
-        self.batch.setRange(1, 4096)
-        self.batch.setValue(128)
+        self.epochs = _spin_box("trainEpochs", "epochs")
+        paper = ", ".join(f"{s.paper_epochs} ({s.title})" for s in map(model_spec, model_names()))
+        self.epochs.setToolTip(f"The paper trains {paper}")
+        self.batch = _spin_box("trainBatch", "batch_size")
         self.batch.setToolTip("Images per optimizer step (the paper: 128)")
-        self.seed = QtWidgets.QSpinBox()
-        self.seed.setObjectName("trainSeed")
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed = _spin_box("trainSeed", "seed")
         self.augment = QtWidgets.QComboBox()
         self.augment.setObjectName("trainAugment")
-        for value, text in AUGMENTATIONS:
+        augment = train_option("augment")
+        for value, text in zip(augment.choices, augment.choice_labels, strict=True):
             self.augment.addItem(text, value)
+        self.augment.setCurrentIndex(max(0, self.augment.findData(augment.default)))
         self.device = QtWidgets.QComboBox()
         self.device.setObjectName("trainDevice")
         for text, value in device_choices():
@@ -416,69 +423,50 @@ class TrainPanel(QtWidgets.QWidget):
         new checkpoint file, leaving that one as it is."""
         if self.busy:
             return False
-        history: list[dict] = []
-        fine_tune = None  # a finished model to start a new run from
-        try:
-            if resume_from is not None:
-                record = read_checkpoint(resume_from)
-                if record.get("complete") or "resume" not in record:
-                    # finished (or a bare saved model): fine-tune it with the panel's settings
-                    fine_tune, resume_from = Path(resume_from), None
-                    config = dataclasses.replace(
-                        self.config(),
-                        model=record["model_config"]["name"],
-                        init_from=str(fine_tune),
-                    )
-                else:
-                    config = TrainConfig.from_dict(record["train_config"])
-                    config.device = self.device.currentData()
-                    history = list((record.get("metrics") or {}).get("history") or [])
-            else:
-                config = self.config()
-        except (ValueError, CheckpointError) as exc:
+        try:  # what to run, and into which file: Qt-free policy (viewer.training.plan_run)
+            plan = plan_run(self.config(), self.runs_dir, resume_from, number=self._runs + 1)
+        except GcnnViewerError as exc:
             show_error(self.window(), "Cannot train", str(exc))
             return False
         loader = self.load_data
-        if loader is None:
-            if not mnist_rot_cached() and not ask(
+        if (
+            loader is None
+            and not mnist_rot_cached()
+            and not ask(
                 self.window(),
                 "Fetch MNIST-rot?",
                 "Training needs MNIST-rot, which is not in the cache yet. Download MNIST "
                 "(about 11 MB, checksummed) and generate MNIST-rot now?",
-            ):
-                self.status.setText(
-                    "Not training: no data. Fetch MNIST-rot, or run: gcnn-viewer data fetch"
-                )
-                return False
-            loader = mnist_rot_loader(config.train_split)
+            )
+        ):
+            self.status.setText(
+                "Not training: no data. Fetch MNIST-rot, or run: gcnn-viewer data fetch"
+            )
+            return False
         self._runs += 1
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = self.runs_dir / f"{config.model}-seed{config.seed}-{stamp}-{self._runs}.pt"
-        if resume_from is not None:
-            path = self.runs_dir / f"{Path(resume_from).stem}-continued-{stamp}.pt"
-        elif fine_tune is not None:
-            path = self.runs_dir / f"{fine_tune.stem}-finetuned-{stamp}.pt"
+        config = plan.config
+        if loader is None:
+            loader = mnist_rot_loader(config.train_split)
         kwargs = {}
         if self.snapshot_every is not None:
             kwargs["snapshot_every"] = self.snapshot_every
         if self.snapshot_min_interval_s is not None:
             kwargs["snapshot_min_interval_s"] = self.snapshot_min_interval_s
-        threads = default_threads() if config.device in ("cpu", "auto") else None
         self.session = TrainingSession(
             config,
             loader,
-            path,
+            plan.checkpoint_path,
             report_every=self.report_every,
-            threads=threads,
+            threads=plan.threads,
             niceness=self.niceness,
-            resume_from=resume_from,
+            resume_from=plan.resume_from,
             **kwargs,
         )
         self.entry_key = None
         self.result = None
         self.last = None
         self._reset_curves()
-        self.curves.add_history(history)  # a continued run: its epochs so far
+        self.curves.add_history(plan.history)  # a continued run: its epochs so far
         self._redraw()
         self._set_bar(0.0, "%p%")
         self.worker = TrainingWorker(self.session, self)
@@ -681,7 +669,7 @@ class TrainPanel(QtWidgets.QWidget):
         what = "trained in the app" if result.status == "done" else f"{result.status} run"
         entry.source = f"{what} ({Path(path).name})"
         entry.path = Path(path)
-        detail = describe_checkpoint(checkpoint.meta, f"weights from {Path(path).name}")
+        detail = describe_checkpoint(checkpoint.record, f"weights from {Path(path).name}")
         self.catalog.update_model(entry.key, checkpoint.model, detail, rescale=True)
 
     # -- curves ------------------------------------------------------------------------------

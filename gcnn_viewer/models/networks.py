@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gcnn_viewer.group import P4, P4M, Group
+from gcnn_viewer.models.registry import model_spec
 from gcnn_viewer.nn import (
     GroupBatchNorm,
     GroupConv,
@@ -253,18 +254,20 @@ class P4CNNRotationPooling(GCNNModel):
         yield "logits", h.flatten(1)
 
 
-MODELS: dict[str, type[GCNNModel]] = {
+# The network class of each registered model (gcnn_viewer.models.registry holds everything
+# else about it; a test checks that the two name the same models).
+NETWORKS: dict[str, type[GCNNModel]] = {
     cls.name: cls for cls in (Z2CNN, P4CNN, P4CNNRotationPooling, P4MCNN)
 }
-MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
 
 
 def build_model(name: str, **kwargs: object) -> GCNNModel:
-    """A freshly initialised model with the paper's architecture (docs/ARCHITECTURE.md)."""
+    """A freshly initialised model with the paper's architecture (docs/ARCHITECTURE.md).
+    :class:`~gcnn_viewer.errors.ConfigError` (one line listing the valid names) for a name
+    the registry does not hold."""
+    model_spec(name)  # a registered name, or the one-line error
     try:
-        cls = MODELS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}"
-        ) from None
+        cls = NETWORKS[name]
+    except KeyError:  # registered without a network: a programming error, not the user's
+        raise LookupError(f"model {name!r} is registered but has no network class") from None
     return cls(**kwargs)

@@ -6,20 +6,26 @@ import errno
 from importlib import resources
 from pathlib import Path
 
-from gcnn_viewer.models.networks import MODEL_NAMES, GCNNModel
+from gcnn_viewer.models.networks import GCNNModel
+from gcnn_viewer.models.record import load_model
+from gcnn_viewer.models.registry import RESOURCE_PACKAGE, model_spec
+
+
+def shipped_dir() -> Path:
+    """The folder the shipped weights and sample digits are installed in."""
+    return Path(str(resources.files(RESOURCE_PACKAGE)))
 
 
 def pretrained_path(name: str) -> Path:
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
-    return Path(str(resources.files("gcnn_viewer.resources") / f"{name}.pt"))
+    """Where model ``name``'s shipped weights are (whether or not the file exists);
+    :class:`~gcnn_viewer.errors.ConfigError` for an unknown name."""
+    return shipped_dir() / model_spec(name).weights_file
 
 
 def load_pretrained(name: str) -> GCNNModel:
     """The shipped trained model ``name``, in eval mode, on the CPU."""
-    from gcnn_viewer.training.checkpoint import load_checkpoint  # training imports models
-
     path = pretrained_path(name)
     if not path.is_file():  # a broken installation: the error names the missing file
         raise FileNotFoundError(errno.ENOENT, f"no shipped weights for {name!r}", str(path))
-    return load_checkpoint(path).model
+    model, _ = load_model(path)
+    return model

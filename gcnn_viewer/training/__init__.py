@@ -1,24 +1,26 @@
 """Training: the loop as a generator of progress records, checkpoints, the reproduction."""
 
+from gcnn_viewer.models.train_config import MAX_SEED, TrainConfig, train_options
 from gcnn_viewer.training.checkpoint import (
     Checkpoint,
     CheckpointError,
+    CheckpointRecord,
     check_writable,
     load_checkpoint,
     read_checkpoint,
+    read_run,
     save_checkpoint,
     validate_checkpoint_dict,
 )
 from gcnn_viewer.training.loop import (
-    PAPER_EPOCHS,
     Datasets,
     Progress,
-    TrainConfig,
     Trainer,
     TrainingError,
     available_devices,
     evaluate,
     iter_evaluate,
+    mps_available,
     recalibrate_batch_norm,
     resolve_device,
     rotate_batch,
@@ -26,9 +28,10 @@ from gcnn_viewer.training.loop import (
 )
 
 __all__ = [
-    "PAPER_EPOCHS",
+    "MAX_SEED",
     "Checkpoint",
     "CheckpointError",
+    "CheckpointRecord",
     "Datasets",
     "Progress",
     "TrainConfig",
@@ -39,11 +42,14 @@ __all__ = [
     "evaluate",
     "iter_evaluate",
     "load_checkpoint",
+    "mps_available",
     "read_checkpoint",
+    "read_run",
     "recalibrate_batch_norm",
     "resolve_device",
     "rotate_batch",
     "save_checkpoint",
     "to_tensor",
+    "train_options",
     "validate_checkpoint_dict",
 ]

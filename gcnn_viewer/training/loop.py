@@ -6,9 +6,9 @@ resumable checkpoint there (Ctrl-C in the CLI, Cancel in the app) or simply stop
 
 The faithful protocol (the paper's code; docs/ARCHITECTURE.md, “Training protocol”): Adam lr
 1e-3, batch 128, no weight decay, global pixel mean/std of the training set, train on all 12k
-digits, 300 epochs (Z2CNN) or 100 (P4CNN, P4CNN-RP), the code's ±π-degree rotation jitter
-(``augment="paper"``), BN population statistics recomputed over the training set (dropout off)
-before the final evaluation on the 50k test digits.
+digits, the registry's ``paper_epochs`` (300 for Z2CNN, 100 for the group networks), the code's
+±π-degree rotation jitter (``augment="paper"``), BN population statistics recomputed over the
+training set before the final evaluation on the 50k test digits.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import shlex
 import sys
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,114 +27,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gcnn_viewer.errors import ConfigError, GcnnViewerError
-from gcnn_viewer.models import GCNNModel, build_model
-from gcnn_viewer.training.checkpoint import (
-    CheckpointError,
-    check_state_dict,
-    load_checkpoint,
-    read_checkpoint,
-    save_checkpoint,
-)
+from gcnn_viewer.errors import CheckpointError, ConfigError, GcnnViewerError
+from gcnn_viewer.models.networks import GCNNModel, build_model
+from gcnn_viewer.models.record import CheckpointRecord, check_state_dict
+from gcnn_viewer.models.train_config import MAX_SEED, TrainConfig
+from gcnn_viewer.training.checkpoint import load_checkpoint, read_run, save_checkpoint
 
-PAPER_EPOCHS = {"z2cnn": 300, "p4cnn": 100, "p4cnn_rotpool": 100, "p4mcnn": 100}
-MAX_SEED = 2**32 - 1  # torch takes up to 2**64-1, numpy's legacy seeding 2**32-1: the common range
-_CHOICES = {
-    "augment": ("paper", "none", "rotation"),
-    "lr_schedule": ("constant", "cosine"),
-    "train_split": ("trainval", "train"),
-    "bn_recalibration": ("paper", "eval", "off"),
-}
+__all__ = ["MAX_SEED", "TrainConfig"]  # (defined with the checkpoint record; read here too)
 
 
 class TrainingError(GcnnViewerError):
     """A run that cannot go on (its loss became NaN or infinite); one line for the user."""
-
-
-@dataclass
-class TrainConfig:
-    """Everything that determines a training run (saved in its checkpoints)."""
-
-    model: str = "p4cnn"
-    epochs: int | None = None  # None: the paper's (PAPER_EPOCHS)
-    batch_size: int = 128
-    lr: float = 1e-3
-    lr_schedule: Literal["constant", "cosine"] = "constant"
-    weight_decay: float = 0.0
-    seed: int = 0
-    # paper: what the paper's code did. It drew uniform(−0.5, 0.5)·2π "radians" and passed them
-    # to skimage's rotate, which takes degrees: every training image jittered by up to ±π
-    # degrees with bilinear resampling. rotation: uniform over the full circle.
-    augment: Literal["paper", "none", "rotation"] = "paper"
-    train_split: Literal["trainval", "train"] = "trainval"  # the paper trains on all 12k
-    # BN population statistics recomputed over the training set before the final test.
-    # paper: as the paper's code (chainer's fine-tuning pass), one more epoch in training mode
-    # without updates: shuffled, the run's augmentation, dropout on. eval: the same pass with
-    # the model as at evaluation (dropout off) and no augmentation. off: keep running averages.
-    bn_recalibration: Literal["paper", "eval", "off"] = "paper"
-    eval_every: int = 1  # epochs between evaluations on the valid split; 0: never
-    device: str = "auto"
-    init_from: str | None = None  # fine-tune: start from this checkpoint's weights
-    # Two extra test evaluations at the end, recorded beside the reported error: with BN's
-    # running averages, and (bn_recalibration "paper") with the pass done in eval mode. They
-    # triple the end-of-run cost, so only `reproduce` (Table 1's columns) turns them on.
-    diagnostics: bool = False
-
-    def __post_init__(self) -> None:
-        # checked for type as well as range: a config may come from an untrusted checkpoint
-        if self.model not in PAPER_EPOCHS:
-            raise ConfigError(
-                f"unknown model {self.model!r}; choose one of {', '.join(PAPER_EPOCHS)}"
-            )
-        if self.epochs is None:
-            self.epochs = PAPER_EPOCHS[self.model]
-        for name, low in (("epochs", 1), ("batch_size", 1), ("eval_every", 0), ("seed", 0)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ConfigError(f"{name} must be an integer, not {value!r}")
-            if value < low:
-                raise ConfigError(f"{name} must be >= {low}, not {value}")
-        if self.seed > MAX_SEED:
-            raise ConfigError(f"seed must be in 0 .. {MAX_SEED}, not {self.seed}")
-        for name in ("lr", "weight_decay"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ConfigError(f"{name} must be a number, not {value!r}")
-            if not math.isfinite(value):
-                raise ConfigError(f"{name} must be finite, not {value}")
-            setattr(self, name, float(value))
-        if self.lr <= 0:
-            raise ConfigError(f"lr (the learning rate) must be > 0, not {self.lr}")
-        if self.weight_decay < 0:
-            raise ConfigError(f"weight_decay must be >= 0, not {self.weight_decay}")
-        for name, choices in _CHOICES.items():
-            if getattr(self, name) not in choices:
-                raise ConfigError(f"{name} must be one of {', '.join(choices)}")
-        if not isinstance(self.device, str):
-            raise ConfigError(f"device must be a string, not {self.device!r}")
-        if self.init_from is not None and not isinstance(self.init_from, str):
-            raise ConfigError(f"init_from must be a path, not {self.init_from!r}")
-        if not isinstance(self.diagnostics, bool):
-            raise ConfigError(f"diagnostics must be true or false, not {self.diagnostics!r}")
-
-    @property
-    def protocol(self) -> str:
-        """``"faithful"`` only when every setting is the paper's; otherwise ``"custom"``."""
-        paper = TrainConfig(model=self.model, seed=self.seed, device=self.device)
-        same = all(
-            getattr(self, f.name) == getattr(paper, f.name)
-            for f in fields(self)
-            if f.name not in ("seed", "device", "eval_every", "diagnostics")
-        )
-        return "faithful" if same else "custom"
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        values = dict(values)
-        if "recalibrate_bn" in values:  # older checkpoints: True meant what is now "eval"
-            values.setdefault("bn_recalibration", "eval" if values["recalibrate_bn"] else "off")
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 ProgressKind = Literal["step", "epoch", "finishing", "done"]
@@ -193,13 +96,18 @@ class Datasets:
         )
 
 
+def mps_available() -> bool:
+    """Whether Apple's MPS backend is usable here (older torch builds lack the module)."""
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
+
+
 def available_devices() -> list[str]:
     """The devices this machine can train and evaluate on, as ``--device`` spells them."""
     found = ["cpu"]
     if torch.cuda.is_available():
         found += ["cuda", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
+    if mps_available():
         found.append("mps")
     return found
 
@@ -210,8 +118,7 @@ def resolve_device(device: str = "auto") -> torch.device:
     if device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
+        if mps_available():
             return torch.device("mps")
         return torch.device("cpu")
     here = f"this machine has: auto, {', '.join(available_devices())}"
@@ -228,8 +135,7 @@ def resolve_device(device: str = "auto") -> torch.device:
             raise ConfigError(f"device {device!r} does not exist; {here}")
         return resolved
     if resolved.type == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
+        if not mps_available():
             raise ConfigError(f"device {device!r}: Apple's MPS is not available; {here}")
         return resolved
     raise ConfigError(f"device {device!r} cannot run these models; {here}")
@@ -437,7 +343,7 @@ class Trainer:
         train_images = data.train[0].astype(np.float64) / 255.0
         self.model.set_normalisation(float(train_images.mean()), float(train_images.std()))
         if config.init_from and initial_weights:
-            start = load_checkpoint(config.init_from)
+            start = load_checkpoint(config.init_from)  # every field validated
             if start.name != config.model:
                 raise CheckpointError(
                     f"{config.init_from}: holds a {start.name} model, not a {config.model}"
@@ -701,27 +607,15 @@ class Trainer:
 
     # -- checkpoints ----------------------------------------------------------------------------
     def payload(self) -> dict[str, Any]:
-        """The checkpoint contents at this step boundary."""
-        weights = (
-            self._trained_state if self._trained_state is not None else self.model.state_dict()
-        )
-        record: dict[str, Any] = {
-            "model_config": self.model.config,
-            "state_dict": {k: v.detach().cpu() for k, v in weights.items()},
-            "normalisation": {
-                "mean": self.model.input_mean.item(),
-                "std": self.model.input_std.item(),
-            },
-            "train_config": asdict(self.config),
-            "protocol": self.config.protocol,
-            "command": shlex.join(self.command),
-            "resumed_with": list(self.resumed_with),
-            "data": self.data.description,
-            "metrics": {"history": list(self.history), "final": self.final},
-            "complete": self.complete,
-        }
+        """The checkpoint contents at this step boundary, as the dict a file holds."""
+        return self.record().to_dict()
+
+    def record(self) -> CheckpointRecord:
+        """The checkpoint at this step boundary: during the end-of-run passes, the trained
+        weights kept aside (what a cancelled finish restores), not BN's changing ones."""
+        resume = None
         if not self.complete:
-            record["resume"] = {
+            resume = {
                 "epoch": self.epoch,
                 "step_in_epoch": self.step_in_epoch,
                 "global_step": self.global_step,
@@ -736,7 +630,18 @@ class Trainer:
                     torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
                 ),
             }
-        return record
+        return CheckpointRecord.from_model(
+            self.model,
+            self._trained_state,
+            train_config=self.config,
+            protocol=self.config.protocol,
+            command=shlex.join(self.command),
+            resumed_with=list(self.resumed_with),
+            data=self.data.description,
+            metrics={"history": list(self.history), "final": self.final},
+            complete=self.complete,
+            resume=resume,
+        )
 
     def save(self, path: Path | str | None = None) -> Path:
         """Write a checkpoint here (atomically); default: the run's checkpoint path."""
@@ -747,7 +652,7 @@ class Trainer:
             raise TrainingError(
                 f"not saving {target}: the weights are no longer finite (the loss diverged)"
             )
-        saved = save_checkpoint(target, self.payload())
+        saved = save_checkpoint(target, self.record())
         if target == self.checkpoint_path:
             self.last_saved = (saved, self.epoch)
         return saved
@@ -766,43 +671,43 @@ class Trainer:
         """Continue the run saved at ``path`` exactly (weights, optimizer, RNG, position).
         Every field is validated first (:func:`read_checkpoint`); one that does not fit this
         run is a :class:`CheckpointError` naming it."""
-        record = read_checkpoint(path)
-        if "train_config" not in record:
+        record = read_run(path)
+        if record.train_config is None:
             raise CheckpointError(f"{path}: holds no training state to resume")
-        config = TrainConfig.from_dict(record["train_config"])  # validated by read_checkpoint
+        config = record.train_config
         if device is not None:
             config.device = device
-        expected = record.get("data", {}).get("content_hash")
+        expected = record.content_hash
         if expected and data.description.get("content_hash") not in (None, expected):
             raise CheckpointError(
                 f"{path}: was trained on other data (content hash {expected[:12]}…)"
             )
-        complete = bool(record.get("complete"))
-        if not complete and "resume" not in record:
+        complete = bool(record.complete)
+        if not complete and record.resume is None:
             raise CheckpointError(f"{path}: resume is missing (the run's training state)")
-        if not complete and not isinstance(record.get("metrics"), dict):
+        if not complete and not isinstance(record.metrics, dict):
             raise CheckpointError(f"{path}: metrics is missing (the run's history)")
         trainer = cls(
             config,
             data,
             checkpoint_path=checkpoint_path if checkpoint_path is not None else path,
-            command=_split_command(record.get("command", "")),
+            command=_split_command(record.command or ""),
             report_every=report_every,
             initial_weights=False,
         )
-        trainer.resumed_with = list(record.get("resumed_with", []))
+        trainer.resumed_with = list(record.resumed_with or [])
         if command is not None:
             trainer.resumed_with.append(shlex.join(command))
-        check_state_dict(trainer.model, record["state_dict"], path)
-        trainer.model.load_state_dict(record["state_dict"])
-        trainer.history = list(record.get("metrics", {}).get("history", []))
+        check_state_dict(trainer.model, record.state_dict, path)
+        trainer.model.load_state_dict(record.state_dict)
+        trainer.history = record.history
         if complete:
-            trainer.final = record["metrics"]["final"]
+            trainer.final = record.final
             trainer.epoch = config.epochs
             trainer.global_step = trainer.steps_total
             trainer.elapsed = trainer.final.get("elapsed", 0.0)
             return trainer
-        state = record["resume"]
+        state = record.resume
         spe = trainer.steps_per_epoch
         if state["epoch"] > config.epochs or (
             state["epoch"] == config.epochs and state["step_in_epoch"] != 0

@@ -12,18 +12,11 @@ from typing import Any
 
 import torch
 
-from gcnn_viewer.training.checkpoint import CheckpointError, read_checkpoint
-from gcnn_viewer.training.loop import Datasets, Progress, TrainConfig, Trainer
-
-# Test error (%) on MNIST-rot, Table 1 of the paper and the seed poster's reproduction.
-PAPER = {"z2cnn": 5.03, "p4cnn_rotpool": 3.21, "p4cnn": 2.28}
-POSTER = {"z2cnn": 5.12, "p4cnn_rotpool": 4.02, "p4cnn": 2.79}
-TABLE_NAMES = {
-    "z2cnn": "Z2CNN",
-    "p4cnn_rotpool": "P4CNN-RotationPooling",
-    "p4cnn": "P4CNN",
-    "p4mcnn": "P4MCNN",
-}
+from gcnn_viewer.errors import CheckpointError
+from gcnn_viewer.models.registry import model_spec
+from gcnn_viewer.models.train_config import TrainConfig
+from gcnn_viewer.training.checkpoint import read_run
+from gcnn_viewer.training.loop import Datasets, Progress, Trainer
 
 
 def run_path(out_dir: Path, model: str, seed: int) -> Path:
@@ -49,7 +42,7 @@ def reproduce(
         for seed in seeds:
             path = run_path(out_dir, model, seed)
             if path.exists():
-                if read_checkpoint(path).get("complete"):
+                if read_run(path).complete:
                     continue
                 trainer = Trainer.resume(path, data, device=device, command=command)
                 trainer.config.diagnostics = diagnostics
@@ -78,12 +71,12 @@ def refinalise(
     for model in models:
         for seed in seeds:
             path = run_path(out_dir, model, seed)
-            record = read_checkpoint(path) if path.exists() else {}
-            if not record.get("complete"):
+            record = read_run(path) if path.exists() else None
+            if record is None or not record.complete:
                 continue
             trainer = Trainer.resume(path, data, device=device)
             trainer.config.diagnostics = diagnostics
-            if record.get("protocol") == "faithful":
+            if record.protocol == "faithful":
                 faithful = TrainConfig(model=model)
                 trainer.config.bn_recalibration = faithful.bn_recalibration
             previous = trainer.final
@@ -107,28 +100,28 @@ def summarise(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
     """Collect the finished runs in ``out_dir`` into a JSON-able summary."""
     runs: list[dict[str, Any]] = []
     for path in sorted(out_dir.glob("*-seed*.pt")):
-        record = read_checkpoint(path)  # every field validated
-        if not record.get("complete"):
+        record = read_run(path)  # every field validated
+        if not record.complete:
             continue
-        if "train_config" not in record:  # e.g. weights saved under a run's name
+        config = record.train_config
+        if config is None:  # e.g. weights saved under a run's name
             raise CheckpointError(f"{path}: train_config is missing: not a training run")
-        final = record["metrics"]["final"]
-        config = TrainConfig.from_dict(record["train_config"])
+        final = record.final
         runs.append(
             {
-                "model": record["model_config"]["name"],
+                "model": record.name,
                 "seed": config.seed,
                 "epochs": config.epochs,
-                "protocol": record.get("protocol", config.protocol),
+                "protocol": record.protocol or config.protocol,
                 "test_error": final.get("test_error"),
                 "bn_recalibration": final.get("bn_recalibration"),
                 "test_error_eval_recalibration": final.get("test_error_eval_recalibration"),
                 "n_test": final.get("n_test"),
                 "train_seconds": final.get("elapsed"),
-                "data_hash": record.get("data", {}).get("content_hash"),
-                "data": data_label(record.get("data", {}).get("spec")),
+                "data_hash": record.content_hash,
+                "data": data_label(record.data_spec),
                 "checkpoint": path.name,
-                "versions": record.get("versions"),
+                "versions": record.versions,
             }
         )
     rows = []
@@ -163,8 +156,8 @@ def summarise(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
                     "mean_eval_recalibration": (
                         statistics.fmean(eval_recal) if len(eval_recal) == len(errors) else None
                     ),
-                    "paper": PAPER.get(name),
-                    "poster": POSTER.get(name),
+                    "paper": model_spec(name).paper_error,
+                    "poster": model_spec(name).poster_error,
                     "train_seconds": sum(r["train_seconds"] or 0 for r in group),
                 }
             )
@@ -194,7 +187,7 @@ def markdown_table(summary: dict[str, Any]) -> str:
         eval_recal = row.get("mean_eval_recalibration")
         eval_recal = f"{eval_recal:.2f}" if eval_recal is not None else "–"
         lines.append(
-            f"| {TABLE_NAMES.get(row['model'], row['model'])} | {protocol} | "
+            f"| {model_spec(row['model']).title} | {protocol} | "
             f"{'/'.join(map(str, row['epochs']))} | {len(row['seeds'])} | "
             f"{row['mean']:.2f} ± {row['std']:.2f} | {per_seed} | {paper} | {poster} | "
             f"{eval_recal} |"

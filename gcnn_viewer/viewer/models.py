@@ -12,36 +12,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from gcnn_viewer.data.digits import Digit, rotate_input
+from gcnn_viewer.errors import CheckpointError
 from gcnn_viewer.group import Group
-from gcnn_viewer.models import MODEL_NAMES, GCNNModel, build_model
-from gcnn_viewer.training.checkpoint import CheckpointError, load_checkpoint
+from gcnn_viewer.models.networks import GCNNModel, build_model
+from gcnn_viewer.models.pretrained import shipped_dir
+from gcnn_viewer.models.record import CheckpointRecord
+from gcnn_viewer.models.registry import DEFAULT_PAIR, model_names, model_spec
+from gcnn_viewer.training.checkpoint import load_checkpoint
 from gcnn_viewer.viewer.events import Event
 from gcnn_viewer.viewer.layout import LayerLayout, LayerScale, layer_layout
 
-TITLES = {"z2cnn": "Z2CNN", "p4cnn": "P4CNN", "p4cnn_rotpool": "P4CNN-RP", "p4mcnn": "P4MCNN"}
-KINDS = {
-    "z2cnn": "plain CNN",
-    "p4cnn": "p4: rotation-equivariant",
-    "p4cnn_rotpool": "p4 with rotation pooling",
-    "p4mcnn": "p4m: rotations and mirrors",
-}
-DEFAULT_PAIR = ("z2cnn", "p4cnn")
 UNTRAINED_SEED = 0
 PERCENTILE = 99.5  # colour scale top: robust to a few hot pixels
 LEVEL_ANGLES = (0, 45, 90, 135, 180, 225, 270, 315)
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
-
-
-def shipped_dir() -> Path:
-    return Path(str(resources.files("gcnn_viewer.resources")))
 
 
 def sample_digits(directory: Path | None = None) -> list[tuple[str, np.ndarray]]:
@@ -125,17 +115,17 @@ def level_inputs(samples: Sequence[np.ndarray] | None = None) -> np.ndarray:
     )
 
 
-def describe_checkpoint(meta: dict[str, Any], source: str) -> str:
+def describe_checkpoint(record: CheckpointRecord, source: str) -> str:
     """One line on where the weights come from and how good they are."""
-    final = (meta.get("metrics") or {}).get("final") or {}
+    final = record.final or {}
     parts = [source]
     if final.get("test_error") is not None:
         n = final.get("n_test")
         where = f" ({n:,} regenerated MNIST-rot test digits)" if n else ""
         parts.append(f"test error {100 * float(final['test_error']):.2f}%{where}")
-    elif meta.get("complete") is False:
-        history = (meta.get("metrics") or {}).get("history") or []
-        epochs = (meta.get("train_config") or {}).get("epochs")
+    elif record.complete is False:
+        history = record.history
+        epochs = record.train_config.epochs if record.train_config is not None else None
         if history and epochs:
             parts.append(f"partly trained (epoch {history[-1].get('epoch')}/{epochs})")
         else:
@@ -148,7 +138,7 @@ class ModelEntry:
     """One selectable model. ``key`` identifies it in the selectors and in settings."""
 
     key: str
-    arch: str  # z2cnn, p4cnn, p4cnn_rotpool, p4mcnn
+    arch: str  # a registered model's name (gcnn_viewer.models.registry)
     source: str  # "shipped", "untrained", a file name, or whatever added it
     trained: bool
     loader: Callable[[], tuple[GCNNModel, str]] = field(repr=False)  # -> (model, detail)
@@ -160,20 +150,24 @@ class ModelEntry:
 
     @property
     def title(self) -> str:
-        return TITLES.get(self.arch, self.arch)
+        """The model's name for a person, e.g. ``P4CNN-RotationPooling``."""
+        return model_spec(self.arch).title
 
     @property
     def kind(self) -> str:
-        return KINDS.get(self.arch, "")
+        """A few words on the architecture, e.g. ``p4 with rotation pooling``."""
+        return model_spec(self.arch).description
 
     @property
     def label(self) -> str:
-        """Selector text, e.g. ``P4CNN — trained`` or ``Z2CNN — untrained (no weights)``."""
+        """Selector text (the short title: a selector is narrow), e.g. ``P4CNN — trained
+        (p4: rotation-equivariant)`` or ``P4CNN-RP — UNTRAINED, random weights (…)``."""
+        short = model_spec(self.arch).short
         if self.source == "shipped":
-            return f"{self.title} — trained ({self.kind})"
+            return f"{short} — trained ({self.kind})"
         if self.source == "untrained":
-            return f"{self.title} — UNTRAINED, random weights ({self.kind})"
-        return f"{self.title} — {self.source}"
+            return f"{short} — UNTRAINED, random weights ({self.kind})"
+        return f"{short} — {self.source}"
 
     @property
     def loaded(self) -> bool:
@@ -207,8 +201,8 @@ def _untrained(arch: str) -> Callable[[], tuple[GCNNModel, str]]:
             model = build_model(arch)
         note = (
             f"untrained: random weights (seed {UNTRAINED_SEED}) because no trained "
-            f"{arch}.pt is shipped — its predictions mean nothing, its maps show the "
-            "architecture only"
+            f"{model_spec(arch).weights_file} is shipped — its predictions mean nothing, its "
+            "maps show the architecture only"
         )
         return model.eval(), note
 
@@ -218,7 +212,7 @@ def _untrained(arch: str) -> Callable[[], tuple[GCNNModel, str]]:
 def _from_file(path: Path, source: str) -> Callable[[], tuple[GCNNModel, str]]:
     def load() -> tuple[GCNNModel, str]:
         checkpoint = load_checkpoint(path)
-        return checkpoint.model, describe_checkpoint(checkpoint.meta, source)
+        return checkpoint.model, describe_checkpoint(checkpoint.record, source)
 
     return load
 
@@ -231,8 +225,8 @@ class ModelCatalog:
         self.added = Event()  # (entry): a new selectable model
         self.changed = Event()  # (entry): an entry has new weights (see update_model)
         self.entries: list[ModelEntry] = []
-        for arch in MODEL_NAMES:
-            path = self.weights_dir / f"{arch}.pt"
+        for arch in model_names():
+            path = self.weights_dir / model_spec(arch).weights_file
             if path.is_file():
                 entry = ModelEntry(
                     f"shipped:{arch}", arch, "shipped", True, _from_file(path, "shipped weights")
@@ -300,7 +294,7 @@ class ModelCatalog:
         path = Path(path).expanduser().resolve()
         checkpoint = load_checkpoint(path)  # fails here, before anything changes
         key = f"file:{path}"
-        detail = describe_checkpoint(checkpoint.meta, f"weights from {path.name}")
+        detail = describe_checkpoint(checkpoint.record, f"weights from {path.name}")
         model = checkpoint.model.eval()
         if any(e.key == key for e in self.entries):  # reopened: maybe retrained since
             return self.update_model(key, model, detail)

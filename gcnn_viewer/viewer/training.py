@@ -9,6 +9,7 @@ session looks at its flags: a pause waits there, a cancel saves a resumable chec
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -21,8 +22,12 @@ from typing import Any, Literal
 
 import torch
 
-from gcnn_viewer.models import GCNNModel, build_model
-from gcnn_viewer.training.loop import Datasets, Progress, TrainConfig, Trainer
+from gcnn_viewer.errors import first_line
+from gcnn_viewer.models.networks import GCNNModel
+from gcnn_viewer.models.record import CheckpointRecord
+from gcnn_viewer.models.train_config import TrainConfig
+from gcnn_viewer.training.checkpoint import read_run, save_checkpoint
+from gcnn_viewer.training.loop import Datasets, Progress, Trainer, mps_available
 
 SNAPSHOT_EVERY = 50  # optimizer steps between weight snapshots (at most)
 SNAPSHOT_MIN_INTERVAL_S = 2.0  # and never more often than this: each one costs a re-render
@@ -37,8 +42,7 @@ def device_choices() -> list[tuple[str, str]]:
     """``(label, device)`` for the device selector: auto, each CUDA GPU by name, MPS, CPU."""
     choices: list[tuple[str, str]] = []
     cuda = torch.cuda.is_available()
-    mps_backend = getattr(torch.backends, "mps", None)
-    mps = mps_backend is not None and mps_backend.is_available()
+    mps = mps_available()
     best = "CUDA GPU" if cuda else ("Apple MPS" if mps else "CPU")
     choices.append((f"Auto ({best})", "auto"))
     if cuda:
@@ -120,11 +124,6 @@ def lower_thread_priority(niceness: int) -> bool:
     return True
 
 
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
-
-
 def is_out_of_memory(exc: BaseException) -> bool:
     oom = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", ())
     return (oom and isinstance(exc, oom)) or "out of memory" in str(exc).lower()
@@ -137,7 +136,7 @@ def failure_message(exc: BaseException, device: str) -> str:
             f"out of memory on {device}: choose a smaller batch size or train on the CPU "
             "(the app carries on)"
         )
-    return f"{type(exc).__name__}: {one_line(exc)}"
+    return f"{type(exc).__name__}: {first_line(exc)}"
 
 
 # -- curves ----------------------------------------------------------------------------------
@@ -247,18 +246,15 @@ class Snapshot:
 
     def build(self) -> GCNNModel:
         """A fresh model holding these weights (eval mode), never shared with the trainer."""
-        config = dict(self.model_config)
-        name = config.pop("name")
-        model = build_model(name, **config)
-        model.load_state_dict(self.state_dict)
-        return model.eval()
+        record = CheckpointRecord(self.model_config, self.state_dict)
+        return record.build_model("snapshot", check=False)  # weights of our own live model
 
 
 def take_snapshot(trainer: Trainer) -> Snapshot:
-    state = {k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()}
+    record = CheckpointRecord.from_model(trainer.model)  # a detached CPU copy of the weights
     return Snapshot(
-        dict(trainer.model.config),
-        state,
+        record.model_config,
+        record.state_dict,
         trainer.global_step,
         trainer.epoch,
         int(trainer.config.epochs or 0),
@@ -435,26 +431,70 @@ def save_model_file(model: GCNNModel, path: Path | str, source: Path | None = No
     ``source``: a checkpoint known to hold exactly these weights; it is copied instead, so its
     training history and metrics travel with it.
     """
-    from gcnn_viewer.training.checkpoint import read_checkpoint, save_checkpoint
-
     path = Path(path)
     if source is not None and Path(source).is_file():
         if Path(source).resolve() == path.resolve():
             return path
-        record = read_checkpoint(source)
-        record.pop("format", None)
-        record.pop("format_version", None)
-        record.pop("versions", None)
-        return save_checkpoint(path, record)
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    return save_checkpoint(
-        path,
-        {
-            "model_config": dict(model.config),
-            "state_dict": state,
-            "normalisation": {
-                "mean": float(model.input_mean.item()),
-                "std": float(model.input_std.item()),
-            },
-        },
-    )
+        return save_checkpoint(path, read_run(source))
+    return save_checkpoint(path, CheckpointRecord.from_model(model))
+
+
+# -- starting a run from the app -------------------------------------------------------------
+@dataclass(frozen=True)
+class RunPlan:
+    """What the Train panel's Start or Continue… will run, decided without Qt."""
+
+    config: TrainConfig
+    checkpoint_path: Path  # the new run's own file (an earlier file is never written over)
+    resume_from: Path | None = None  # continue this unfinished run exactly
+    fine_tune: Path | None = None  # a new run starting from this model's weights
+    history: list[dict[str, Any]] = field(default_factory=list)  # a continued run's epochs
+    threads: int | None = None  # CPU threads for training (None: leave torch's)
+
+    @property
+    def action(self) -> Literal["train", "continue", "fine-tune"]:
+        if self.resume_from is not None:
+            return "continue"
+        return "fine-tune" if self.fine_tune is not None else "train"
+
+
+def plan_run(
+    settings: TrainConfig,
+    runs_dir: Path | str,
+    resume_from: Path | str | None = None,
+    *,
+    stamp: str | None = None,
+    number: int = 1,
+) -> RunPlan:
+    """Decide a run from the panel's ``settings``, or from the checkpoint ``resume_from``:
+
+    - an unfinished run (it holds its training state) is continued exactly — weights,
+      optimizer, data order, its own settings — on the panel's device, into
+      ``<stem>-continued-<stamp>.pt``;
+    - a finished run, or a bare saved model, is fine-tuned: a new run from its weights with
+      the panel's settings (its architecture), into ``<stem>-finetuned-<stamp>.pt``;
+    - no checkpoint: a new run, ``<model>-seed<seed>-<stamp>-<number>.pt``.
+
+    Raises :class:`~gcnn_viewer.errors.CheckpointError` or
+    :class:`~gcnn_viewer.errors.ConfigError` (one line) for an unusable file or setting.
+    """
+    runs_dir = Path(runs_dir)
+    stamp = stamp or time.strftime("%Y%m%d-%H%M%S")
+    if resume_from is None:
+        config = settings
+        path = runs_dir / f"{config.model}-seed{config.seed}-{stamp}-{number}.pt"
+        plan = RunPlan(config, path)
+    else:
+        source = Path(resume_from)
+        record = read_run(source)  # validated: one line naming a bad field
+        if record.resumable:
+            assert record.train_config is not None  # (resumable says so)
+            config = dataclasses.replace(record.train_config, device=settings.device)
+            path = runs_dir / f"{source.stem}-continued-{stamp}.pt"
+            plan = RunPlan(config, path, resume_from=source, history=record.history)
+        else:
+            config = dataclasses.replace(settings, model=record.name, init_from=str(source))
+            path = runs_dir / f"{source.stem}-finetuned-{stamp}.pt"
+            plan = RunPlan(config, path, fine_tune=source)
+    threads = default_threads() if config.device in ("cpu", "auto") else None
+    return dataclasses.replace(plan, threads=threads)

@@ -2,7 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from gcnn_viewer.models import MODEL_NAMES, build_model
+from gcnn_viewer.models import build_model
+from gcnn_viewer.models.record import CheckpointRecord
+from gcnn_viewer.models.registry import model_names
+from gcnn_viewer.models.train_config import TrainConfig
 from gcnn_viewer.training.checkpoint import CheckpointError
 from gcnn_viewer.viewer.models import (
     ModelCatalog,
@@ -17,7 +20,7 @@ from .conftest import save_model
 
 def test_missing_weights_give_clearly_labelled_untrained_models(tmp_path):
     catalog = ModelCatalog(tmp_path)
-    assert [e.arch for e in catalog] == list(MODEL_NAMES)
+    assert [e.arch for e in catalog] == list(model_names())
     assert all(e.source == "untrained" and not e.trained for e in catalog)
     assert all("UNTRAINED" in e.label for e in catalog)
     assert catalog.defaults() == ("untrained:z2cnn", "untrained:p4cnn")
@@ -73,7 +76,7 @@ def test_open_checkpoint_adds_or_reloads(tmp_path, weights_dir):
     catalog.changed.connect(changed.append)
     save_model(path, "p4cnn_rotpool", seed=1)  # retrained meanwhile
     again = catalog.open_checkpoint(path)
-    assert again is entry and len(catalog) == len(MODEL_NAMES) + 1 and changed == [entry]
+    assert again is entry and len(catalog) == len(model_names()) + 1 and changed == [entry]
 
 
 def test_update_model_swaps_weights_and_keeps_scales_when_asked(tmp_path):
@@ -111,7 +114,7 @@ def test_bad_checkpoints_raise_one_line_and_change_nothing(tmp_path, content, me
     catalog = ModelCatalog(tmp_path)
     with pytest.raises(CheckpointError, match=message) as info:
         catalog.open_checkpoint(path)
-    assert "\n" not in str(info.value) and len(catalog) == len(MODEL_NAMES)
+    assert "\n" not in str(info.value) and len(catalog) == len(model_names())
 
 
 def test_mismatched_checkpoint_is_refused(tmp_path):
@@ -145,11 +148,16 @@ def test_samples_are_shipped_mnist_test_digits():
 
 
 def test_describe_checkpoint():
-    meta = {"metrics": {"final": {"test_error": 0.0228, "n_test": 50000}}}
-    assert "test error 2.28%" in describe_checkpoint(meta, "shipped")
-    partial = {
-        "complete": False,
-        "train_config": {"epochs": 100},
-        "metrics": {"history": [{"epoch": 12}]},
-    }
-    assert "epoch 12/100" in describe_checkpoint(partial, "x")
+    weights = {"name": "p4cnn"}
+    done = CheckpointRecord(weights, {}, metrics={"final": {"test_error": 0.0228, "n_test": 50000}})
+    assert describe_checkpoint(done, "shipped") == (
+        "shipped · test error 2.28% (50,000 regenerated MNIST-rot test digits)"
+    )
+    partial = CheckpointRecord(
+        weights,
+        {},
+        complete=False,
+        train_config=TrainConfig(model="p4cnn", epochs=100),
+        metrics={"history": [{"epoch": 12}]},
+    )
+    assert describe_checkpoint(partial, "x") == "x · partly trained (epoch 12/100)"
