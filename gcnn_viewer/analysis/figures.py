@@ -272,8 +272,7 @@ def filters_figure(
     height = 1.45 + c_in * row_h + 0.3
     fig = Figure(figsize=(width, height))
     fig.patch.set_facecolor("white")
-    cmap = colormaps["RdBu_r"].copy()
-    cmap.set_bad("white")
+    cmap = colormaps["RdBu_r"].with_extremes(bad="white")
     top = 1.15 / height
     columns = ["stored"] + [f"applied at {lab}" if lab else "applied" for lab in bank.output_labels]
     for col in range(g + 1):

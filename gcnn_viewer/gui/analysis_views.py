@@ -1,0 +1,646 @@
+"""The analysis views of issue 12 as standalone widgets (wired into the main window later):
+
+- :class:`EquivariancePanel`: err_L(θ) for every layer of each model for the current digit,
+  log scale, recomputed off the GUI thread when the input changes.
+- :class:`AccuracyView`: test error against the digit's angle on MNIST-rot for each model,
+  computed once per model off the GUI thread (progress, cancel) and cached on disk by the
+  weights' hash; a click on the plot emits ``angleChosen(degrees)``.
+- :class:`FiltersView`: a layer's stored filter and the expanded bank it applies (one column
+  per output orientation), with the parameter count against a plain CNN; the public slot
+  :meth:`FiltersView.show_filter` opens a given (model, layer, channel).
+
+The numbers come from :mod:`gcnn_viewer.analysis` (Qt-free); the work runs on an
+:class:`AnalysisWorker`, one QThread of this module with a latest-wins mailbox per job kind.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+import torch
+from PySide6 import QtCore, QtWidgets
+
+from gcnn_viewer.analysis.accuracy import AnalysisCancelled, RotAccuracy, rot_accuracy
+from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE, equivariance_curve
+from gcnn_viewer.analysis.filters import filter_bank, layer_parameters, parameter_counts
+from gcnn_viewer.gui.style import configure_pyqtgraph
+
+PANEL_COLOURS = ("#d9822b", "#2f6fbd")  # the app's left (orange) and right (blue) panels
+EQUIVARIANCE_ANGLES = np.arange(72) * 5.0  # 0, 5, …, 355 degrees
+LOG_FLOOR = 1e-9  # where an error of exactly 0 is drawn on the log scale
+WORKER_THREADS = 1  # torch threads of the analysis thread: leave a core to the GUI
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysisModel:
+    """A model as the views need it: ``key`` (the app's catalog key), a title, the network,
+    and the sha256 of its weights (the accuracy cache key; None: never cached)."""
+
+    key: str
+    title: str
+    model: torch.nn.Module
+    sha256: str | None = None
+
+
+# -- the worker ------------------------------------------------------------------------------
+Job = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]
+
+
+class AnalysisWorker(QtCore.QThread):
+    """One thread for the analysis jobs. :meth:`submit` ``(kind, job)`` replaces a pending
+    job of the same kind and cancels a running one ("latest wins"); a job is called as
+    ``job(progress, cancelled)`` and its return value emitted with ``finished_job``.
+    Results are plain Python objects; Qt queues the signals to the GUI thread."""
+
+    finishedJob = QtCore.Signal(str, int, object)  # kind, seq, result
+    failedJob = QtCore.Signal(str, int, str)  # kind, seq, one line
+    progressed = QtCore.Signal(str, int, int, int)  # kind, seq, done, total
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("gcnn-viewer analysis")
+        self._cv = threading.Condition()
+        self._pending: dict[str, tuple[int, Job]] = {}
+        self._running: tuple[str, int] | None = None
+        self._latest: dict[str, int] = {}
+        self._closed = False
+        self._seq = 0
+
+    def submit(self, kind: str, job: Job) -> int:
+        with self._cv:
+            self._seq += 1
+            self._pending[kind] = (self._seq, job)
+            self._latest[kind] = self._seq
+            self._cv.notify_all()
+            seq = self._seq
+        if not self.isRunning():
+            self.start()
+        return seq
+
+    def cancel(self, kind: str) -> None:
+        with self._cv:
+            self._pending.pop(kind, None)
+            self._latest[kind] = -1
+
+    def stop(self, timeout_ms: int = 10_000) -> bool:
+        with self._cv:
+            self._closed = True
+            self._pending.clear()
+            self._cv.notify_all()
+        return self.wait(timeout_ms) if self.isRunning() else True
+
+    def run(self) -> None:
+        torch.set_num_threads(WORKER_THREADS)
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: self._closed or bool(self._pending))
+                if self._closed:
+                    return
+                kind = next(iter(self._pending))
+                seq, job = self._pending.pop(kind)
+                self._running = (kind, seq)
+
+            def cancelled(kind: str = kind, seq: int = seq) -> bool:
+                return self._closed or self._latest.get(kind) != seq
+
+            def progress(done: int, total: int, kind: str = kind, seq: int = seq) -> None:
+                self.progressed.emit(kind, seq, int(done), int(total))
+
+            try:
+                result = job(progress, cancelled)
+            except AnalysisCancelled:
+                continue
+            except Exception as exc:  # noqa: BLE001  a failing job must not end the thread
+                text = str(exc).strip().splitlines()
+                self.failedJob.emit(kind, seq, text[0] if text else type(exc).__name__)
+                continue
+            finally:
+                with self._cv:
+                    self._running = None
+            if not cancelled():
+                self.finishedJob.emit(kind, seq, result)
+
+    def idle(self) -> bool:
+        """No job running or waiting."""
+        with self._cv:
+            return self._running is None and not self._pending
+
+
+def _owned_worker(widget: QtWidgets.QWidget, worker: AnalysisWorker | None) -> AnalysisWorker:
+    if worker is not None:
+        return worker
+    own = AnalysisWorker(widget)
+    widget.destroyed.connect(lambda *_: own.stop())
+    return own
+
+
+def _layer_pens(names: Sequence[str]) -> dict[str, Any]:
+    cmap = pg.colormap.get("viridis")
+    maps = [n for n in names if n != "logits"]
+    out = {}
+    for i, n in enumerate(maps):
+        colour = cmap.map(0.92 - 0.85 * i / max(1, len(maps) - 1), mode="qcolor")
+        out[n] = pg.mkPen(colour, width=1.4)
+    out["logits"] = pg.mkPen("#000000", width=2.4)
+    return out
+
+
+# -- equivariance ------------------------------------------------------------------------------
+class EquivariancePanel(QtWidgets.QWidget):
+    """err_L(θ) = ‖f_L(R_θ x) − T_θ f_L(x)‖ / ‖T_θ f_L(x)‖, θ = 0…355° in 5° steps, for every
+    layer of each model, one plot per model, log scale. ``computed`` fires with the result
+    ``{model key: {layer: errors}}`` once the curves are drawn."""
+
+    computed = QtCore.Signal(object)
+
+    def __init__(
+        self, worker: AnalysisWorker | None = None, parent: QtWidgets.QWidget | None = None
+    ) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setObjectName("equivariancePanel")
+        self.worker = _owned_worker(self, worker)
+        self.worker.finishedJob.connect(self._finished)
+        self.worker.failedJob.connect(self._failed)
+        self.models: list[AnalysisModel] = []
+        self.digit: Any = None
+        self.result: dict[str, dict[str, np.ndarray]] | None = None
+        self._seq = 0
+        self.status = QtWidgets.QLabel("")
+        self.status.setObjectName("equivarianceStatus")
+        explain = QtWidgets.QLabel(
+            "Relative error ‖f(R x) − T f(x)‖ / ‖T f(x)‖ per layer as the input turns. "
+            f"Shaded: below {EXACT_TOLERANCE:g}, equal up to float32 rounding (exact)."
+        )
+        explain.setWordWrap(True)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(explain, 1)
+        top.addWidget(self.status)
+        self.plots_row = QtWidgets.QHBoxLayout()
+        self.plots: list[pg.PlotWidget] = []
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(top)
+        layout.addLayout(self.plots_row, 1)
+
+    def set_models(self, models: Sequence[AnalysisModel]) -> None:
+        self.models = list(models)
+        for plot in self.plots:
+            self.plots_row.removeWidget(plot)
+            plot.deleteLater()
+        self.plots = []
+        for i, m in enumerate(self.models):
+            plot = pg.PlotWidget(title=m.title)
+            plot.setObjectName(f"equivariancePlot{i}")
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.setMouseEnabled(False, False)
+            plot.setLogMode(x=False, y=True)
+            plot.setXRange(0, 360, padding=0.01)
+            plot.setYRange(np.log10(LOG_FLOOR / 2), 1.0, padding=0)
+            plot.getAxis("bottom").setTicks([[(a, f"{a}°") for a in range(0, 361, 45)]])
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            band = pg.LinearRegionItem(
+                (np.log10(LOG_FLOOR / 2), np.log10(EXACT_TOLERANCE)),
+                orientation="horizontal",
+                movable=False,
+                brush=pg.mkBrush(27, 127, 59, 28),
+                pen=pg.mkPen(None),
+            )
+            plot.addItem(band)
+            plot.addLegend(offset=(-4, 4), labelTextSize="7pt", brush=(255, 255, 255, 200))
+            self.plots_row.addWidget(plot, 1)
+            self.plots.append(plot)
+        if self.digit is not None:
+            self.recompute()
+
+    def set_input(self, digit: Any) -> None:
+        """A new drawing (a :class:`~gcnn_viewer.data.digits.Digit` or a 28×28 image):
+        recompute off the GUI thread; the old curves stay, dashed, until the new arrive."""
+        self.digit = digit
+        self.recompute()
+
+    def recompute(self) -> None:
+        if not self.models or self.digit is None:
+            return
+        models, digit = list(self.models), self.digit
+
+        def job(progress, cancelled):
+            out = {}
+            for i, m in enumerate(models):
+                if cancelled():
+                    raise AnalysisCancelled("superseded")
+                out[m.key] = equivariance_curve(m.model, digit, EQUIVARIANCE_ANGLES)
+                progress(i + 1, len(models))
+            return out
+
+        self.status.setText("computing…")
+        self._seq = self.worker.submit("equivariance", job)
+
+    def _finished(self, kind: str, seq: int, result: object) -> None:
+        if kind != "equivariance" or seq != self._seq:
+            return
+        self.result = result  # type: ignore[assignment]
+        for plot, m in zip(self.plots, self.models, strict=True):
+            layers = self.result.get(m.key, {})
+            for item in list(plot.listDataItems()):
+                plot.removeItem(item)
+            plot.plotItem.legend.clear()
+            pens = _layer_pens(list(layers))
+            for name, err in layers.items():
+                y = np.maximum(np.asarray(err, np.float64), LOG_FLOOR)
+                plot.plot(EQUIVARIANCE_ANGLES, y, pen=pens[name], name=name)
+        self.status.setText("")
+        self.computed.emit(self.result)
+
+    def _failed(self, kind: str, seq: int, message: str) -> None:
+        if kind == "equivariance" and seq == self._seq:
+            self.status.setText(f"failed: {message}")
+
+
+# -- accuracy vs angle ---------------------------------------------------------------------------
+def standard_mnist_rot():
+    """The standard MNIST-rot from the data cache, or None when it is not there (the view
+    then says how to make it; it never downloads or generates from the GUI)."""
+    from gcnn_viewer.data import DataError, MnistRotSpec, mnist_rot_path, read_mnist_rot
+
+    path = mnist_rot_path(MnistRotSpec())
+    if not path.is_file():
+        return None
+    try:
+        return read_mnist_rot(path)
+    except DataError:
+        return None
+
+
+class AccuracyView(QtWidgets.QWidget):
+    """Test error (%) per angle bin on MNIST-rot's 50,000 test digits, one line per model.
+    Computed on the worker when asked (the Compute button, or :meth:`compute`); each model's
+    predictions are cached on disk by its weights' sha256, so a second look is instant.
+    A click on the plot emits ``angleChosen(degrees in [0, 360))``."""
+
+    angleChosen = QtCore.Signal(float)
+    computed = QtCore.Signal(object)  # {model key: RotAccuracy}
+
+    def __init__(
+        self,
+        worker: AnalysisWorker | None = None,
+        data_loader: Callable[[], Any] = standard_mnist_rot,
+        bins: int = 36,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setObjectName("accuracyView")
+        self.worker = _owned_worker(self, worker)
+        self.worker.finishedJob.connect(self._finished)
+        self.worker.failedJob.connect(self._failed)
+        self.worker.progressed.connect(self._progressed)
+        self.data_loader = data_loader
+        self.bins = bins
+        self.models: list[AnalysisModel] = []
+        self.results: dict[str, RotAccuracy] = {}
+        self._seq = 0
+
+        self.compute_button = QtWidgets.QPushButton("Compute")
+        self.compute_button.setObjectName("accuracyCompute")
+        self.compute_button.setToolTip(
+            "Classify all 50,000 MNIST-rot test digits with each model (once; cached on disk)"
+        )
+        self.compute_button.clicked.connect(self.compute)
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setObjectName("accuracyCancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setObjectName("accuracyProgress")
+        self.progress.setVisible(False)
+        self.status = QtWidgets.QLabel("")
+        self.status.setObjectName("accuracyStatus")
+        self.status.setWordWrap(True)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.compute_button)
+        top.addWidget(self.cancel_button)
+        top.addWidget(self.progress, 1)
+        top.addWidget(self.status, 2)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("accuracyPlot")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(False, False)
+        self.plot.setXRange(0, 360, padding=0)
+        self.plot.setYRange(0, 10, padding=0.02)
+        self.plot.getAxis("bottom").setTicks([[(a, f"{a}°") for a in range(0, 361, 45)]])
+        self.plot.setLabel("left", "test error (%)")
+        self.plot.setLabel("bottom", "the digit's angle (click: turn the input there)")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.addLegend(offset=(-4, 4), labelTextSize="8pt", brush=(255, 255, 255, 200))
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.marker = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#303030", width=1))
+        self.plot.addItem(self.marker)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(top)
+        layout.addWidget(self.plot, 1)
+
+    def set_models(self, models: Sequence[AnalysisModel]) -> None:
+        self.models = list(models)
+        self.results = {k: v for k, v in self.results.items() if k in {m.key for m in models}}
+        self._replot()
+
+    def set_angle(self, angle: float) -> None:
+        """Show the input's current angle as a vertical line."""
+        self.marker.setValue(float(angle) % 360.0)
+
+    def compute(self) -> None:
+        if not self.models:
+            self.status.setText("no models to measure")
+            return
+        models, loader, bins = list(self.models), self.data_loader, self.bins
+
+        def job(progress, cancelled):
+            data = loader()
+            if data is None:
+                return None
+            out = {}
+            for i, m in enumerate(models):
+
+                def step(done: int, total: int, i: int = i) -> None:
+                    progress(i * total + done, len(models) * total)
+
+                out[m.key] = rot_accuracy(
+                    m.model,
+                    data,
+                    bins=bins,
+                    weights_sha256=m.sha256,
+                    progress=step,
+                    cancelled=cancelled,
+                )
+            return out
+
+        self.compute_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.status.setText("classifying the MNIST-rot test digits…")
+        self._seq = self.worker.submit("accuracy", job)
+
+    def cancel(self) -> None:
+        self.worker.cancel("accuracy")
+        self._seq = -1
+        self._idle("cancelled")
+
+    def _idle(self, text: str) -> None:
+        self.compute_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.progress.setVisible(False)
+        self.status.setText(text)
+
+    def _progressed(self, kind: str, seq: int, done: int, total: int) -> None:
+        if kind == "accuracy" and seq == self._seq:
+            self.progress.setMaximum(max(1, total))
+            self.progress.setValue(done)
+
+    def _finished(self, kind: str, seq: int, result: object) -> None:
+        if kind != "accuracy" or seq != self._seq:
+            return
+        if result is None:
+            self._idle("MNIST-rot is not in the data cache; make it with: gcnn-viewer data fetch")
+            return
+        self.results.update(result)  # type: ignore[arg-type]
+        self._replot()
+        parts = [
+            f"{m.title} {100 * self.results[m.key].error:.2f}%"
+            for m in self.models
+            if m.key in self.results
+        ]
+        n = next(iter(self.results.values())).n
+        self._idle(f"error on {n:,} test digits: " + ", ".join(parts))
+        self.computed.emit(dict(self.results))
+
+    def _failed(self, kind: str, seq: int, message: str) -> None:
+        if kind == "accuracy" and seq == self._seq:
+            self._idle(f"failed: {message}")
+
+    def _replot(self) -> None:
+        for item in list(self.plot.listDataItems()):
+            self.plot.removeItem(item)
+        self.plot.plotItem.legend.clear()
+        top = 1.0
+        for i, m in enumerate(self.models):
+            r = self.results.get(m.key)
+            if r is None:
+                continue
+            edges = np.array([b.lo for b in r.bins] + [r.bins[-1].hi])
+            err = np.array([100 * b.error if b.error is not None else 0.0 for b in r.bins])
+            top = max(top, float(err.max()))
+            pen = pg.mkPen(PANEL_COLOURS[i % 2], width=2)
+            self.plot.plot(edges, err, stepMode="center", pen=pen, name=m.title)
+        self.plot.setYRange(0, top * 1.1, padding=0)
+
+    def _clicked(self, event) -> None:
+        if event.button() != QtCore.Qt.MouseButton.LeftButton:
+            return
+        box = self.plot.getPlotItem().getViewBox()
+        if not box.sceneBoundingRect().contains(event.scenePos()):
+            return
+        x = float(box.mapSceneToView(event.scenePos()).x())
+        if 0.0 <= x <= 360.0:
+            angle = x % 360.0
+            self.set_angle(angle)
+            self.angleChosen.emit(angle)
+
+
+# -- filters -------------------------------------------------------------------------------------
+def bank_mosaic(stored: np.ndarray, expanded: np.ndarray, gap: int = 1, column_gap: int = 3):
+    """One image of the stored filter and its copies: rows input channels; columns the
+    stored filter, then one per output orientation, each cell the input orientations side by
+    side. NaN marks the gaps. float32 ``[H, W]`` and the x centre of every column."""
+    c_in, g_in, k, _ = stored.shape
+    g = expanded.shape[0]
+    cell_w = g_in * (k + gap) - gap
+    width = (g + 1) * (cell_w + column_gap) - column_gap
+    height = c_in * (k + gap) - gap
+    out = np.full((height, width), np.nan, np.float32)
+    centres = []
+    for col in range(g + 1):
+        x0 = col * (cell_w + column_gap)
+        centres.append(x0 + cell_w / 2)
+        for i in range(c_in):
+            filters = stored[i] if col == 0 else expanded[col - 1, i]  # [G_in, k, k]
+            for s in range(g_in):
+                y0, xs = i * (k + gap), x0 + s * (k + gap)
+                out[y0 : y0 + k, xs : xs + k] = filters[s]
+    return out, centres
+
+
+class FiltersView(QtWidgets.QWidget):
+    """Model, layer and output-channel selectors; the stored filter and the copies the layer
+    applies (four orientation columns for p4: one filter turned and cycled); the parameter
+    count against a plain CNN with the same number of maps."""
+
+    shown = QtCore.Signal(str, str, int)  # model key, layer, channel
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setObjectName("filtersView")
+        self.models: list[AnalysisModel] = []
+        self.model_box = QtWidgets.QComboBox()
+        self.model_box.setObjectName("filtersModel")
+        self.layer_box = QtWidgets.QComboBox()
+        self.layer_box.setObjectName("filtersLayer")
+        self.channel_box = QtWidgets.QComboBox()
+        self.channel_box.setObjectName("filtersChannel")
+        self.model_box.currentIndexChanged.connect(self._model_changed)
+        self.layer_box.currentIndexChanged.connect(self._layer_changed)
+        self.channel_box.currentIndexChanged.connect(lambda _i: self._redraw())
+        row = QtWidgets.QHBoxLayout()
+        for label, box in (
+            ("Model", self.model_box),
+            ("Layer", self.layer_box),
+            ("Output channel", self.channel_box),
+        ):
+            row.addWidget(QtWidgets.QLabel(label))
+            row.addWidget(box)
+        row.addStretch(1)
+        self.header = QtWidgets.QLabel("")
+        self.header.setObjectName("filtersHeader")
+        self.params = QtWidgets.QLabel("")
+        self.params.setObjectName("filtersParameters")
+        self.params.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("filtersPlot")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(False, False)
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.plot.hideAxis("bottom")
+        self.plot.getAxis("left").setStyle(tickLength=0)
+        self.image = pg.ImageItem()
+        self.plot.addItem(self.image)
+        self.column_labels: list[pg.TextItem] = []
+        self.mosaic: np.ndarray | None = None
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(row)
+        layout.addWidget(self.header)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.params)
+
+    def set_models(self, models: Sequence[AnalysisModel]) -> None:
+        self.models = list(models)
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        for m in self.models:
+            self.model_box.addItem(m.title, m.key)
+        self.model_box.blockSignals(False)
+        self._model_changed(0)
+
+    def current(self) -> tuple[str, str, int] | None:
+        if self.model_box.currentIndex() < 0 or self.layer_box.currentIndex() < 0:
+            return None
+        return (
+            str(self.model_box.currentData()),
+            self.layer_box.currentText(),
+            max(0, self.channel_box.currentIndex()),
+        )
+
+    @QtCore.Slot(str, str, int)
+    def show_filter(self, model_key: str, layer: str, channel: int) -> bool:
+        """Select ``model_key``'s ``layer`` and ``channel`` (what a click on a feature map
+        asks for). Layers without filters (``pool``) show their next convolution's input
+        side is not meaningful, so they are refused: returns False and changes nothing."""
+        index = self.model_box.findData(model_key)
+        if index < 0:
+            return False
+        model = self.models[index].model
+        from gcnn_viewer.analysis.filters import conv_layers
+
+        if layer not in conv_layers(model):
+            return False
+        self.model_box.setCurrentIndex(index)
+        self.layer_box.setCurrentIndex(self.layer_box.findText(layer))
+        if not 0 <= channel < self.channel_box.count():
+            return False
+        self.channel_box.setCurrentIndex(channel)
+        self._redraw()
+        return True
+
+    def _model_changed(self, _index: int) -> None:
+        from gcnn_viewer.analysis.filters import conv_layers
+
+        self.layer_box.blockSignals(True)
+        self.layer_box.clear()
+        if self.model_box.currentIndex() >= 0:
+            model = self.models[self.model_box.currentIndex()].model
+            self.layer_box.addItems(list(conv_layers(model)))
+            self.layer_box.setCurrentIndex(min(1, self.layer_box.count() - 1))  # l2: cycles
+        self.layer_box.blockSignals(False)
+        self._layer_changed(self.layer_box.currentIndex())
+
+    def _layer_changed(self, _index: int) -> None:
+        from gcnn_viewer.analysis.filters import conv_layers
+
+        self.channel_box.blockSignals(True)
+        self.channel_box.clear()
+        if self.model_box.currentIndex() >= 0 and self.layer_box.currentIndex() >= 0:
+            model = self.models[self.model_box.currentIndex()].model
+            conv = conv_layers(model)[self.layer_box.currentText()]
+            self.channel_box.addItems([str(c) for c in range(conv.out_channels)])
+        self.channel_box.blockSignals(False)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        where = self.current()
+        if where is None:
+            return
+        key, layer, channel = where
+        model = self.models[self.model_box.currentIndex()]
+        bank = filter_bank(model.model, layer, channel)
+        mosaic, centres = bank_mosaic(bank.stored, bank.expanded)
+        self.mosaic = mosaic
+        limit = float(np.nanmax(np.abs(mosaic))) or 1.0
+        lut = pg.colormap.get("CET-D1").getLookupTable(nPts=255)
+        self.image.setImage(np.nan_to_num(mosaic, nan=0.0), levels=(-limit, limit), lut=lut)
+        for label in self.column_labels:
+            self.plot.removeItem(label)
+        titles = ["stored"] + [f"at {lab}" if lab else "applied" for lab in bank.output_labels]
+        self.column_labels = []
+        for x, text in zip(centres, titles, strict=True):
+            label = pg.TextItem(text, color="#1b4f8a" if text != "stored" else "#000000",
+                                anchor=(0.5, 1.0))  # fmt: skip
+            label.setPos(x, -0.5)
+            self.plot.addItem(label)
+            self.column_labels.append(label)
+        c_in, g_in, k = bank.stored.shape[0], bank.stored.shape[1], bank.stored.shape[-1]
+        self.plot.getAxis("left").setTicks(
+            [[((k + 1) * i + k / 2 - 0.5, f"in {i}") for i in range(c_in)]]
+        )
+        self.plot.setRange(
+            xRange=(0, mosaic.shape[1]), yRange=(-2.5, mosaic.shape[0]), padding=0.02
+        )
+        orientation = (
+            f"; each cell: input orientations {' '.join(bank.input_labels)}" if g_in > 1 else ""
+        )
+        self.header.setText(
+            f"{model.title} {layer}, output channel {channel}: the stored filter and the "
+            f"{bank.expanded.shape[0]} cop{'ies' if bank.expanded.shape[0] > 1 else 'y'} the "
+            f"layer applies{orientation}"
+        )
+        p = layer_parameters(model.model, layer)
+        counts = parameter_counts(model.model)
+        total, plain = sum(c.params for c in counts), sum(c.plain_params for c in counts)
+        self.params.setText(
+            f"{layer}: {p.params:,} parameters; a plain CNN making the same {p.maps_out} maps "
+            f"from {p.maps_in} would need {p.plain_params:,} ({p.ratio:.1f}×). "
+            f"All convolutions of {model.title}: {total:,} vs {plain:,}."
+        )
+        self.shown.emit(key, layer, channel)
