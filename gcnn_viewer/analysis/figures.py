@@ -184,10 +184,10 @@ def accuracy_figure(
 ) -> Figure:
     """Test error (%) against the angle, one line per model: MNIST-rot bins as steps (with
     each model's overall error dashed), or upright MNIST at fixed angles as points."""
-    fig = Figure(figsize=(7.0, 3.8))
+    upright = any(isinstance(r, UprightAccuracy) for r in results.values())
+    fig = Figure(figsize=(7.0, 4.1 if upright else 3.8))
     fig.patch.set_facecolor("white")
-    ax = fig.add_axes((0.09, 0.15, 0.86, 0.64))
-    upright = False
+    ax = fig.add_axes((0.09, 0.24, 0.86, 0.55) if upright else (0.09, 0.15, 0.86, 0.64))
     for i, (title, r) in enumerate(results.items()):
         colour = PANEL_COLOURS[i % 2]
         if isinstance(r, RotAccuracy):
@@ -202,7 +202,6 @@ def accuracy_figure(
                 label=f"{title}: all {r.n:,} digits {100 * r.error:.2f}%",
             )
         else:
-            upright = True
             ax.plot(
                 r.angles,
                 [100 * e for e in r.errors],
@@ -233,7 +232,8 @@ def accuracy_figure(
     fig.text(0.09, 0.975, head, fontsize=TITLE_PT, weight="bold", va="top")
     if upright:
         notes = {r.note for r in results.values() if isinstance(r, UprightAccuracy)}
-        fig.text(0.09, 0.06, "; ".join(sorted(notes)), fontsize=SMALL_PT - 0.5, color="#b3261e")
+        note = textwrap.fill("Note: " + "; ".join(sorted(notes)), 120)
+        fig.text(0.09, 0.065, note, fontsize=SMALL_PT - 0.5, color="#b3261e", va="bottom")
     if subtitle:
         fig.text(0.09, 0.015, subtitle, fontsize=SMALL_PT - 0.5, color="#666666")
     return fig

@@ -213,7 +213,8 @@ class EquivariancePanel(QtWidgets.QWidget):
                 pen=pg.mkPen(None),
             )
             plot.addItem(band)
-            plot.addLegend(offset=(-4, 4), labelTextSize="7pt", brush=(255, 255, 255, 200))
+            # bottom right: below the curves, where only the quarter-turn dips reach
+            plot.addLegend(offset=(-4, -4), labelTextSize="7pt", brush=(255, 255, 255, 220))
             self.plots_row.addWidget(plot, 1)
             self.plots.append(plot)
         if self.digit is not None:
@@ -480,6 +481,17 @@ def bank_mosaic(stored: np.ndarray, expanded: np.ndarray, gap: int = 1, column_g
     return out, centres
 
 
+def mosaic_rgb(mosaic: np.ndarray) -> np.ndarray:
+    """uint8 RGB ``[H, W, 3]`` of a filter mosaic: a diverging map symmetric about 0 (blue
+    negative, red positive), the NaN gaps white so that every filter stands apart."""
+    limit = float(np.nanmax(np.abs(mosaic))) if np.isfinite(mosaic).any() else 1.0
+    lut = pg.colormap.get("CET-D1").getLookupTable(nPts=256)[:, :3].astype(np.uint8)
+    index = np.clip((np.nan_to_num(mosaic) / (limit or 1.0) + 1.0) * 127.5, 0, 255)
+    rgb = lut[index.astype(np.int64)]
+    rgb[np.isnan(mosaic)] = 255
+    return rgb
+
+
 class FiltersView(QtWidgets.QWidget):
     """Model, layer and output-channel selectors; the stored filter and the copies the layer
     applies (four orientation columns for p4: one filter turned and cycled); the parameter
@@ -607,9 +619,7 @@ class FiltersView(QtWidgets.QWidget):
         bank = filter_bank(model.model, layer, channel)
         mosaic, centres = bank_mosaic(bank.stored, bank.expanded)
         self.mosaic = mosaic
-        limit = float(np.nanmax(np.abs(mosaic))) or 1.0
-        lut = pg.colormap.get("CET-D1").getLookupTable(nPts=255)
-        self.image.setImage(np.nan_to_num(mosaic, nan=0.0), levels=(-limit, limit), lut=lut)
+        self.image.setImage(mosaic_rgb(mosaic), levels=(0, 255))
         for label in self.column_labels:
             self.plot.removeItem(label)
         titles = ["stored"] + [f"at {lab}" if lab else "applied" for lab in bank.output_labels]
@@ -644,3 +654,72 @@ class FiltersView(QtWidgets.QWidget):
             f"All convolutions of {model.title}: {total:,} vs {plain:,}."
         )
         self.shown.emit(key, layer, channel)
+
+
+# -- standalone -----------------------------------------------------------------------------------
+def shipped_models(names: Sequence[str] = ("z2cnn", "p4cnn")) -> list[AnalysisModel]:
+    """The shipped models as the views take them (title, network, weights' sha256)."""
+    from gcnn_viewer.export.common import resolve_models
+
+    return [AnalysisModel(m.name, m.title, m.entry.model, m.sha256) for m in resolve_models(names)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m gcnn_viewer.gui.analysis_views [--screenshots DIR]``: the three views on
+    the shipped Z2CNN and P4CNN and the sample 7, in tabs (until the main window hosts them);
+    with ``--screenshots`` each view is computed, saved as DIR/analysis-view-*.png, and the
+    program exits."""
+    import argparse
+    import sys
+    from pathlib import Path
+
+    from gcnn_viewer.export.common import resolve_input
+
+    parser = argparse.ArgumentParser(prog="python -m gcnn_viewer.gui.analysis_views")
+    parser.add_argument("--screenshots", metavar="DIR", help="save each view and exit")
+    args = parser.parse_args(argv)
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    models = shipped_models()
+    worker = AnalysisWorker()
+    tabs = QtWidgets.QTabWidget()
+    tabs.setWindowTitle("gcnn-viewer analysis")
+    equivariance, accuracy, filters = EquivariancePanel(worker), AccuracyView(worker), FiltersView()
+    for view, title in ((equivariance, "Equivariance"), (accuracy, "Accuracy vs angle"),
+                        (filters, "Filters")):  # fmt: skip
+        tabs.addTab(view, title)
+        view.set_models(models)
+    filters.show_filter("p4cnn", "l2", 3)
+    tabs.resize(1100, 520)
+    tabs.show()
+    equivariance.set_input(resolve_input("7").snapshot.digit)
+    if not args.screenshots:
+        accuracy.angleChosen.connect(lambda a: print(f"angleChosen({a:.1f})"))
+        code = app.exec()
+        worker.stop()
+        return code
+    out = Path(args.screenshots)
+    pending = {"equivariance", "accuracy"}
+
+    def save(view: QtWidgets.QWidget, name: str) -> None:
+        tabs.setCurrentWidget(view)
+        QtWidgets.QApplication.processEvents()
+        tabs.grab().save(str(out / f"analysis-view-{name}.png"))
+
+    def done(kind: str) -> None:
+        pending.discard(kind)
+        if not pending:
+            save(equivariance, "equivariance")
+            save(accuracy, "accuracy")
+            save(filters, "filters")
+            app.quit()
+
+    equivariance.computed.connect(lambda _r: done("equivariance"))
+    accuracy.computed.connect(lambda _r: done("accuracy"))
+    accuracy.compute()
+    app.exec()
+    worker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
