@@ -227,3 +227,13 @@ def test_runs_with_qt_unimportable(tmp_path):
     result = json.loads(done.stdout.splitlines()[-1])
     assert result == {"codes": [0, 0], "qt": []}
     assert (tmp_path / "e.png").stat().st_size > 0 and (tmp_path / "f.svg").stat().st_size > 0
+
+
+def test_building_the_parser_does_not_import_torch():
+    """``gcnn-viewer --help`` stays fast: the analyse parser loads no torch (nor matplotlib)."""
+    code = (
+        "import sys; from gcnn_viewer.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
