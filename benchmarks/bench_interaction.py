@@ -41,6 +41,7 @@ from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from gcnn_viewer.gui import canvas as canvas_module  # noqa: E402
 from gcnn_viewer.gui.main_window import MainWindow  # noqa: E402
+from gcnn_viewer.gui.synthetic_input import move_held, press, release  # noqa: E402
 
 TARGET_MEDIAN_MS, TARGET_P95_MS = 16.0, 33.0
 
@@ -184,18 +185,6 @@ def main() -> int:
     # -- strokes: mouse moves with the left button held ---------------------------------------
     window.act_clear.trigger()
     canvas = window.canvas
-    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
-
-    def mouse(kind, pos, button, buttons):
-        event = QtGui.QMouseEvent(
-            kind,
-            QtCore.QPointF(pos),
-            QtCore.QPointF(canvas.mapToGlobal(pos)),
-            button,
-            buttons,
-            QtCore.Qt.KeyboardModifier.NoModifier,
-        )
-        QtWidgets.QApplication.sendEvent(canvas, event)
 
     size = min(canvas.width(), canvas.height())
     stroke = []
@@ -207,13 +196,11 @@ def main() -> int:
             )
             for t in np.linspace(0, 1, per_stroke + 1)
         ]
-        measure(lambda p=pts[0]: mouse(QtCore.QEvent.Type.MouseButtonPress, p, left, left), True)
+        measure(lambda p=pts[0]: press(canvas, p), True)
         for p in pts[1:]:
             if len(stroke) < args.n:
-                stroke.append(
-                    measure(lambda p=p: mouse(QtCore.QEvent.Type.MouseMove, p, none, left), True)
-                )
-        mouse(QtCore.QEvent.Type.MouseButtonRelease, pts[-1], left, none)
+                stroke.append(measure(lambda p=p: move_held(canvas, p), True))
+        release(canvas, pts[-1])
         if s == 0:  # drawing committed -> the 0–360° sweep is recomputed and replotted
             t0 = time.perf_counter()
             version = window.state.drawing.version

@@ -27,6 +27,7 @@ from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from gcnn_viewer.gui.main_window import MainWindow  # noqa: E402
 from gcnn_viewer.gui.style import lookup_table  # noqa: E402
+from gcnn_viewer.gui.synthetic_input import hover_at, move_held, press, release  # noqa: E402
 from gcnn_viewer.viewer.layout import ColourTables  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
@@ -70,15 +71,7 @@ def hover(app, window, panel: int, layer: str, channel: int, orientation: int) -
     z = plot.layout.zoom
     centre = QtCore.QPointF(left + (x + 0.5) * z, top + (y + 0.5) * z)
     pos = view.mapFromScene(plot.image.item.mapToScene(centre))
-    event = QtGui.QMouseEvent(
-        QtCore.QEvent.Type.MouseMove,
-        QtCore.QPointF(pos),
-        QtCore.QPointF(view.viewport().mapToGlobal(pos)),
-        QtCore.Qt.MouseButton.NoButton,
-        QtCore.Qt.MouseButton.NoButton,
-        QtCore.Qt.KeyboardModifier.NoModifier,
-    )
-    QtWidgets.QApplication.sendEvent(view.viewport(), event)
+    hover_at(view.viewport(), pos)
     wait(app, lambda: True)
 
 
@@ -239,21 +232,11 @@ def main() -> int:
     window.act_clear.trigger()
     canvas = window.canvas
     side = min(canvas.width(), canvas.height())
-    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
 
-    def send(kind, x, y, button, buttons):
-        pos = QtCore.QPointF(
+    def at(x: float, y: float) -> QtCore.QPointF:
+        return QtCore.QPointF(
             canvas.width() / 2 + (x - 0.5) * side, canvas.height() / 2 + (y - 0.5) * side
         )
-        event = QtGui.QMouseEvent(
-            kind,
-            pos,
-            QtCore.QPointF(canvas.mapToGlobal(pos.toPoint())),
-            button,
-            buttons,
-            QtCore.Qt.KeyboardModifier.NoModifier,
-        )
-        QtWidgets.QApplication.sendEvent(canvas, event)
 
     four = [
         [
@@ -268,10 +251,10 @@ def main() -> int:
         [(0.6, 0.35), (0.6, 0.5), (0.6, 0.65), (0.6, 0.8), (0.6, 0.88)],
     ]
     for stroke in four:
-        send(QtCore.QEvent.Type.MouseButtonPress, *stroke[0], left, left)
+        press(canvas, at(*stroke[0]))
         for x, y in stroke[1:]:
-            send(QtCore.QEvent.Type.MouseMove, x, y, none, left)
-        send(QtCore.QEvent.Type.MouseButtonRelease, *stroke[-1], left, none)
+            move_held(canvas, at(x, y))
+        release(canvas, at(*stroke[-1]))
     window.rotation.slider.setValue(135)
     settle(app, window)
     hover(app, window, 0, "l1", 5, 0)

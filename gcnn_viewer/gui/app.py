@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from importlib import resources
 
-ORGANISATION = APPLICATION = "gcnn-viewer"
+from gcnn_viewer.errors import first_line
 
 
 def _splash(QtCore, QtGui, QtWidgets):
     """A splash screen with the icon while the models load; None if there is no icon."""
-    path = resources.files("gcnn_viewer.resources") / "icon.png"
-    pixmap = QtGui.QPixmap(str(path))
+    from gcnn_viewer.gui.identity import SPLASH_FILE, resource_path
+
+    pixmap = QtGui.QPixmap(str(resource_path(SPLASH_FILE)))
     if pixmap.isNull():
         return None
     pixmap = pixmap.scaled(
@@ -37,6 +37,7 @@ def run_app(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     from PySide6 import QtCore, QtGui, QtWidgets
 
+    from gcnn_viewer.gui.identity import APPLICATION, DISPLAY_NAME, ORGANISATION
     from gcnn_viewer.gui.platform_check import display_problem
 
     # Without a usable display Qt aborts the process inside QApplication(); say why first.
@@ -50,11 +51,12 @@ def run_app(argv: list[str] | None = None) -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(
         [sys.argv[0]] + list(argv or [])
     )
-    app.setApplicationDisplayName("gcnn-viewer")
-    app.setDesktopFileName("gcnn-viewer")
+    app.setApplicationDisplayName(DISPLAY_NAME)
+    app.setDesktopFileName(DISPLAY_NAME)
     splash = _splash(QtCore, QtGui, QtWidgets)  # torch takes a second or two to import
 
-    from gcnn_viewer.gui.main_window import MainWindow, app_icon
+    from gcnn_viewer.gui.identity import app_icon
+    from gcnn_viewer.gui.main_window import MainWindow
 
     app.setWindowIcon(app_icon())
     window = MainWindow()
@@ -64,8 +66,7 @@ def run_app(argv: list[str] | None = None) -> int:
         traceback.print_exception(kind, value, tb)
         from gcnn_viewer.gui.dialogs import show_error
 
-        text = str(value).strip().splitlines()
-        show_error(window, "Unexpected error", f"{kind.__name__}: {text[0] if text else ''}")
+        show_error(window, "Unexpected error", f"{kind.__name__}: {first_line(value)}")
 
     previous_hook = sys.excepthook
     sys.excepthook = excepthook

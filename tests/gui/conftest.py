@@ -37,6 +37,7 @@ import torch  # noqa: E402
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from gcnn_viewer.gui.main_window import MainWindow  # noqa: E402
+from gcnn_viewer.gui.synthetic_input import canvas_points, drag, mouse  # noqa: E402,F401
 from gcnn_viewer.models.pretrained import pretrained_path  # noqa: E402
 from gcnn_viewer.viewer.models import ModelCatalog  # noqa: E402
 from gcnn_viewer.viewer.state import ViewerState  # noqa: E402
@@ -154,39 +155,6 @@ def click(qtbot, widget: QtWidgets.QWidget) -> None:
         )
         pos = box.center()
     qtbot.mouseClick(widget, LEFT, pos=pos)
-
-
-def mouse(widget, kind, pos, button, buttons, modifiers=QtCore.Qt.KeyboardModifier.NoModifier):
-    """Send one mouse event carrying ``buttons`` (qtbot.mouseMove sends none: a drag needs
-    MouseMove events with the left button held, as pyqtgraph's own tests send them)."""
-    pos = QtCore.QPointF(pos)
-    event = QtGui.QMouseEvent(
-        kind,
-        pos,
-        QtCore.QPointF(widget.mapToGlobal(pos.toPoint())),
-        button,
-        buttons,
-        modifiers,
-    )
-    QtWidgets.QApplication.sendEvent(widget, event)
-
-
-def drag(widget, points) -> None:
-    """Press the left button at ``points[0]``, move through the rest with it held, release."""
-    points = [QtCore.QPointF(p) for p in points]
-    mouse(widget, QtCore.QEvent.Type.MouseButtonPress, points[0], LEFT, LEFT)
-    for p in points[1:]:
-        mouse(widget, QtCore.QEvent.Type.MouseMove, p, NO_BUTTON, LEFT)
-    mouse(widget, QtCore.QEvent.Type.MouseButtonRelease, points[-1], LEFT, NO_BUTTON)
-
-
-def canvas_points(canvas, fractions) -> list[QtCore.QPointF]:
-    """Widget positions of canvas fractions ``(x, y)`` inside the drawn square."""
-    square = canvas.square()
-    return [
-        QtCore.QPointF(square.left() + x * square.width(), square.top() + y * square.height())
-        for x, y in fractions
-    ]
 
 
 SEVEN = [(0.3, 0.22), (0.72, 0.22), (0.55, 0.5), (0.45, 0.82)]  # a 7 in one stroke

@@ -64,8 +64,8 @@ def reached(path: tuple[str, ...], action) -> bool:
 
 def holders(window, widget) -> set[str]:
     """The attribute names under which the window and its parts hold ``widget``."""
-    owners = [window, window.rotation, window.brush, window.browser, window.train_panel]
-    owners += [window.sweep, *window.panels]
+    owners = [window, window.input_panel, window.rotation, window.brush, window.browser]
+    owners += [window.train_panel, window.sweep, *window.panels]
     return {name for owner in owners for name, value in vars(owner).items() if value is widget}
 
 
@@ -102,12 +102,16 @@ def test_example_buttons_and_the_examples_menu_load_each_sample(window, qtbot):
         assert window.state.drawing.source.startswith(f"sample {digit}")
     # File ▸ Examples: triggered(bool) once reached the slot as the sample's name, and
     # nothing loaded. The entries are spelled out so that the checklist above sees them.
-    assert sorted(n.split("-")[0] for n in window.samples) == ["2", "3", "4", "6", "7", "9"]
+    assert sorted(n.split("-")[0] for n in window.samples) == list("0123456789")
     for digit, entry in (
+        ("0", lambda: trigger(window, "File", "Examples", "Digit 0")),
+        ("1", lambda: trigger(window, "File", "Examples", "Digit 1")),
         ("2", lambda: trigger(window, "File", "Examples", "Digit 2")),
         ("3", lambda: trigger(window, "File", "Examples", "Digit 3")),
         ("4", lambda: trigger(window, "File", "Examples", "Digit 4")),
+        ("5", lambda: trigger(window, "File", "Examples", "Digit 5")),
         ("6", lambda: trigger(window, "File", "Examples", "Digit 6")),
+        ("8", lambda: trigger(window, "File", "Examples", "Digit 8")),
         ("9", lambda: trigger(window, "File", "Examples", "Digit 9")),
         ("7", lambda: trigger(window, "File", "Examples", "Digit 7")),
     ):

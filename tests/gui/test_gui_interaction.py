@@ -55,6 +55,7 @@ def test_a_mouse_drag_draws_and_changes_the_model_input(window, qtbot):
 def test_plus_90_keeps_p4cnn_prediction_and_rolls_layer1_columns(window, qtbot):
     before = wait_frame(qtbot, window)
     l1_before = displayed(window, P4, "l1")
+    text_before = window.panels[P4].prediction.text()
     qtbot.mouseClick(window.rotation.plus, QtCore.Qt.MouseButton.LeftButton)
     assert window.state.angle == 90.0
     after = wait_frame(qtbot, window)
@@ -63,7 +64,9 @@ def test_plus_90_keeps_p4cnn_prediction_and_rolls_layer1_columns(window, qtbot):
     np.testing.assert_allclose(
         after.panels[P4].probabilities, before.panels[P4].probabilities, atol=1e-5
     )
-    assert window.panels[P4].prediction.text() == window.panels[P4].prediction.text()
+    # the shown prediction is the one computed before the turn: its digit and confidence
+    digit = int(np.argmax(before.panels[P4].probabilities))
+    assert str(digit) in text_before and window.panels[P4].prediction.text() == text_before
     l1_after = displayed(window, P4, "l1")
     layout = window.panels[P4].maps.layers["l1"].layout
     for c in range(layout.channels):

@@ -54,7 +54,15 @@ def test_no_display_one_line_and_nonzero_exit():
     _assert_one_line_error(_launch({}), "DISPLAY and WAYLAND_DISPLAY are unset")
 
 
+def _xcb_plugin_loads() -> bool:
+    plugin = platform_check.xcb_plugin_path()
+    return plugin is not None and platform_check.load_error(plugin) is None
+
+
 @linux_only
+@pytest.mark.skipif(
+    not _xcb_plugin_loads(), reason="the xcb plugin's libraries are missing: the check names them"
+)
 def test_display_without_x_server_one_line():
     # A display number nothing listens on: Qt would abort with "could not connect to display".
     _assert_one_line_error(_launch({"DISPLAY": ":4711"}), "cannot connect to the X display")

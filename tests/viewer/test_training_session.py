@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from gcnn_viewer.errors import CheckpointError
 from gcnn_viewer.models import build_model
 from gcnn_viewer.training import Progress, TrainConfig, Trainer, load_checkpoint
 from gcnn_viewer.viewer.training import (
@@ -17,6 +18,7 @@ from gcnn_viewer.viewer.training import (
     eta_seconds,
     failure_message,
     format_duration,
+    plan_run,
     save_model_file,
 )
 from tests.training.conftest import tiny_datasets
@@ -205,3 +207,43 @@ def test_a_cancel_during_the_end_of_run_passes_keeps_the_trained_epochs(tmp_path
     assert finished.status == "done", finished.message
     assert "step" not in kinds and "epoch" not in kinds and kinds[-1] == "done"
     assert load_checkpoint(finished.checkpoint).meta["complete"] is True
+
+
+def test_plan_run_names_a_new_run_and_never_writes_over_a_file(tmp_path):
+    settings = TrainConfig(model="p4cnn", epochs=3, seed=7, device="cpu")
+    plan = plan_run(settings, tmp_path, stamp="20261205-120000", number=2)
+    assert plan.action == "train" and plan.config == settings
+    assert plan.checkpoint_path == tmp_path / "p4cnn-seed7-20261205-120000-2.pt"
+    assert plan.threads is not None and plan.threads >= 1  # CPU: the training threads are set
+
+
+def test_plan_run_continues_an_unfinished_run_with_its_own_settings(tmp_path):
+    s = session(tmp_path, epochs=4)
+    s.on_progress = lambda p: s.cancel() if p.kind == "epoch" and p.epoch == 1 else None
+    unfinished = s.run().checkpoint
+    panel = TrainConfig(model="p4cnn", epochs=99, batch_size=64, device="cpu")
+    plan = plan_run(panel, tmp_path, unfinished, stamp="S")
+    assert plan.action == "continue" and plan.resume_from == unfinished
+    # the run's own settings (its model, epochs, batch), on the panel's device
+    assert plan.config.model == "z2cnn" and plan.config.epochs == 4
+    assert plan.config.batch_size == 16 and len(plan.history) == 1
+    assert plan.checkpoint_path == tmp_path / "run-continued-S.pt"
+
+
+def test_plan_run_fine_tunes_a_saved_model_with_the_panels_settings(tmp_path):
+    saved = save_model_file(build_model("p4cnn").eval(), tmp_path / "mine.pt")
+    panel = TrainConfig(model="z2cnn", epochs=5, device="cpu")
+    plan = plan_run(panel, tmp_path, saved, stamp="S")
+    assert plan.action == "fine-tune" and plan.fine_tune == saved
+    # the architecture is the file's; the rest is the panel's
+    assert plan.config.model == "p4cnn" and plan.config.epochs == 5
+    assert plan.config.init_from == str(saved)
+    assert plan.checkpoint_path == tmp_path / "mine-finetuned-S.pt"
+
+
+def test_plan_run_rejects_an_unusable_file_in_one_line(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError) as info:
+        plan_run(TrainConfig(device="cpu"), tmp_path, bad)
+    assert "\n" not in str(info.value) and "bad.pt" in str(info.value)

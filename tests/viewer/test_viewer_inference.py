@@ -3,7 +3,6 @@ import threading
 import numpy as np
 import pytest
 
-from gcnn_viewer.viewer.drawing import Drawing
 from gcnn_viewer.viewer.inference import (
     InferenceScheduler,
     SweepRequest,
@@ -145,5 +144,8 @@ def test_snapshot_is_shared_while_the_drawing_is_unchanged(catalog):
     a, b = state.frame_request(), state.frame_request()
     assert a.snapshot is b.snapshot and b.seq > a.seq
     state.drawing.begin_stroke(0.5, 0.5)
-    assert state.frame_request().snapshot is not a.snapshot
-    assert isinstance(state.drawing, Drawing)
+    c, d = state.frame_request(), state.frame_request()
+    assert c.snapshot is not a.snapshot and c.snapshot.version > a.snapshot.version
+    assert d.snapshot is c.snapshot  # shared again until the next edit
+    # the new snapshot holds the stroke; the old one, handed to a worker, still does not
+    assert c.snapshot.pixels.any() and not a.snapshot.pixels.any()

@@ -1,0 +1,226 @@
+"""The window's actions and menus, as one table.
+
+Adding a menu entry is adding one :class:`ActionSpec` to :func:`window_actions` (its text,
+shortcuts, handler and tooltip) and its name to :data:`MENUS` where it should appear, e.g.
+``ActionSpec("export", "act_export", "&Export…", lambda: w.export(), ("Ctrl+E",),
+"Save the view as a figure")`` and ``"export"`` after ``"saveModel"`` in File. The window then
+holds the QAction as ``window.act_export``; tests/gui/test_every_action_is_exercised.py will
+ask for a test that reaches it through the menu or its shortcut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from PySide6 import QtGui, QtWidgets
+
+from gcnn_viewer.gui.dialogs import show_about, show_help
+
+K = QtGui.QKeySequence.StandardKey
+SEPARATOR = "-"
+EXAMPLES = "<examples>"  # File ▸ Examples: one entry per shipped sample digit
+DOCKS = "<docks>"  # View: one show/hide entry per dock, in the order the window made them
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action: ``name`` is its object name (and its key in :data:`MENUS`), ``attr`` the
+    window attribute that holds it. ``handler`` gets no argument (``checked`` when
+    ``checkable``). Shortcuts are key strings or ``QKeySequence.StandardKey`` s."""
+
+    name: str
+    attr: str
+    text: str
+    handler: Callable[..., object]
+    shortcuts: tuple = ()
+    tip: str = ""
+    checkable: bool = False
+
+
+MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("&File", ("openImage", "openModel", "saveModel", "-", "train", EXAMPLES, "-", "quit")),
+    ("&Edit", ("undo", "redo", "-", "clear")),
+    ("&View", ("stabilisedView", "-", DOCKS, "resetLayout")),
+    (
+        "&Rotate",
+        ("rotatePlus", "rotateMinus", "rotateZero", "spin", "-", "previousDigit", "nextDigit"),
+    ),
+    ("&Help", ("help", "-", "about", "aboutQt")),
+)
+
+
+def window_actions(w) -> list[ActionSpec]:
+    """The main window's actions; ``w`` is the :class:`~gcnn_viewer.gui.main_window.MainWindow`
+    (its parts exist already: files, state, rotation, docks)."""
+    state, drawing = w.state, w.state.drawing
+    return [
+        ActionSpec(
+            "openImage",
+            "act_open_image",
+            "Open &image…",
+            lambda: w.files.open_image(),
+            (K.Open,),
+            "Load a digit from an image file (it is centred and scaled like MNIST)",
+        ),
+        ActionSpec(
+            "openModel",
+            "act_open_model",
+            "Open &model…",
+            lambda: w.files.open_model(),
+            ("Ctrl+Shift+O",),
+            "Load a checkpoint written by gcnn-viewer train into the right-hand panel",
+        ),
+        ActionSpec(
+            "saveModel",
+            "act_save_model",
+            "&Save model…",
+            lambda: w.files.save_model(),
+            (K.Save,),
+            "Write the right-hand panel's model as a gcnn-viewer checkpoint",
+        ),
+        ActionSpec(
+            "train",
+            "act_train",
+            "&Train a model…",
+            w.show_training,
+            ("Ctrl+T",),
+            "Train a model from scratch on MNIST-rot, with live curves",
+        ),
+        ActionSpec("quit", "act_quit", "&Quit", w.close, (K.Quit, "Ctrl+Q")),
+        ActionSpec(
+            "undo",
+            "act_undo",
+            "&Undo stroke",
+            drawing.undo,
+            (K.Undo,),
+            "Undo the last stroke or load",
+        ),
+        ActionSpec("redo", "act_redo", "&Redo", drawing.redo, (K.Redo, "Ctrl+Shift+Z", "Ctrl+Y")),
+        ActionSpec(
+            "clear",
+            "act_clear",
+            "&Clear canvas",
+            drawing.clear,
+            ("Delete", "Ctrl+Backspace"),
+            "Erase the drawing (undoable)",
+        ),
+        ActionSpec(
+            "stabilisedView",
+            "act_stabilised",
+            "&Stabilised view",
+            lambda on: setattr(state, "stabilised", bool(on)),
+            ("S",),
+            "Rotate every map back and undo the orientation shift: equivariant maps stand still",
+            checkable=True,
+        ),
+        ActionSpec(
+            "rotatePlus",
+            "act_plus",
+            "Rotate +90°",
+            lambda: state.rotate_quarter(+1),
+            ("]", "Ctrl+Right"),
+            "On to the next multiple of 90° (exact)",
+        ),
+        ActionSpec(
+            "rotateMinus",
+            "act_minus",
+            "Rotate −90°",
+            lambda: state.rotate_quarter(-1),
+            ("[", "Ctrl+Left"),
+            "Back to the previous multiple of 90° (exact)",
+        ),
+        ActionSpec(
+            "rotateZero",
+            "act_zero",
+            "Upright (0°)",
+            lambda: setattr(state, "angle", 0.0),
+            ("Home",),
+        ),
+        ActionSpec(
+            "spin",
+            "act_spin",
+            "S&pin",
+            w.rotation.set_spinning,
+            ("P",),
+            "Turn the input continuously",
+            checkable=True,
+        ),
+        ActionSpec(
+            "previousDigit",
+            "act_prev_digit",
+            "Previous test digit",
+            lambda: w.step_digit(-1),
+            ("PgUp",),
+        ),
+        ActionSpec(
+            "nextDigit", "act_next_digit", "Next test digit", lambda: w.step_digit(+1), ("PgDown",)
+        ),
+        ActionSpec(
+            "help",
+            "act_help",
+            "&What am I looking at?",
+            lambda: show_help(w),
+            (K.HelpContents, "F1"),
+        ),
+        ActionSpec("about", "act_about", "&About gcnn-viewer", lambda: show_about(w)),
+        ActionSpec(
+            "aboutQt", "act_about_qt", "About &Qt", lambda: QtWidgets.QMessageBox.aboutQt(w)
+        ),
+        ActionSpec("resetLayout", "act_reset_layout", "Reset window layout", w.docks.reset_layout),
+    ]
+
+
+def key_sequences(shortcuts: Sequence) -> list[QtGui.QKeySequence]:
+    """Every key of ``shortcuts``, each once: a platform's standard key may equal an explicit
+    one (Quit is Ctrl+Q on Linux), and the same key twice would make the action ambiguous,
+    and dead."""
+    keys: list[QtGui.QKeySequence] = []
+    for shortcut in shortcuts:
+        for key in (
+            QtGui.QKeySequence.keyBindings(shortcut)
+            if isinstance(shortcut, QtGui.QKeySequence.StandardKey)
+            else [QtGui.QKeySequence(shortcut)]
+        ):
+            if not key.isEmpty() and key not in keys:
+                keys.append(key)
+    return keys
+
+
+def make_action(window: QtWidgets.QWidget, spec: ActionSpec) -> QtGui.QAction:
+    action = QtGui.QAction(spec.text, window)
+    if spec.shortcuts:
+        action.setShortcuts(key_sequences(spec.shortcuts))
+    if spec.tip:
+        action.setStatusTip(spec.tip)
+        action.setToolTip(spec.tip)
+    action.setCheckable(spec.checkable)
+    action.setObjectName(spec.name)
+    handler = spec.handler
+    if spec.checkable:
+        action.toggled.connect(handler)
+    else:  # triggered(bool) passes `checked`: the handlers take nothing
+        action.triggered.connect(lambda _checked=False, h=handler: h())
+    window.addAction(action)  # shortcuts work even when a dock is floating
+    setattr(window, spec.attr, action)
+    return action
+
+
+def build_menus(
+    window: QtWidgets.QMainWindow,
+    actions: Mapping[str, QtGui.QAction],
+    fillers: Mapping[str, Callable[[QtWidgets.QMenu], None]],
+    menus: Sequence[tuple[str, Sequence[str]]] = MENUS,
+) -> None:
+    """The menu bar from ``menus``: action names, :data:`SEPARATOR`, or a placeholder that
+    ``fillers`` fills (e.g. :data:`EXAMPLES`, :data:`DOCKS`)."""
+    bar = window.menuBar()
+    for title, items in menus:
+        menu = bar.addMenu(title)
+        for item in items:
+            if item == SEPARATOR:
+                menu.addSeparator()
+            elif item in fillers:
+                fillers[item](menu)
+            else:
+                menu.addAction(actions[item])

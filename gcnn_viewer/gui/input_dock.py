@@ -1,0 +1,94 @@
+"""The Input dock's content: the drawing canvas beside the 28×28 model input, the brush, the
+example digits, the rotation controls and the MNIST-rot test-digit browser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6 import QtCore, QtWidgets
+
+from gcnn_viewer.gui.canvas import DrawingCanvas, InputPreview
+from gcnn_viewer.gui.controls import BrushControls, RotationControls, TestDigitBrowser
+from gcnn_viewer.gui.style import small_font
+from gcnn_viewer.viewer.models import sample_title
+from gcnn_viewer.viewer.state import ViewerState
+
+EXAMPLES_PER_ROW = 6  # more example digits than this: two rows
+
+
+def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """``widget`` in a vertical scroll area: short windows scroll rather than clip."""
+    scroll = QtWidgets.QScrollArea()
+    scroll.setWidget(widget)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return scroll
+
+
+class InputPanel(QtWidgets.QWidget):
+    """``sampleChosen(name)``: an example button was clicked. The browser's digits and the
+    canvas's strokes go straight into ``state.drawing``."""
+
+    sampleChosen = QtCore.Signal(str)
+
+    def __init__(
+        self,
+        state: ViewerState,
+        samples: Iterable[str],
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("inputPanel")
+        self.canvas = DrawingCanvas(state)
+        self.preview = InputPreview()
+        self.brush = BrushControls(state)
+        self.rotation = RotationControls(state)
+        self.browser = TestDigitBrowser()
+        self.browser.digitChosen.connect(lambda img, text: state.drawing.set_image(img, text))
+
+        preview_title = QtWidgets.QLabel("<b>Model input</b><br>28×28, as the models see it")
+        preview_title.setFont(small_font(-1))
+        preview_title.setWordWrap(True)
+        preview_title.setFixedWidth(self.preview.width())
+        self.source_label = QtWidgets.QLabel("")
+        self.source_label.setObjectName("sourceLabel")
+        self.source_label.setWordWrap(True)
+        self.source_label.setFont(small_font(-1.5))
+        self.source_label.setStyleSheet("color:#606060")
+        preview_col = QtWidgets.QVBoxLayout()
+        preview_col.addWidget(preview_title)
+        preview_col.addWidget(self.preview)
+        preview_col.addWidget(self.source_label)
+        preview_col.addStretch(1)
+        draw_row = QtWidgets.QHBoxLayout()
+        draw_row.addWidget(self.canvas, 1)
+        draw_row.addLayout(preview_col)
+
+        # One row of buttons, or two when there are many: ten in a row would set the Input
+        # column's minimum width above its preferred one, and it could no longer give way
+        # to the feature maps in a narrow window.
+        samples = list(samples)
+        per_row = len(samples) if len(samples) <= EXAMPLES_PER_ROW else -(-len(samples) // 2)
+        examples = QtWidgets.QGridLayout()
+        examples.setHorizontalSpacing(4)
+        examples.setVerticalSpacing(2)
+        examples.addWidget(QtWidgets.QLabel("Examples:"), 0, 0)
+        for i, name in enumerate(samples):
+            button = QtWidgets.QToolButton()
+            button.setText(name.split("-")[0])
+            button.setToolTip(f"Load the MNIST test digit {sample_title(name)}")
+            button.setObjectName(f"sample_{name}")
+            button.clicked.connect(lambda _=False, n=name: self.sampleChosen.emit(n))
+            examples.addWidget(button, i // max(1, per_row), 1 + i % max(1, per_row))
+        examples.setColumnStretch(1 + max(1, per_row), 1)
+
+        col = QtWidgets.QVBoxLayout(self)
+        col.setContentsMargins(6, 4, 6, 4)
+        col.setSpacing(6)
+        col.addLayout(draw_row)
+        col.addWidget(self.brush)
+        col.addLayout(examples)
+        col.addWidget(self.rotation)
+        col.addWidget(self.browser)
+        col.addStretch(1)

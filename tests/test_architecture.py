@@ -1,0 +1,129 @@
+"""The import structure of docs/ARCHITECTURE.md (“Layers”), checked rather than hoped for.
+
+Two checks:
+- the import-linter contracts in pyproject.toml: each layer imports only the layers below it,
+  and the core never imports Qt (run by hand with ``lint-imports``);
+- no import cycle between any two modules of the package, which the layer contract cannot see
+  inside one layer (e.g. ``gui.app`` ↔ ``gui.main_window``).
+
+Imports inside functions count: a lazy import is still a dependency a reader must follow.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+import tomllib
+from importlinter.application import use_cases
+from importlinter.configuration import configure
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    sys.path.insert(0, str(ROOT))
+    try:
+        return grimp.build_graph("gcnn_viewer", cache_dir=None, exclude_type_checking_imports=True)
+    finally:
+        sys.path.remove(str(ROOT))
+
+
+def test_the_import_contracts_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    configure()
+    monkeypatch.chdir(ROOT)
+    # lint_imports prints the full report (kept by pytest and shown when this fails)
+    passed = use_cases.lint_imports(config_filename=str(ROOT / "pyproject.toml"), cache_dir=None)
+    assert passed, "an import contract is broken: run `lint-imports` for the chain"
+
+
+def test_the_contracts_name_every_subpackage() -> None:
+    """A new subpackage must be given its place in the layers, or the contract says nothing."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c for c in config["contracts"] if c["id"] == "layers")["layers"]
+    placed = {name.strip() for layer in layers for name in layer.split("|")}
+    package = ROOT / "gcnn_viewer"
+    present = {
+        f"gcnn_viewer.{p.stem if p.is_file() else p.name}"
+        for p in package.iterdir()
+        if (p.is_dir() and (p / "__init__.py").exists())
+        or (p.suffix == ".py" and p.name != "__init__.py")
+    }
+    assert present - placed == set(), "give these modules a layer in pyproject.toml"
+    assert placed - present == set(), "these layers name modules that no longer exist"
+
+
+def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    modules = sorted(m for m in graph.modules if m.startswith("gcnn_viewer"))
+    edges = {
+        m: sorted(
+            d for d in graph.find_modules_directly_imported_by(m) if d.startswith("gcnn_viewer")
+        )
+        for m in modules
+    }
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    counter = 0
+    for start in modules:
+        if start in index:
+            continue
+        work = [(start, iter(edges[start]))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    components.append(sorted(component))
+    return components
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    """The checker itself: a planted two-module cycle and a three-module one are reported."""
+    g = grimp.ImportGraph()
+    for a, b in [("gcnn_viewer.a", "gcnn_viewer.b"), ("gcnn_viewer.b", "gcnn_viewer.a")]:
+        g.add_import(importer=a, imported=b)
+    for a, b in [("gcnn_viewer.x", "gcnn_viewer.y"), ("gcnn_viewer.y", "gcnn_viewer.z")]:
+        g.add_import(importer=a, imported=b)
+    g.add_import(importer="gcnn_viewer.z", imported="gcnn_viewer.x")
+    g.add_import(importer="gcnn_viewer.z", imported="gcnn_viewer.w")
+    assert sorted(_cycles(g)) == [
+        ["gcnn_viewer.a", "gcnn_viewer.b"],
+        ["gcnn_viewer.x", "gcnn_viewer.y", "gcnn_viewer.z"],
+    ]
+
+
+def test_no_module_imports_itself_back(graph: grimp.ImportGraph) -> None:
+    cycles = _cycles(graph)
+    assert cycles == [], "import cycles: " + "; ".join(" ↔ ".join(c) for c in cycles)
