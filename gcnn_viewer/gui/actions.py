@@ -39,7 +39,10 @@ class ActionSpec:
 
 
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("&File", ("openImage", "openModel", "saveModel", "-", "train", EXAMPLES, "-", "quit")),
+    (
+        "&File",
+        ("openImage", "openModel", "saveModel", "export", "-", "train", EXAMPLES, "-", "quit"),
+    ),
     ("&Edit", ("undo", "redo", "-", "clear")),
     ("&View", ("stabilisedView", "-", DOCKS, "resetLayout")),
     (
@@ -78,6 +81,14 @@ def window_actions(w) -> list[ActionSpec]:
             lambda: w.files.save_model(),
             (K.Save,),
             "Write the right-hand panel's model as a gcnn-viewer checkpoint",
+        ),
+        ActionSpec(
+            "export",
+            "act_export",
+            "&Export…",
+            lambda: w.exporter.open_dialog(),
+            ("Ctrl+E",),
+            "Save the view as a figure, an animation, the probability plot or the data",
         ),
         ActionSpec(
             "train",

@@ -331,9 +331,11 @@ class LayerPlot:
 
 
 class FeatureMapView(pg.GraphicsLayoutWidget):
-    """All layers of one model. ``hovered`` carries ``(layer name, MapPixel)``."""
+    """All layers of one model. ``hovered`` carries ``(layer name, MapPixel)``;
+    ``exportRequested(layer)``: *Export this layer…* chosen in a layer's context menu."""
 
     hovered = QtCore.Signal(object)
+    exportRequested = QtCore.Signal(str)  # a layer's context menu: Export this layer…
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         configure_pyqtgraph()
@@ -356,6 +358,7 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
         self.stale = False
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.setMinimumSize(160, 150)
+        self.context_menu: QtWidgets.QMenu | None = None  # the last one shown (tests)
 
     # -- model ------------------------------------------------------------------------------
     def set_probe(self, probe: ModelProbe) -> None:
@@ -430,6 +433,51 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
         for lp in self.layers.values():
             lp.image.item.setOpacity(0.25 if stale else 1.0)
         self.stale = stale
+
+    # -- context menu -----------------------------------------------------------------------
+    def layer_at(self, pos: QtCore.QPoint) -> str | None:
+        """The layer whose plot is under the viewport position ``pos``."""
+        scene = self.mapToScene(pos)
+        for name, lp in self.layers.items():
+            if lp.plot.sceneBoundingRect().contains(scene):
+                return name
+        return None
+
+    def _layer_menu(self, pos: QtCore.QPoint, global_pos: QtCore.QPoint) -> bool:
+        """Pop up the context menu of the layer at viewport ``pos``; False: no layer there.
+        pyqtgraph's own menu stays off (setMenuEnabled(False)): its axis and export entries
+        make no sense for a mosaic; ours names the layer under the mouse."""
+        layer = self.layer_at(pos)
+        if layer is None:
+            return False
+        menu = QtWidgets.QMenu(self)
+        menu.setObjectName("layerMenu")
+        action = menu.addAction(f"Export this layer ({layer})…")
+        action.setObjectName("exportLayer")
+        action.triggered.connect(lambda _checked=False, n=layer: self.exportRequested.emit(n))
+        menu.aboutToHide.connect(menu.deleteLater)
+        self.context_menu = menu
+        menu.popup(global_pos)
+        return True
+
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802
+        # The right button opens the menu here: pyqtgraph's scene accepts every press, and
+        # Qt (6.8 on) makes a context menu event only from a press that nobody accepted.
+        if event.button() == QtCore.Qt.MouseButton.RightButton and self._layer_menu(
+            event.position().toPoint(), event.globalPosition().toPoint()
+        ):
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def contextMenuEvent(self, event: QtGui.QContextMenuEvent) -> None:  # noqa: N802
+        # the keyboard's Menu key; a mouse's right press was handled in mousePressEvent
+        if event.reason() == QtGui.QContextMenuEvent.Reason.Mouse or self._layer_menu(
+            event.pos(), event.globalPos()
+        ):
+            event.accept()
+        else:
+            event.ignore()
 
     # -- hover ------------------------------------------------------------------------------
     def _mouse_moved(self, pos: QtCore.QPointF) -> None:

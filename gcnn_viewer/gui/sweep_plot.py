@@ -14,9 +14,11 @@ AUTO = -1
 
 
 class SweepPlot(QtWidgets.QWidget):
-    """``classChosen(cls)``: -1 for "each model's top class at 0°", else 0..9."""
+    """``classChosen(cls)``: -1 for "each model's top class at 0°", else 0..9;
+    ``exportRequested()``: *Export plot…* chosen in the plot's context menu."""
 
     classChosen = QtCore.Signal(int)
+    exportRequested = QtCore.Signal()
 
     def __init__(self, colours: tuple[str, ...], parent: QtWidgets.QWidget | None = None):
         configure_pyqtgraph()
@@ -100,11 +102,42 @@ class SweepPlot(QtWidgets.QWidget):
             self.plot.addItem(dot)
             self.markers.append(dot)
 
+        # pyqtgraph's own menu stays off; the viewport's context menu event is ours
+        self.context_menu: QtWidgets.QMenu | None = None  # the last one shown (tests)
+        self.plot.viewport().installEventFilter(self)
+
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(2)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if watched is not self.plot.viewport():
+            return super().eventFilter(watched, event)
+        kind = event.type()
+        # A right press opens the menu (pyqtgraph's scene accepts every press, and Qt 6.8 on
+        # makes a context menu event only from a press nobody accepted); a context menu event
+        # from the mouse is then swallowed, one from the keyboard's Menu key opens it.
+        if kind == QtCore.QEvent.Type.MouseButtonPress:
+            if event.button() == QtCore.Qt.MouseButton.RightButton:
+                self._export_menu(event.globalPosition().toPoint())
+                return True
+        elif kind == QtCore.QEvent.Type.ContextMenu:
+            if event.reason() != QtGui.QContextMenuEvent.Reason.Mouse:
+                self._export_menu(event.globalPos())
+            return True
+        return super().eventFilter(watched, event)
+
+    def _export_menu(self, global_pos: QtCore.QPoint) -> None:
+        menu = QtWidgets.QMenu(self)
+        menu.setObjectName("sweepMenu")
+        action = menu.addAction("Export plot…")
+        action.setObjectName("exportPlot")
+        action.triggered.connect(lambda _checked=False: self.exportRequested.emit())
+        menu.aboutToHide.connect(menu.deleteLater)
+        self.context_menu = menu
+        menu.popup(global_pos)
 
     def set_stale(self, stale: bool) -> None:
         if stale == self._stale:  # called on every stroke point: only act on a change

@@ -1,0 +1,293 @@
+"""The app's Export dialog without Qt: its choices as plain data, turned into an export job.
+
+The dialog (:mod:`gcnn_viewer.gui.export_dialog`) only reads widgets into an
+:class:`ExportChoices` and calls :func:`plan` with the :class:`ViewSpec` of what is on
+screen; everything a user can get wrong (channels ``"0-4,7"``, angles, a layer a model lacks,
+a format that does not fit the kind, a DPI out of range) becomes a one-line
+:class:`ExportError` here, where it is tested without a window.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gcnn_viewer.export import render
+from gcnn_viewer.export.common import ExportError, ViewSpec, angle_text, check_destination
+
+# kind -> what the dialog calls it
+KINDS: dict[str, str] = {
+    "figure": "Figure of the view",
+    "rotate-and-cycle": "Rotate-and-cycle figure",
+    "animation": "Animation (input turning 0→360°)",
+    "sweep": "Probability vs angle",
+    "data": "Data (NumPy NPZ)",
+}
+MODEL_CHOICES = ("both", "left", "right")
+FORMAT_NAMES = {
+    "png": "PNG",
+    "svg": "SVG (text stays text)",
+    "pdf": "PDF (text stays text)",
+    "gif": "GIF",
+    "webp": "WebP (animated)",
+    "mp4": "MP4 (H.264)",
+    "csv": "CSV (the numbers)",
+    "npz": "NPZ",
+}
+LONG_KINDS = ("animation",)  # worth a progress bar with frame counts
+PREVIEW_KIND = {"data": "figure"}  # a data export previews as the figure of the same maps
+
+
+def formats(kind: str, mp4: bool | None = None) -> tuple[str, ...]:
+    """The formats a kind can be written as, first the default; MP4 only when
+    ``imageio-ffmpeg`` is installed (``mp4`` None: ask :func:`render.mp4_available`)."""
+    if kind in ("figure", "rotate-and-cycle"):
+        return render.FIGURE_FORMATS
+    if kind == "animation":
+        if mp4 is None:
+            mp4 = render.mp4_available()
+        return tuple(f for f in render.ANIMATION_FORMATS if f != "mp4" or mp4)
+    if kind == "sweep":
+        return render.SWEEP_FORMATS
+    if kind == "data":
+        return render.DATA_FORMATS
+    raise ExportError(f"unknown export kind {kind!r}")
+
+
+KNOWN_SUFFIXES = frozenset(
+    render.FIGURE_FORMATS + render.ANIMATION_FORMATS + render.SWEEP_FORMATS + render.DATA_FORMATS
+)
+
+
+def parse_channels(text: str) -> tuple[int, ...] | None:
+    """``""``/``"all"``: None (every channel); ``"0-4,7"`` → ``(0, 1, 2, 3, 4, 7)``. Commas or
+    spaces separate; each part is a number or an inclusive range; repeats are dropped."""
+    text = text.strip()
+    if not text or text.lower() == "all":
+        return None
+    out: list[int] = []
+    for part in re.split(r"[,\s]+", text):
+        if not part:
+            continue
+        m = re.fullmatch(r"(\d+)(?:\s*[-–]\s*(\d+))?", part)
+        if m is None:
+            raise ExportError(f"channels: {part!r} is not a number or a range such as 0-4")
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) is not None else lo
+        if hi < lo:
+            raise ExportError(f"channels: the range {part} runs backwards")
+        out += [c for c in range(lo, hi + 1) if c not in out]
+    return tuple(out)
+
+
+def parse_angles(text: str) -> tuple[float, ...]:
+    """``"0 37.5"`` or ``"0, 90°"`` → degrees; one line for anything else."""
+    out: list[float] = []
+    for part in re.split(r"[,;\s]+", text.replace("°", " ").strip()):
+        if not part:
+            continue
+        try:
+            angle = float(part)
+        except ValueError:
+            raise ExportError(f"angles: {part!r} is not a number of degrees") from None
+        if not np.isfinite(angle):
+            raise ExportError(f"angles: {part!r} is not a number of degrees")
+        out.append(angle)
+    if not out:
+        raise ExportError("give at least one angle (degrees, e.g. 0 or 37.5)")
+    return tuple(out)
+
+
+def with_quarter_turns(angles: Sequence[float]) -> tuple[float, ...]:
+    """Each angle and its three quarter turns (mod 360°), each once, in that order."""
+    out: list[float] = []
+    for a in angles:
+        for k in range(4):
+            b = (float(a) + 90.0 * k) % 360.0
+            if b not in out:
+                out.append(b)
+    return tuple(out)
+
+
+def default_angles(kind: str, current: float) -> tuple[float, ...]:
+    """The current angle; the rotate-and-cycle figure needs a turn to show, so θ and θ+90°."""
+    if kind == "rotate-and-cycle":
+        return (current % 360.0, (current + 90.0) % 360.0)
+    return (current,)
+
+
+def angles_text(angles: Sequence[float]) -> str:
+    return " ".join(angle_text(a) for a in angles)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-") or "export"
+
+
+def default_filename(
+    kind: str, models: Sequence[str], fmt: str, layers: Sequence[str] | None, angle: float
+) -> str:
+    """A file name that says what is in the file, e.g. ``z2cnn-p4cnn-l1-90deg.png``."""
+    who = "-".join(models)
+    what = "-".join(layers) if layers and len(layers) <= 2 else ""
+    at = f"{angle_text(angle % 360.0)}deg"
+    parts = {
+        "figure": [who, what, at],
+        "rotate-and-cycle": [who, (layers or [render.RC_LAYER])[0], "rotate-and-cycle"],
+        "animation": [who, what, "turning"],
+        "sweep": [who, "probability-vs-angle"],
+        "data": [who, what, at],
+    }[kind]
+    return _slug("-".join(p for p in parts if p)) + f".{fmt}"
+
+
+def with_suffix(path: str, fmt: str) -> str:
+    """``path`` with the suffix of ``fmt`` (a known export suffix is replaced; another kept
+    and the new one appended): changing the format changes the file name to match."""
+    if not path.strip():
+        return path
+    p = Path(path)
+    if p.suffix.lower().lstrip(".") in KNOWN_SUFFIXES:
+        return str(p.with_suffix(f".{fmt}"))
+    return f"{path}.{fmt}"
+
+
+@dataclass
+class ExportChoices:
+    """Everything the dialog asks, as the user left it. ``layers`` None: all of them;
+    ``channels`` and ``angles`` are the texts typed (``angles`` empty: the current angle)."""
+
+    kind: str = "figure"
+    models: str = "both"  # both | left | right
+    layers: tuple[str, ...] | None = None
+    channels: str = ""
+    angles: str = ""
+    quarter_turns: bool = False
+    stabilised: bool = False
+    fmt: str = "png"
+    dpi: int = render.DEFAULT_DPI
+    frames: int = render.DEFAULT_FRAMES
+    fps: float = float(render.DEFAULT_FPS)
+    path: str = ""
+
+    def replace(self, **changes: Any) -> ExportChoices:
+        return dataclasses.replace(self, **changes)
+
+
+Progress = Callable[[int, int], None]
+Cancelled = Callable[[], bool]
+
+
+@dataclass
+class ExportJob:
+    """One export, ready to run off the GUI thread: :meth:`run` writes the file,
+    :meth:`preview` makes the thumbnail."""
+
+    kind: str
+    spec: ViewSpec
+    path: Path | None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def long(self) -> bool:
+        """Counts frames (a progress bar with numbers), rather than a busy indicator."""
+        return self.kind in LONG_KINDS or len(self.spec.angles) > 2
+
+    def run(self, progress: Progress | None = None, cancelled: Cancelled | None = None) -> Path:
+        if self.path is None:
+            raise ExportError("choose where to save the file")
+        if self.kind in ("figure", "rotate-and-cycle"):
+            return render.export_figure(
+                self.spec,
+                self.path,
+                rotate_and_cycle=self.kind == "rotate-and-cycle",
+                progress=progress,
+                cancelled=cancelled,
+                **self.options,
+            )
+        if self.kind == "animation":
+            return render.export_animation(
+                self.spec, self.path, progress=progress, cancelled=cancelled, **self.options
+            )
+        if self.kind == "sweep":
+            return render.export_sweep(self.spec, self.path, cancelled=cancelled, **self.options)
+        return render.export_data(self.spec, self.path, cancelled=cancelled)
+
+    def preview(self, dpi: int = 40) -> np.ndarray:
+        """uint8 RGB ``[H, W, 3]`` (writes nothing)."""
+        return render.preview(self.spec, PREVIEW_KIND.get(self.kind, self.kind), dpi=dpi)
+
+
+def pick_models(base: ViewSpec, which: str) -> list:
+    if which not in MODEL_CHOICES:
+        raise ExportError(f"models: {which!r} is not one of {', '.join(MODEL_CHOICES)}")
+    models = list(base.models)
+    if which == "both" or len(models) == 1:
+        return models
+    return [models[0]] if which == "left" else [models[-1]]
+
+
+def plan(choices: ExportChoices, base: ViewSpec, *, check_path: bool = True) -> ExportJob:
+    """The export the dialog describes, from ``base`` (what is on screen: models left and
+    right, input, current angle). Raises a one-line :class:`ExportError` for anything that
+    cannot be exported as chosen, before any work is done. ``check_path`` False: the
+    destination is not looked at (the live preview needs none)."""
+    kind = choices.kind
+    allowed = formats(kind)
+    if choices.fmt not in allowed:
+        raise ExportError(
+            f"{KINDS.get(kind, kind)} can be written as {', '.join(allowed).upper()}, "
+            f"not {choices.fmt.upper()}"
+        )
+    models = pick_models(base, choices.models)
+    current = float(base.angles[0]) if base.angles else 0.0
+    if choices.angles.strip():
+        angles = parse_angles(choices.angles)
+    else:
+        angles = default_angles(kind, current)
+    if choices.quarter_turns:
+        angles = with_quarter_turns(angles)
+    layers = tuple(choices.layers) if choices.layers is not None else None
+    if layers is not None and not layers:
+        raise ExportError("choose at least one layer")
+    spec = ViewSpec(
+        models,
+        base.input,
+        angles=angles,
+        layers=layers,
+        channels=parse_channels(choices.channels),
+        stabilised=choices.stabilised,
+        extra={**base.extra, "exported_from": "gcnn-viewer app"},
+    )
+    options: dict[str, Any] = {}
+    if kind in ("figure", "rotate-and-cycle", "sweep"):
+        render.check_dpi(int(choices.dpi))
+        options["dpi"] = int(choices.dpi)
+    if kind == "animation":
+        render.check_animation_options(int(choices.frames), float(choices.fps), int(choices.dpi))
+        options.update(frames=int(choices.frames), fps=float(choices.fps), dpi=int(choices.dpi))
+    if kind != "sweep":  # a sweep shows probabilities only: layers and channels do not apply
+        spec.check()
+    path = None
+    if check_path:
+        if not choices.path.strip():
+            raise ExportError("choose where to save the file (Browse…)")
+        path = check_destination(choices.path.strip())
+        suffix = path.suffix.lower().lstrip(".")
+        if suffix != choices.fmt:
+            raise ExportError(
+                f"{path.name}: the format is {choices.fmt.upper()}; name the file "
+                f"….{choices.fmt}, or choose the format .{suffix or '?'} stands for"
+            )
+    return ExportJob(kind, spec, path, options)
+
+
+def model_names(base: ViewSpec, which: str) -> list[str]:
+    """The data names of the chosen models (for the default file name)."""
+    return [m.name for m in pick_models(base, which)]
