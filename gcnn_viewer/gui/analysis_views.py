@@ -1,4 +1,4 @@
-"""The analysis views of issue 12 as standalone widgets (wired into the main window later):
+"""The analysis views as standalone widgets (the main window docks them: gui/analysis_docks.py):
 
 - :class:`EquivariancePanel`: err_L(θ) for every layer of each model for the current digit,
   log scale, recomputed off the GUI thread when the input changes.
@@ -524,6 +524,7 @@ class FiltersView(QtWidgets.QWidget):
         row.addStretch(1)
         self.header = QtWidgets.QLabel("")
         self.header.setObjectName("filtersHeader")
+        self.header.setWordWrap(True)  # a long line must not widen the window
         self.params = QtWidgets.QLabel("")
         self.params.setObjectName("filtersParameters")
         self.params.setWordWrap(True)
@@ -666,8 +667,8 @@ def shipped_models(names: Sequence[str] = ("z2cnn", "p4cnn")) -> list[AnalysisMo
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m gcnn_viewer.gui.analysis_views [--screenshots DIR]``: the three views on
-    the shipped Z2CNN and P4CNN and the sample 7, in tabs (until the main window hosts them);
-    with ``--screenshots`` each view is computed, saved as DIR/analysis-view-*.png, and the
+    the shipped Z2CNN and P4CNN and the sample 7, in tabs of their own window; with
+    ``--screenshots`` each view is computed, saved as DIR/analysis-view-*.png, and the
     program exits."""
     import argparse
     import sys

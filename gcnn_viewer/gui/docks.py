@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.viewer.window_policy import DockSizes
 
-SETTINGS_VERSION = 2  # bump when the dock layout changes incompatibly (2: Train is a tab)
+SETTINGS_VERSION = 3  # bump when the dock layout changes incompatibly (3: analysis tabs)
 Area = QtCore.Qt.DockWidgetArea
 FEATURES = (
     QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -39,6 +39,19 @@ class Docks(QtCore.QObject):
         self.laid_out = False  # shown and its docks sized once: user drags count from now
         self._fitting = False  # fit() is resizing docks (not the user)
         self._default_state = QtCore.QByteArray()
+        window.installEventFilter(self)  # shown: the first layout; resized: fit the docks
+
+    def _window_event(self, event: QtCore.QEvent) -> None:
+        kind = event.type()
+        if kind == QtCore.QEvent.Type.Show and not self.laid_out:
+            # Qt lays the docks out when the window is first shown: size them after that
+            QtCore.QTimer.singleShot(
+                0, lambda: None if self.window.gate.closed else self.first_layout()
+            )
+        elif kind == QtCore.QEvent.Type.Resize:
+            old, new = event.oldSize(), event.size()
+            if old.isValid() and old != new:
+                self.fit()
 
     def add(
         self,
@@ -115,6 +128,9 @@ class Docks(QtCore.QObject):
         self.laid_out = True
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if watched is self.window:
+            self._window_event(event)
+            return False
         # A dock resized while the window keeps its size: the user dragged a separator.
         # Remember the new size as the preferred one (fit keeps to it).
         if (

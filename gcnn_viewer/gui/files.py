@@ -20,16 +20,25 @@ IMAGE_FILTER = (
 )
 MODEL_FILTER = "gcnn-viewer checkpoints (*.pt *.pth *.ckpt);;All files (*)"
 LAST_DIR = "files/last_dir"
+DRAG_EVENTS = (
+    QtCore.QEvent.Type.DragEnter,
+    QtCore.QEvent.Type.DragMove,
+    QtCore.QEvent.Type.Drop,
+)
 
 
-class Files:
+class Files(QtCore.QObject):
     """Opens and saves for ``window`` (the dialogs' parent and its status bar), remembering
-    the last folder in ``settings``."""
+    the last folder in ``settings``; files dropped on the window open too (an event filter:
+    checkpoints in the panel they land on, anything else as a digit image)."""
 
     def __init__(
         self, window: QtWidgets.QMainWindow, state: ViewerState, settings: QtCore.QSettings
     ) -> None:
+        super().__init__(window)
         self.window, self.state, self.settings = window, state, settings
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
 
     def last_dir(self) -> str:
         value = self.settings.value(LAST_DIR, "")
@@ -126,6 +135,18 @@ class Files:
             return None
         urls = [u for u in mime.urls() if u.isLocalFile()]
         return Path(urls[0].toLocalFile()) if urls else None
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        kind = event.type()
+        if watched is not self.window or kind not in DRAG_EVENTS:
+            return super().eventFilter(watched, event)
+        if kind == QtCore.QEvent.Type.Drop:
+            self.drop(event, self.window.panels[0])
+        elif self.dropped_path(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+        return True
 
     def drop(self, event: QtGui.QDropEvent, left_panel: QtWidgets.QWidget) -> None:
         """A checkpoint opens in the panel it was dropped on (right unless over

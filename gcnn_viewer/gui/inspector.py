@@ -10,6 +10,7 @@ from gcnn_viewer.gui.feature_view import format_value
 from gcnn_viewer.gui.style import configure_pyqtgraph, lookup_table
 from gcnn_viewer.viewer.inference import LayerFrame
 from gcnn_viewer.viewer.layout import N_COLOURS, LayerLayout, LayerScale, MapPixel
+from gcnn_viewer.viewer.window_policy import hover_text
 
 PLACEHOLDER = (
     "<span style='color:#707070'>Hover over any feature map to enlarge it here, with its "
@@ -88,3 +89,42 @@ class MapInspector(QtWidgets.QWidget):
             f"<span style='color:#707070'>map max {float(np.max(values)):.3g} · "
             f"colour scale {lo} … {hi}, fixed for this layer</span>"
         )
+
+
+class HoverTracker(QtCore.QObject):
+    """The map pixel the mouse last rested on, ``(panel index, layer, MapPixel)``: enlarged
+    in ``inspector`` and described in the status bar of ``window`` (a
+    :class:`~gcnn_viewer.gui.main_window.MainWindow`), and refreshed with every frame, so
+    that turning the input shows the same pixel's new value."""
+
+    def __init__(self, window, inspector: MapInspector) -> None:
+        super().__init__(window)
+        self.window, self.inspector = window, inspector
+        self.hover: tuple[int, str, MapPixel] | None = None
+        for panel in window.panels:
+            panel.maps.hovered.connect(lambda hit, i=panel.index: self.hovered(i, hit))
+
+    def clear(self) -> None:
+        self.hover = None
+        self.inspector.clear()
+
+    def hovered(self, index: int, hit: tuple[str, MapPixel] | None) -> None:
+        if hit is None:
+            return
+        self.window.panels[1 - index].maps.set_hover(None)  # one outline, in one panel
+        self.hover = (index, *hit)
+        self.refresh()
+
+    def refresh(self) -> None:
+        frame = self.window.last_frame
+        if self.hover is None or frame is None:
+            return
+        index, layer, pixel = self.hover
+        panel = self.window.panels[index]
+        probe, maps = panel.maps.probe, frame.panels[index].layers.get(layer)
+        if probe is None or maps is None or layer not in probe.layouts:
+            return
+        layout, title = probe.layouts[layer], panel.entry.title
+        self.inspector.show_map(title, layout, probe.scales[layer], maps, pixel, frame.stabilised)
+        value = float(maps.data[pixel.channel, pixel.orientation, pixel.y, pixel.x])
+        self.window.statusBar().showMessage(hover_text(title, layout, pixel, value), 4000)

@@ -15,17 +15,28 @@ import sys
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.export.common import ExportInput, ExportModel, ViewSpec
-from gcnn_viewer.gui.actions import DOCKS, EXAMPLES, build_menus, make_action, window_actions
+from gcnn_viewer.gui.actions import (
+    DOCKS,
+    EXAMPLES,
+    build_menus,
+    follow_edits,
+    make_action,
+    window_actions,
+)
+from gcnn_viewer.gui.analysis_docks import AnalysisDocks
 from gcnn_viewer.gui.dialogs import ask, show_error
 from gcnn_viewer.gui.docks import Area, Docks
+from gcnn_viewer.gui.export_dialog import Exporter
 from gcnn_viewer.gui.files import Files
 from gcnn_viewer.gui.identity import APPLICATION, ORGANISATION, app_icon
 from gcnn_viewer.gui.input_dock import InputPanel, scrolling
-from gcnn_viewer.gui.inspector import MapInspector
+from gcnn_viewer.gui.inspector import HoverTracker, MapInspector
 from gcnn_viewer.gui.model_panel import ModelPanel
+from gcnn_viewer.gui.session import restore_session, save_session
 from gcnn_viewer.gui.style import PANEL_COLOURS, colour_tables, configure_pyqtgraph
 from gcnn_viewer.gui.sweep_plot import AUTO, SweepPlot
 from gcnn_viewer.gui.train_panel import TrainPanel
+from gcnn_viewer.gui.widgets import fixed_label
 from gcnn_viewer.gui.worker import InferenceWorker
 from gcnn_viewer.viewer import window_policy as policy
 from gcnn_viewer.viewer.inference import (
@@ -69,29 +80,21 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.samples = dict(sample_digits())
         self.gate = policy.ResultGate()  # which results are still wanted; stale panels
-        self._hover: tuple[int, str, object] | None = None  # (panel, layer, MapPixel)
         self.setWindowIcon(app_icon())
-        self.setAcceptDrops(True)
         self.setDockOptions(
             QtWidgets.QMainWindow.DockOption.AnimatedDocks
             | QtWidgets.QMainWindow.DockOption.AllowTabbedDocks
         )
         self.files = Files(self, self.state, self.settings)
         self.docks = Docks(self)
+        self.exporter = Exporter(self)  # File ▸ Export… and the context menus' exports
         self._make_panels()
         self._make_docks()
         self._make_status_bar()
         actions = {spec.name: make_action(self, spec) for spec in window_actions(self)}
         fillers = {EXAMPLES: self._fill_examples, DOCKS: self.docks.fill_view_menu}
         build_menus(self, actions, fillers)
-        # The buttons trigger the menu's actions but keep their short texts: a default action
-        # would copy "Undo load of …" into the button and widen the Input dock.
-        for button, action, text in (
-            (self.brush.undo, self.act_undo, "Undo"),
-            (self.brush.clear, self.act_clear, "Clear"),
-        ):
-            button.setText(text)
-            button.clicked.connect(lambda _checked=False, a=action: a.trigger())
+        follow_edits(self)  # Undo / Redo / Clear: menu entries and buttons follow the drawing
         self.rotation.play.toggled.connect(self._spin_toggled)
 
         # -- inference worker ------------------------------------------------------------------
@@ -115,11 +118,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.state.catalog.added.connect(lambda _entry: self._refresh_selectors())
         self.state.catalog.changed.connect(self._model_updated)
 
-        self._restore_settings()
+        restore_session(self)
         for i in range(len(self.panels)):
             self._panel_changed(i, request=False)
         self._angle_changed(self.state.angle, request=False)
-        self._edits_changed()
         if load_sample and self.state.drawing.is_empty and self.samples:
             default = next((n for n in self.samples if n.startswith(DEFAULT_SAMPLE)), None)
             self.load_sample(default or next(iter(self.samples)))
@@ -142,7 +144,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.splitter.addWidget(panel)
             panel.modelChosen.connect(lambda key, i=panel.index: self.set_panel_model(i, key))
             panel.openRequested.connect(lambda i=panel.index: self.files.open_model(panel=i))
-            panel.maps.hovered.connect(lambda hit, i=panel.index: self._hovered(i, hit))
+            panel.maps.exportRequested.connect(
+                lambda layer, i=panel.index: self.exporter.open_layer(i, layer)
+            )
             # A layer view's context menu / a map click (gui/feature_view.py signals) is
             # connected here, with the panel's index, like `hovered` above.
         self.setCentralWidget(self.splitter)
@@ -156,7 +160,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.input_dock = self.docks.add("Input", "inputDock", input_scroll, sizing="column")
         self.inspector = MapInspector()
         self.inspector_dock = self.docks.add("Hovered map", "inspectorDock", self.inspector)
+        self.hover = HoverTracker(self, self.inspector)
         self.sweep = SweepPlot(PANEL_COLOURS)
+        self.sweep.exportRequested.connect(self.exporter.open_sweep)
         self.sweep.classChosen.connect(
             lambda c: setattr(self.state, "tracked_class", None if c == AUTO else c)
         )
@@ -164,6 +170,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "Probability vs angle", "sweepDock", self.sweep, Area.BottomDockWidgetArea,
             sizing="bottom",
         )  # fmt: skip
+        self.analysis = AnalysisDocks(self)  # Equivariance, Accuracy, Filters: tabs beside it
         self.setCorner(QtCore.Qt.Corner.BottomLeftCorner, Area.LeftDockWidgetArea)
         self.train_panel = TrainPanel(self.state.catalog)
         self.train_panel.followRequested.connect(lambda key: self.set_panel_model(1, key))
@@ -185,14 +192,10 @@ class MainWindow(QtWidgets.QMainWindow):
         )  # fmt: skip
 
     def _make_status_bar(self) -> None:
-        # fixed sizes: a label whose text changes every frame must not relayout the window
-        self.angle_status = QtWidgets.QLabel("")
-        self.angle_status.setObjectName("angleStatus")
-        self.angle_status.setFixedSize(175, self.angle_status.sizeHint().height())
-        self.timing_status = QtWidgets.QLabel("")
-        self.timing_status.setObjectName("timingStatus")
-        self.timing_status.setFixedSize(95, self.timing_status.sizeHint().height())
-        self.timing_status.setToolTip("Time the worker thread took for the last frame")
+        self.angle_status = fixed_label("angleStatus", 175)
+        self.timing_status = fixed_label(
+            "timingStatus", 95, "Time the worker thread took for the last frame"
+        )
         self.statusBar().addPermanentWidget(self.angle_status)
         self.statusBar().addPermanentWidget(self.timing_status)
 
@@ -209,46 +212,6 @@ class MainWindow(QtWidgets.QMainWindow):
     last_sweep = property(lambda self: self.gate.last_sweep)
     pending_frame = property(lambda self: self.gate.pending_frame)
     failed_text = property(lambda self: self.gate.failed_text)
-
-    # -- settings ----------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        self.docks.restore(self.settings, self.splitter)
-        saved = policy.ViewSettings.from_values(self.settings.value, self.state.catalog.keys())
-        self.state.stabilised = saved.stabilised
-        self.state.brush = saved.brush
-        self.brush.size.setValue(round(self.state.brush * 100))
-        for i, key in enumerate(saved.panels):
-            if key is not None:
-                self.state.set_panel(i, key)
-
-    def _save_settings(self) -> None:
-        self.docks.save(self.settings, self.splitter)
-        panels = [self.state.panel_key(i) for i in range(len(self.panels))]
-        saved = policy.ViewSettings(self.state.stabilised, self.state.brush, panels)
-        for name, value in saved.to_values().items():
-            self.settings.setValue(name, value)
-        self.settings.sync()
-
-    # -- layout ------------------------------------------------------------------------------
-    def fit_docks(self) -> None:
-        self.docks.fit()
-
-    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802
-        super().showEvent(event)
-        if not self.docks.laid_out:  # Qt lays the docks out when the window is first shown
-            QtCore.QTimer.singleShot(0, lambda: None if self.gate.closed else self._first_layout())
-
-    def _first_layout(self) -> None:
-        self.docks.first_layout()
-
-    @property
-    def _laid_out(self) -> bool:
-        return self.docks.laid_out
-
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        if event.oldSize().isValid() and event.oldSize() != event.size():
-            self.docks.fit()
 
     # -- requests ----------------------------------------------------------------------------
     def request_frame(self) -> None:
@@ -275,24 +238,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- state events ------------------------------------------------------------------------
     def _drawing_changed(self) -> None:
-        self._edits_changed()
         self._react(policy.on_drawing_changed(self.state.drawing.stroke_in_progress))
 
     def _drawing_committed(self) -> None:
-        self._edits_changed()
         self.source_label.setText(policy.source_text(self.state.drawing))
         self._react(policy.on_drawing_committed())
-
-    def _edits_changed(self) -> None:
-        edit = policy.EditState.of(self.state.drawing)
-        self.act_undo.setText(edit.undo_text)
-        self.act_redo.setText(edit.redo_text)
-        self.brush.undo.setToolTip(edit.undo_tip)
-        self.act_undo.setEnabled(edit.can_undo)
-        self.brush.undo.setEnabled(edit.can_undo)
-        self.act_redo.setEnabled(edit.can_redo)
-        self.act_clear.setEnabled(edit.can_clear)
-        self.brush.clear.setEnabled(edit.can_clear)
 
     def _angle_changed(self, angle: float, request: bool = True) -> None:
         self.angle_status.setText(policy.angle_text(angle))
@@ -337,9 +287,9 @@ class MainWindow(QtWidgets.QMainWindow):
             )
         titles = [self.state.catalog.get(k).title for k in self.state.panel_keys]
         self.setWindowTitle(policy.window_title(titles))
-        self._hover = None
-        self.inspector.clear()
+        self.hover.clear()
         self._refresh_selectors()
+        self.analysis.models_changed()
         if request:
             self._react(policy.on_panel_changed())
 
@@ -391,7 +341,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for panel, frame in zip(self.panels, result.panels, strict=True):
             panel.show_frame(frame, blank)
         self.sweep.set_angle(result.angle, [p.probabilities for p in result.panels])
-        self._refresh_inspector()
+        self.hover.refresh()
         self.timing_status.setText(f"frame {result.compute_ms:.1f} ms")
         self.frameShown.emit(result)
 
@@ -404,28 +354,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if (frame := self.gate.last_frame) is not None:
             self.sweep.set_angle(frame.angle, [p.probabilities for p in frame.panels])
         self.sweepShown.emit(result)
-
-    # -- hover -------------------------------------------------------------------------------
-    def _hovered(self, index: int, hit) -> None:
-        if hit is None:
-            return
-        self.panels[1 - index].maps.set_hover(None)
-        self._hover = (index, *hit)
-        self._refresh_inspector()
-
-    def _refresh_inspector(self) -> None:
-        if self._hover is None or self.gate.last_frame is None:
-            return
-        index, layer, pixel = self._hover
-        panel, frame = self.panels[index], self.gate.last_frame
-        probe, maps = panel.maps.probe, frame.panels[index].layers.get(layer)
-        if probe is None or maps is None or layer not in probe.layouts:
-            return
-        layout = probe.layouts[layer]
-        title = panel.entry.title
-        self.inspector.show_map(title, layout, probe.scales[layer], maps, pixel, frame.stabilised)
-        value = float(maps.data[pixel.channel, pixel.orientation, pixel.y, pixel.x])
-        self.statusBar().showMessage(policy.hover_text(title, layout, pixel, value), 4000)
 
     # -- user commands -----------------------------------------------------------------------
     def set_panel_model(self, index: int, key: str) -> None:
@@ -472,20 +400,6 @@ class MainWindow(QtWidgets.QMainWindow):
             extra={"tracked_class": state.tracked_class},
         )
 
-    # -- drag and drop -----------------------------------------------------------------------
-    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802
-        if self.files.dropped_path(event) is not None:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QtGui.QDragMoveEvent) -> None:  # noqa: N802
-        if self.files.dropped_path(event) is not None:
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: N802
-        self.files.drop(event, self.panels[0])
-
     # -- teardown ----------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop the spin timer and the worker thread (idempotent)."""
@@ -494,6 +408,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.gate.closed = True
         self.rotation.set_spinning(False)
         self.train_panel.shutdown()
+        self.exporter.shutdown()
+        self.analysis.shutdown()
         self.worker.stop()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
@@ -502,6 +418,6 @@ class MainWindow(QtWidgets.QMainWindow):
             event.ignore()
             return
         if not closed:
-            self._save_settings()
+            save_session(self)
         self.shutdown()
         super().closeEvent(event)

@@ -30,3 +30,13 @@ class ElidedLabel(QtWidgets.QLabel):
         metrics = QtGui.QFontMetrics(self.font())
         shown = metrics.elidedText(self._full, QtCore.Qt.TextElideMode.ElideRight, self.width())
         super().setText(shown)
+
+
+def fixed_label(name: str, width: int, tip: str = "") -> QtWidgets.QLabel:
+    """A label of fixed size: a text that changes every frame (the status bar's angle and
+    timing) must not relayout the window."""
+    label = QtWidgets.QLabel("")
+    label.setObjectName(name)
+    label.setFixedSize(width, label.sizeHint().height())
+    label.setToolTip(tip)
+    return label

@@ -259,7 +259,7 @@ def test_a_first_launch_gives_the_maps_the_room(make_window, qtbot):
     """No saved layout: once shown, the docks get their preferred sizes (Qt's own first
     layout gave the sweep half the window's height and crushed the maps)."""
     window = make_window(resize=False)
-    qtbot.waitUntil(lambda: window._laid_out, timeout=5000)
+    qtbot.waitUntil(lambda: window.docks.laid_out, timeout=5000)
     settle(qtbot, window)
     assert window.sweep_dock.height() <= 200 and abs(window.input_dock.width() - 390) <= 4
     assert window.panels[P4].maps.height() > 2 * window.sweep_dock.height()

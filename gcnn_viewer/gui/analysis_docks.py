@@ -1,0 +1,161 @@
+"""The analysis views (:mod:`gcnn_viewer.gui.analysis_views`) as docks of the main window.
+
+Three tabs beside the probability-vs-angle plot: **Equivariance** (err_L(θ) for every layer
+of both panels' models and the current drawing), **Accuracy vs angle** (MNIST-rot test error
+against the digit's angle; a click turns the input there) and **Filters** (a layer's stored
+filter and the copies it applies; a click on a feature map opens that map's filter).
+
+The views follow the window's state: the models shown, the drawing (once a stroke ends, like
+the sweep) and the angle. They share one analysis thread, apart from the inference worker,
+and the equivariance curves are recomputed only while their tab is visible, so that a hidden
+view never takes CPU from the frames.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from gcnn_viewer.export.common import ExportModel
+from gcnn_viewer.gui.analysis_views import (
+    AccuracyView,
+    AnalysisModel,
+    AnalysisWorker,
+    EquivariancePanel,
+    FiltersView,
+)
+from gcnn_viewer.gui.docks import Area
+from gcnn_viewer.viewer.layout import MapPixel
+from gcnn_viewer.viewer.models import ModelEntry
+
+ANALYSIS_SHARE = 0.4  # of the window's height, for an analysis tab brought forward
+
+
+def analysis_model(entry: ModelEntry) -> AnalysisModel:
+    """A catalog entry as the views take it. Only weights read from a file are cached by
+    their sha256 (a model in training changes with every snapshot: never cached)."""
+    digest = ExportModel.from_entry(entry).sha256 if entry.path is not None else None
+    return AnalysisModel(entry.key, entry.title, entry.model, digest)
+
+
+class AnalysisDocks(QtCore.QObject):
+    """Makes the three docks in ``window`` (a :class:`~gcnn_viewer.gui.main_window.MainWindow`
+    whose sweep dock exists) and keeps them in step with its state."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.worker = AnalysisWorker(self)
+        self.equivariance = EquivariancePanel(self.worker)
+        self.accuracy = AccuracyView(self.worker)
+        self.filters = FiltersView()
+
+        # Hidden until asked for (View menu, or a click on a feature map for Filters): their
+        # tab bar would take its height from the feature maps. Shown, each is a tab beside
+        # the sweep.
+        def add(title: str, name: str, view: QtWidgets.QWidget) -> QtWidgets.QDockWidget:
+            return window.docks.add(
+                title, name, view, Area.BottomDockWidgetArea, tab_with=window.sweep_dock,
+                hidden=True,
+            )  # fmt: skip
+
+        self.equivariance_dock = add("Equivariance", "equivarianceDock", self.equivariance)
+        self.accuracy_dock = add("Accuracy vs angle", "accuracyDock", self.accuracy)
+        self.filters_dock = add("Filters", "filtersDock", self.filters)
+        for dock in (self.equivariance_dock, self.accuracy_dock, self.filters_dock):
+            # shown from the View menu: in front, not behind the sweep's tab
+            dock.toggleViewAction().triggered.connect(
+                lambda checked, d=dock: checked and d.raise_()
+            )
+        self._models: list[AnalysisModel] = []
+        self._models_key: tuple = ()  # (catalog key, id of the network) per model shown
+        self._equivariance_key: tuple = ()  # ... the models the equivariance plots are for
+        self._equivariance_stale = True  # its curves are for another drawing or models
+
+        state = window.state
+        state.drawing.committed.connect(self._drawing_committed)
+        # (the window calls models_changed when a panel changes: it loads the model first)
+        state.catalog.changed.connect(lambda _entry: self.models_changed())
+        state.angle_changed.connect(self.accuracy.set_angle)
+        self.accuracy.angleChosen.connect(lambda angle: setattr(state, "angle", angle))
+        self.equivariance_dock.visibilityChanged.connect(self._equivariance_visible)
+        # The sweep needs a strip; the analysis plots and filter mosaics need height: a tab
+        # brought forward takes a larger share of the window, the sweep's tab gives it back.
+        for dock in (self.equivariance_dock, self.accuracy_dock, self.filters_dock):
+            dock.visibilityChanged.connect(lambda shown, d=dock: shown and self._grow(d))
+        window.sweep_dock.visibilityChanged.connect(
+            lambda shown: shown and QtCore.QTimer.singleShot(0, window.docks.fit)
+        )
+        for panel in window.panels:
+            panel.maps.clicked.connect(lambda hit, i=panel.index: self.open_filter(i, hit))
+
+    # -- state -> views ---------------------------------------------------------------------
+    def models_changed(self) -> None:
+        """The panels' models (or a model's weights) changed: every view gets them."""
+        state = self.window.state
+        indices = [i for i, k in enumerate(state.panel_keys) if k not in state.panel_keys[:i]]
+        models = [analysis_model(state.panel_entry(i)) for i in indices]  # each model once
+        # a model is the same while its network object is (new weights come as a new one)
+        key = tuple((m.key, id(m.model)) for m in models)
+        if key == self._models_key:
+            return
+        self._models_key, self._models = key, models
+        self.accuracy.set_models(models)
+        self.filters.set_models(models)
+        if len(models) > 1:  # the right panel's (P4CNN by default): its filters are shared
+            self.filters.model_box.setCurrentIndex(len(models) - 1)
+        self._equivariance_stale = True
+        self._refresh_equivariance()
+
+    def _drawing_committed(self) -> None:
+        self._equivariance_stale = True
+        self._refresh_equivariance()
+
+    def _equivariance_visible(self, visible: bool) -> None:
+        if visible:
+            self._refresh_equivariance()
+
+    def _refresh_equivariance(self) -> None:
+        """Recompute the curves for the current drawing and models, if they are stale and
+        on screen (the analysis thread computes; the old curves stay until then)."""
+        if not self._equivariance_stale or not is_visible_tab(self.equivariance_dock):
+            return
+        state, view = self.window.state, self.equivariance
+        if state.drawing.is_empty or not self._models:
+            return
+        self._equivariance_stale = False
+        view.digit = state.snapshot().digit
+        if self._equivariance_key != self._models_key:
+            self._equivariance_key = self._models_key
+            view.set_models(self._models)  # new plots, then the curves
+        else:
+            view.recompute()
+
+    def _grow(self, dock: QtWidgets.QDockWidget) -> None:
+        def grow() -> None:
+            window = self.window
+            if is_visible_tab(dock) and not dock.isFloating():
+                height = max(dock.height(), int(ANALYSIS_SHARE * window.height()))
+                window.resizeDocks([dock], [height], QtCore.Qt.Orientation.Vertical)
+
+        QtCore.QTimer.singleShot(0, grow)  # after Qt has switched the tabs
+
+    # -- feature map -> filter --------------------------------------------------------------
+    def open_filter(self, index: int, hit: tuple[str, MapPixel]) -> bool:
+        """A click on a map of panel ``index``: show the filter that makes it (layers with
+        no filter of their own, like ``pool``, say so in the status bar)."""
+        layer, pixel = hit
+        key = self.window.state.panel_key(index)
+        if not self.filters.show_filter(key, layer, pixel.channel):
+            self.window.statusBar().showMessage(f"{layer} has no filters of its own", 5000)
+            return False
+        self.filters_dock.show()
+        self.filters_dock.raise_()
+        return True
+
+    def shutdown(self) -> None:
+        self.worker.stop()
+
+
+def is_visible_tab(dock: QtWidgets.QDockWidget) -> bool:
+    """The dock is shown and its tab is the one raised (tests and the layout use it)."""
+    return dock.isVisible() and not dock.visibleRegion().isEmpty()
