@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.models.registry import RESOURCE_PACKAGE
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python >= 3.11
     from importlib.resources.abc import Traversable
@@ -43,7 +44,7 @@ class DesktopInstallError(GcnnViewerError):
 
 def shipped_files() -> Traversable:
     """The folder with the template entry and ``icons/hicolor/SIZE/apps/gcnn-viewer.*``."""
-    return resources.files("gcnn_viewer.resources") / "desktop"
+    return resources.files(RESOURCE_PACKAGE) / "desktop"
 
 
 def data_home() -> Path:

@@ -28,6 +28,7 @@ from PySide6 import QtCore, QtWidgets
 from gcnn_viewer.analysis.accuracy import AnalysisCancelled, RotAccuracy, rot_accuracy
 from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE, equivariance_curve
 from gcnn_viewer.analysis.filters import filter_bank, layer_parameters, parameter_counts
+from gcnn_viewer.errors import first_line
 from gcnn_viewer.gui.style import configure_pyqtgraph
 
 PANEL_COLOURS = ("#d9822b", "#2f6fbd")  # the app's left (orange) and right (blue) panels
@@ -116,8 +117,7 @@ class AnalysisWorker(QtCore.QThread):
             except AnalysisCancelled:
                 continue
             except Exception as exc:  # noqa: BLE001  a failing job must not end the thread
-                text = str(exc).strip().splitlines()
-                self.failedJob.emit(kind, seq, text[0] if text else type(exc).__name__)
+                self.failedJob.emit(kind, seq, first_line(exc))
                 continue
             finally:
                 with self._cv:
@@ -550,11 +550,10 @@ class FiltersView(QtWidgets.QWidget):
 
     def set_models(self, models: Sequence[AnalysisModel]) -> None:
         self.models = list(models)
-        self.model_box.blockSignals(True)
-        self.model_box.clear()
-        for m in self.models:
-            self.model_box.addItem(m.title, m.key)
-        self.model_box.blockSignals(False)
+        with QtCore.QSignalBlocker(self.model_box):
+            self.model_box.clear()
+            for m in self.models:
+                self.model_box.addItem(m.title, m.key)
         self._model_changed(0)
 
     def current(self) -> tuple[str, str, int] | None:
@@ -590,25 +589,23 @@ class FiltersView(QtWidgets.QWidget):
     def _model_changed(self, _index: int) -> None:
         from gcnn_viewer.analysis.filters import conv_layers
 
-        self.layer_box.blockSignals(True)
-        self.layer_box.clear()
-        if self.model_box.currentIndex() >= 0:
-            model = self.models[self.model_box.currentIndex()].model
-            self.layer_box.addItems(list(conv_layers(model)))
-            self.layer_box.setCurrentIndex(min(1, self.layer_box.count() - 1))  # l2: cycles
-        self.layer_box.blockSignals(False)
+        with QtCore.QSignalBlocker(self.layer_box):
+            self.layer_box.clear()
+            if self.model_box.currentIndex() >= 0:
+                model = self.models[self.model_box.currentIndex()].model
+                self.layer_box.addItems(list(conv_layers(model)))
+                self.layer_box.setCurrentIndex(min(1, self.layer_box.count() - 1))  # l2: cycles
         self._layer_changed(self.layer_box.currentIndex())
 
     def _layer_changed(self, _index: int) -> None:
         from gcnn_viewer.analysis.filters import conv_layers
 
-        self.channel_box.blockSignals(True)
-        self.channel_box.clear()
-        if self.model_box.currentIndex() >= 0 and self.layer_box.currentIndex() >= 0:
-            model = self.models[self.model_box.currentIndex()].model
-            conv = conv_layers(model)[self.layer_box.currentText()]
-            self.channel_box.addItems([str(c) for c in range(conv.out_channels)])
-        self.channel_box.blockSignals(False)
+        with QtCore.QSignalBlocker(self.channel_box):
+            self.channel_box.clear()
+            if self.model_box.currentIndex() >= 0 and self.layer_box.currentIndex() >= 0:
+                model = self.models[self.model_box.currentIndex()].model
+                conv = conv_layers(model)[self.layer_box.currentText()]
+                self.channel_box.addItems([str(c) for c in range(conv.out_channels)])
         self._redraw()
 
     def _redraw(self) -> None:

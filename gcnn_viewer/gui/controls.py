@@ -148,9 +148,8 @@ class RotationControls(QtWidgets.QGroupBox):
             (self.spin, value),
         ):
             if widget.value() != v:
-                widget.blockSignals(True)
-                widget.setValue(v)
-                widget.blockSignals(False)
+                with QtCore.QSignalBlocker(widget):
+                    widget.setValue(v)
         exact = quarter_turns(angle) is not None
         if exact != self._exact:  # a style sheet change re-polishes: only when it flips
             self._exact = exact
@@ -163,9 +162,8 @@ class RotationControls(QtWidgets.QGroupBox):
 
     def _sync_display(self) -> None:
         if self.stabilised.isChecked() != self.state.stabilised:
-            self.stabilised.blockSignals(True)
-            self.stabilised.setChecked(self.state.stabilised)
-            self.stabilised.blockSignals(False)
+            with QtCore.QSignalBlocker(self.stabilised):
+                self.stabilised.setChecked(self.state.stabilised)
 
     def set_spinning(self, on: bool) -> None:
         if self.play.isChecked() != on:
@@ -292,10 +290,9 @@ class TestDigitBrowser(QtWidgets.QGroupBox):
         self.browser = browser
         self._set_enabled(browser is not None)
         if browser is not None:
-            self.index.blockSignals(True)
-            self.index.setRange(0, len(browser) - 1)
-            self.index.setValue(browser.index)
-            self.index.blockSignals(False)
+            with QtCore.QSignalBlocker(self.index):
+                self.index.setRange(0, len(browser) - 1)
+                self.index.setValue(browser.index)
 
     def _ensure(self) -> bool:
         if self.browser is not None:
@@ -329,9 +326,8 @@ class TestDigitBrowser(QtWidgets.QGroupBox):
         self.browser.index = index
         i = self.browser.index
         if self.index.value() != i:
-            self.index.blockSignals(True)
-            self.index.setValue(i)
-            self.index.blockSignals(False)
+            with QtCore.QSignalBlocker(self.index):
+                self.index.setValue(i)
         text = self.browser.describe()
         self.info.setText(text)
         self.digitChosen.emit(self.browser.image(), text)

@@ -182,25 +182,24 @@ class ModelPanel(QtWidgets.QWidget):
     # -- selector ---------------------------------------------------------------------------
     def refresh_selector(self) -> None:
         current = self.entry.key if self.entry is not None else None
-        self.selector.blockSignals(True)
-        self.selector.clear()
-        for entry in self.catalog:
-            self.selector.addItem(entry.label, entry.key)
-            if not entry.trained:
-                i = self.selector.count() - 1
-                self.selector.setItemData(
-                    i, QtGui.QColor(UNTRAINED_COLOUR), QtCore.Qt.ItemDataRole.ForegroundRole
-                )
-                self.selector.setItemData(
-                    i,
-                    "No trained weights are shipped for this model: random weights.",
-                    QtCore.Qt.ItemDataRole.ToolTipRole,
-                )
-        self.selector.insertSeparator(self.selector.count())
-        self.selector.addItem("Open checkpoint…", OPEN_ITEM)
-        if current is not None:
-            self.selector.setCurrentIndex(max(0, self.selector.findData(current)))
-        self.selector.blockSignals(False)
+        with QtCore.QSignalBlocker(self.selector):
+            self.selector.clear()
+            for entry in self.catalog:
+                self.selector.addItem(entry.label, entry.key)
+                if not entry.trained:
+                    i = self.selector.count() - 1
+                    self.selector.setItemData(
+                        i, QtGui.QColor(UNTRAINED_COLOUR), QtCore.Qt.ItemDataRole.ForegroundRole
+                    )
+                    self.selector.setItemData(
+                        i,
+                        "No trained weights are shipped for this model: random weights.",
+                        QtCore.Qt.ItemDataRole.ToolTipRole,
+                    )
+            self.selector.insertSeparator(self.selector.count())
+            self.selector.addItem("Open checkpoint…", OPEN_ITEM)
+            if current is not None:
+                self.selector.setCurrentIndex(max(0, self.selector.findData(current)))
 
     def _activated(self, i: int) -> None:
         key = self.selector.itemData(i)

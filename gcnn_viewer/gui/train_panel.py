@@ -344,10 +344,9 @@ class TrainPanel(QtWidgets.QWidget):
         self.pause_button.setEnabled(on)
         self.cancel_button.setEnabled(on)
         if not on:
-            self.pause_button.blockSignals(True)
-            self.pause_button.setChecked(False)
-            self.pause_button.setText("Pause")
-            self.pause_button.blockSignals(False)
+            with QtCore.QSignalBlocker(self.pause_button):
+                self.pause_button.setChecked(False)
+                self.pause_button.setText("Pause")
 
     def config(self) -> TrainConfig:
         return TrainConfig(

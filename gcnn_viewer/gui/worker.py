@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from PySide6 import QtCore
 
+from gcnn_viewer.errors import first_line
 from gcnn_viewer.viewer.inference import FrameResult, InferenceScheduler, SweepResult, work_once
 
 INFERENCE_THREADS = 1  # single images are too small to split; threads only contend (2-core CPU)
@@ -32,8 +33,7 @@ class InferenceWorker(QtCore.QThread):
             try:
                 out = work_once(self.scheduler)
             except Exception as exc:  # noqa: BLE001  a model that fails must not end the thread
-                text = str(exc).strip().splitlines()
-                self.failed.emit(f"inference failed: {text[0] if text else type(exc).__name__}")
+                self.failed.emit(f"inference failed: {first_line(exc)}")
                 continue
             if out is None:
                 if self.scheduler.closed:
