@@ -60,6 +60,11 @@ def formats(kind: str, mp4: bool | None = None) -> tuple[str, ...]:
     raise ExportError(f"unknown export kind {kind!r}")
 
 
+def default_dpi(kind: str) -> int:
+    """Figures print at 200 dpi; an animation's frames are for screens (100 dpi)."""
+    return render.ANIMATION_DPI if kind == "animation" else render.DEFAULT_DPI
+
+
 KNOWN_SUFFIXES = frozenset(
     render.FIGURE_FORMATS + render.ANIMATION_FORMATS + render.SWEEP_FORMATS + render.DATA_FORMATS
 )

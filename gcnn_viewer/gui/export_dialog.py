@@ -22,7 +22,7 @@ from gcnn_viewer.gui.dialogs import show_error
 from gcnn_viewer.gui.export_runner import ExportRunner
 
 PREVIEW_DELAY_MS = 300  # options typed in a burst make one preview, not one per key
-PREVIEW_SIDE = 300
+PREVIEW_SIZE = (360, 300)  # most figures are wider than tall
 ERROR_STYLE = "color:#b3261e"
 NOTE_STYLE = "color:#707070"
 LAST_FOLDER = "export/folder"  # QSettings key: where the last export went
@@ -120,7 +120,7 @@ class ExportDialog(QtWidgets.QDialog):
         self.cancel_button.setAutoDefault(False)
         self.browse.setAutoDefault(False)
         self.preview = named(QtWidgets.QLabel(), "exportPreview", "What the file will show")
-        self.preview.setFixedSize(PREVIEW_SIDE, PREVIEW_SIDE)
+        self.preview.setFixedSize(*PREVIEW_SIZE)
         self.preview.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet("background:white; border:1px solid #c8c8c8")
         self.preview_note = QtWidgets.QLabel("")
@@ -152,6 +152,7 @@ class ExportDialog(QtWidgets.QDialog):
         path_row.addWidget(self.browse)
         form.addRow("Save as:", path_row)
         self._form = form
+        self.path.setMinimumWidth(300)  # room for a folder and a file name
 
         right = QtWidgets.QVBoxLayout()
         right.addWidget(QtWidgets.QLabel("<b>Preview</b>"))
@@ -328,6 +329,9 @@ class ExportDialog(QtWidgets.QDialog):
         # except between the two figures, whose formats are the same
         figures = ("figure", "rotate-and-cycle")
         same = kind in figures and self._kind in figures
+        if self.dpi.value() == ch.default_dpi(self._kind):  # not chosen: the new kind's
+            with QtCore.QSignalBlocker(self.dpi):
+                self.dpi.setValue(ch.default_dpi(kind))
         self._kind = kind
         self._fill_formats(None if same else ch.formats(kind)[0])
         self._show_kind_options()
@@ -507,6 +511,8 @@ class Exporter(QtCore.QObject):
         preset = self.last.replace(channels="", angles="", path="", layers=None)
         preset.stabilised = bool(base.stabilised)
         if kind is not None:
+            if preset.dpi == ch.default_dpi(preset.kind):
+                preset.dpi = ch.default_dpi(kind)
             preset.kind = kind
             preset.fmt = ch.formats(kind)[0]
         if panel is not None:

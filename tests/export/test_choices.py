@@ -63,6 +63,10 @@ def test_formats_per_kind():
         ch.formats("hologram")
 
 
+def test_default_dpi():
+    assert ch.default_dpi("figure") == 200 and ch.default_dpi("animation") == 100
+
+
 def test_file_names_say_what_is_inside():
     assert ch.default_filename("figure", ["z2cnn", "p4cnn"], "png", None, 90) == (
         "z2cnn-p4cnn-90deg.png"
