@@ -128,29 +128,34 @@ class ExportDialog(QtWidgets.QDialog):
         self.preview_note.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
 
         # -- layout: options on the left, preview on the right, buttons under both
+        def buddy(text: str, field: QtWidgets.QWidget) -> QtWidgets.QLabel:
+            label = QtWidgets.QLabel(text)  # Alt+letter moves to the field
+            label.setBuddy(field)
+            return label
+
         form = QtWidgets.QFormLayout()
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
-        form.addRow("What:", self.kind)
-        form.addRow("Models:", self.models)
+        form.addRow("&What:", self.kind)
+        form.addRow("&Models:", self.models)
         form.addRow("Layers:", self.layer_box)
-        form.addRow("Channels:", self.channels)
+        form.addRow("C&hannels:", self.channels)
         angle_row = QtWidgets.QHBoxLayout()
         angle_row.addWidget(self.angles, 1)
         angle_row.addWidget(self.quarter_turns)
-        form.addRow("Angles:", angle_row)
+        form.addRow(buddy("A&ngles:", self.angles), angle_row)
         form.addRow("", self.stabilised)
         size_row = QtWidgets.QHBoxLayout()
         size_row.addWidget(self.dpi)
         size_row.addWidget(self.frames)
         size_row.addWidget(self.fps)
         size_row.addStretch(1)
-        form.addRow("Format:", self.format)
+        form.addRow("&Format:", self.format)
         form.addRow("Size:", size_row)
         path_row = QtWidgets.QHBoxLayout()
         path_row.addWidget(self.path, 1)
         path_row.addWidget(self.browse)
-        form.addRow("Save as:", path_row)
+        form.addRow(buddy("Save &as:", self.path), path_row)
         self._form = form
         self.path.setMinimumWidth(300)  # room for a folder and a file name
 
@@ -280,6 +285,11 @@ class ExportDialog(QtWidgets.QDialog):
         maps = kind != "sweep"
         for widget in (self.layer_box, self.channels, self.stabilised):
             widget.setEnabled(maps)
+        self.layer_box.setToolTip(
+            "The lecture figure shows one layer: the first ticked (all ticked: l1)"
+            if kind == "rotate-and-cycle"
+            else "Layers to show (default: all)"
+        )
         still = kind not in ("animation", "sweep")
         self.angles.setEnabled(still)
         self.quarter_turns.setEnabled(still)
