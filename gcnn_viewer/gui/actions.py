@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from PySide6 import QtGui, QtWidgets
 
 from gcnn_viewer.gui.dialogs import show_about, show_help
+from gcnn_viewer.viewer.window_policy import EditState
 
 K = QtGui.QKeySequence.StandardKey
 SEPARATOR = "-"
@@ -235,3 +236,32 @@ def build_menus(
                 fillers[item](menu)
             else:
                 menu.addAction(actions[item])
+
+
+def follow_edits(w) -> None:
+    """Undo / Redo / Clear, in the Edit menu and as the Input dock's buttons, follow ``w``'s
+    drawing: texts ("Undo stroke"), tooltips and enabled states. The buttons trigger the
+    menu's actions but keep their short texts: a default action would copy "Undo load of …"
+    into the button and widen the Input dock."""
+    drawing = w.state.drawing
+    for button, action, text in (
+        (w.brush.undo, w.act_undo, "Undo"),
+        (w.brush.clear, w.act_clear, "Clear"),
+    ):
+        button.setText(text)
+        button.clicked.connect(lambda _checked=False, a=action: a.trigger())
+
+    def update() -> None:
+        edit = EditState.of(drawing)
+        w.act_undo.setText(edit.undo_text)
+        w.act_redo.setText(edit.redo_text)
+        w.brush.undo.setToolTip(edit.undo_tip)
+        for widget in (w.act_undo, w.brush.undo):
+            widget.setEnabled(edit.can_undo)
+        w.act_redo.setEnabled(edit.can_redo)
+        for widget in (w.act_clear, w.brush.clear):
+            widget.setEnabled(edit.can_clear)
+
+    drawing.changed.connect(update)
+    drawing.committed.connect(update)
+    update()

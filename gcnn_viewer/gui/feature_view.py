@@ -331,10 +331,12 @@ class LayerPlot:
 
 
 class FeatureMapView(pg.GraphicsLayoutWidget):
-    """All layers of one model. ``hovered`` carries ``(layer name, MapPixel)``;
-    ``exportRequested(layer)``: *Export this layer…* chosen in a layer's context menu."""
+    """All layers of one model. ``hovered`` and ``clicked`` (left button) carry
+    ``(layer name, MapPixel)``; ``exportRequested(layer)``: *Export this layer…* chosen in a
+    layer's context menu."""
 
     hovered = QtCore.Signal(object)
+    clicked = QtCore.Signal(object)
     exportRequested = QtCore.Signal(str)  # a layer's context menu: Export this layer…
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
@@ -357,6 +359,7 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
         self.winners: np.ndarray | None = None  # top: each class's winning orientation
         self.stale = False
         self.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.scene().sigMouseClicked.connect(self._mouse_clicked)
         self.setMinimumSize(160, 150)
         self.context_menu: QtWidgets.QMenu | None = None  # the last one shown (tests)
 
@@ -480,18 +483,26 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
             event.ignore()
 
     # -- hover ------------------------------------------------------------------------------
-    def _mouse_moved(self, pos: QtCore.QPointF) -> None:
-        hit = None
+    def hit_at(self, pos: QtCore.QPointF) -> tuple[str, MapPixel] | None:
+        """The map pixel under scene position ``pos``, or None."""
         for name, lp in self.layers.items():
             if lp.plot.sceneBoundingRect().contains(pos):
                 p = lp.image.item.mapFromScene(pos)
                 pixel = lp.layout.locate(p.y(), p.x())
-                if pixel is not None:
-                    hit = (name, pixel)
-                break
+                return None if pixel is None else (name, pixel)
+        return None
+
+    def _mouse_moved(self, pos: QtCore.QPointF) -> None:
+        hit = self.hit_at(pos)
         if hit is not None and hit != self._hover:
             self.set_hover(hit)
             self.hovered.emit(hit)
+
+    def _mouse_clicked(self, event) -> None:
+        if event.button() == QtCore.Qt.MouseButton.LeftButton:
+            hit = self.hit_at(event.scenePos())
+            if hit is not None:
+                self.clicked.emit(hit)
 
     def set_hover(self, hit: tuple[str, MapPixel] | None) -> None:
         self._hover = hit
