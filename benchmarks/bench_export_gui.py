@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         choices = ch.ExportChoices(
             kind="animation", layers=(args.layer,), fmt="gif", frames=args.frames, path=str(out)
         )
-        job = ch.plan(choices, window.view_spec())
+        job = ch.plan(choices, window.exporter.view_spec())
         recorder.start()
         start = time.perf_counter()
         seq = runner.submit("export", job.run)

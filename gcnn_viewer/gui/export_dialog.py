@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gcnn_viewer.errors import first_line
 from gcnn_viewer.export import choices as ch
-from gcnn_viewer.export.common import ExportError, ViewSpec
+from gcnn_viewer.export.common import ExportError, ExportInput, ExportModel, ViewSpec
 from gcnn_viewer.gui.dialogs import show_error
 from gcnn_viewer.gui.export_runner import ExportRunner
+from gcnn_viewer.viewer.window_policy import source_text
 
 PREVIEW_DELAY_MS = 300  # options typed in a burst make one preview, not one per key
 PREVIEW_SIZE = (360, 300)  # most figures are wider than tall
@@ -372,7 +374,7 @@ class ExportDialog(QtWidgets.QDialog):
         try:
             ch.plan(self.choices(), self.base, check_path=False)
         except ExportError as exc:
-            self._say(one_line(exc), error=True)
+            self._say(first_line(exc), error=True)
             self.preview_timer.stop()
             self.preview_note.setText("")
             return
@@ -396,7 +398,7 @@ class ExportDialog(QtWidgets.QDialog):
         try:
             job = ch.plan(self.choices(), self.base, check_path=False)
         except ExportError as exc:
-            self._say(one_line(exc), error=True)
+            self._say(first_line(exc), error=True)
             return
         self._preview_seq = self.exporter.runner.submit(
             "preview", lambda _progress, _cancelled: job.preview()
@@ -421,7 +423,7 @@ class ExportDialog(QtWidgets.QDialog):
         try:
             job = ch.plan(self.choices(), self.base)
         except ExportError as exc:
-            self._say(one_line(exc), error=True)
+            self._say(first_line(exc), error=True)
             return
         self.job = job
         self.progress.setRange(0, 0)  # busy until the first progress report
@@ -500,6 +502,21 @@ class Exporter(QtCore.QObject):
         self.last = ch.ExportChoices()  # the options of the last export, offered again
         self.last_path: Path | None = None
 
+    def view_spec(self) -> ViewSpec:
+        """What is on screen, as plain data for an export: both panels' models, the current
+        input (the drawing's snapshot, so preprocessing is the app's) and where it came from,
+        the angle, the stabilised view; every layer and channel (the app shows them all)."""
+        state = self.window.state
+        models = [ExportModel.from_entry(state.panel_entry(i)) for i in range(2)]  # both panels
+        source = source_text(state.drawing) or "empty canvas"
+        return ViewSpec(
+            models,
+            ExportInput(state.snapshot(), source),
+            angles=(state.angle,),
+            stabilised=state.stabilised,
+            extra={"tracked_class": state.tracked_class},
+        )
+
     def folder(self) -> Path:
         settings = getattr(self.window, "settings", None)
         saved = settings.value(LAST_FOLDER, "") if settings is not None else ""
@@ -514,7 +531,7 @@ class Exporter(QtCore.QObject):
             self.dialog.raise_()  # one export at a time: show the one running
             return self.dialog
         try:
-            base = self.window.view_spec()
+            base = self.view_spec()
         except ExportError as exc:
             show_error(self.window, "Cannot export", str(exc))
             return self.dialog

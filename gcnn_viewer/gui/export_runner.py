@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from PySide6 import QtCore
 
+from gcnn_viewer.errors import first_line
 from gcnn_viewer.export.common import ExportCancelled
 
 Job = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]
@@ -99,8 +100,7 @@ class ExportRunner(QtCore.QThread):
                 self.cancelledJob.emit(kind, seq)
                 continue
             except Exception as exc:  # noqa: BLE001  a failing job must not end the thread
-                text = str(exc).strip().splitlines()
-                self.failedJob.emit(kind, seq, text[0] if text else type(exc).__name__)
+                self.failedJob.emit(kind, seq, first_line(exc))
                 continue
             finally:
                 with self._cv:

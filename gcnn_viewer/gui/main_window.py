@@ -14,7 +14,6 @@ import sys
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gcnn_viewer.export.common import ExportInput, ExportModel, ViewSpec
 from gcnn_viewer.gui.actions import (
     DOCKS,
     EXAMPLES,
@@ -384,21 +383,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(
                 "MNIST-rot is in the cache: PgUp / PgDown browse its test digits", 8000
             )
-
-    def view_spec(self) -> ViewSpec:
-        """What is on screen, as plain data for an export: both panels' models, the current
-        input (the drawing's snapshot, so preprocessing is the app's) and where it came from,
-        the angle, the stabilised view; every layer and channel (the app shows them all)."""
-        state = self.state
-        models = [ExportModel.from_entry(state.panel_entry(i)) for i in range(len(self.panels))]
-        source = policy.source_text(state.drawing) or "empty canvas"
-        return ViewSpec(
-            models,
-            ExportInput(state.snapshot(), source),
-            angles=(state.angle,),
-            stabilised=state.stabilised,
-            extra={"tracked_class": state.tracked_class},
-        )
 
     # -- teardown ----------------------------------------------------------------------------
     def shutdown(self) -> None:

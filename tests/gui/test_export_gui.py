@@ -118,7 +118,8 @@ def test_right_click_on_a_layer_exports_it_as_a_gif(window, qtbot, tmp_path):
     # preset: that model, that layer
     assert dialog.models.currentData() == "right"
     assert [n for n, b in dialog.layer_checks.items() if b.isChecked()] == ["l3"]
-    assert Path(dialog.path.text()).name.startswith(window.view_spec().models[1].name + "-l3")
+    right = window.exporter.view_spec().models[1].name
+    assert Path(dialog.path.text()).name.startswith(right + "-l3")
     choose(qtbot, dialog.kind, "animation")
     assert dialog.format.currentData() == "gif" and dialog.frames.isVisible()
     type_into(qtbot, dialog.frames, "4")
