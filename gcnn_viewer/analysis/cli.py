@@ -16,8 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.models.registry import model_names  # torch-free
 
-MODEL_HELP = "one or two models: z2cnn, p4cnn, p4cnn_rotpool, p4mcnn, or a checkpoint path"
+
+def model_help(count: str = "one or two models") -> str:
+    """``--model``'s help, naming every registered model (read when the parser is built, so
+    a model added to the registry is offered here too)."""
+    return f"{count}: {', '.join(model_names())}, or a checkpoint path"
+
+
 INPUT_HELP = (
     "a digit 0-9 (the shipped sample of that digit; default 7), an image path, or "
     "mnist-rot:N (MNIST-rot test digit N, from the data cache)"
@@ -70,7 +77,7 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
         "equivariance",
         help="err_L(θ) = ‖f_L(R_θ x) − T_θ f_L(x)‖ / ‖T_θ f_L(x)‖ for every layer",
     )
-    eq.add_argument("--model", nargs="+", required=True, metavar="M", help=MODEL_HELP)
+    eq.add_argument("--model", nargs="+", required=True, metavar="M", help=model_help())
     eq.add_argument("--input", metavar="SRC", default=None, help=INPUT_HELP)
     eq.add_argument(
         "--angles",
@@ -83,7 +90,7 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
     eq.set_defaults(func=cmd_analyse)
 
     acc = kinds.add_parser("accuracy", help="test error against the digit's angle")
-    acc.add_argument("--model", nargs="+", required=True, metavar="M", help=MODEL_HELP)
+    acc.add_argument("--model", nargs="+", required=True, metavar="M", help=model_help())
     acc.add_argument(
         "--source",
         choices=("mnist-rot", "mnist-upright"),
@@ -115,7 +122,7 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
         "--model",
         required=True,
         metavar="M",
-        help=MODEL_HELP.replace("one or two models", "a model"),
+        help=model_help("a model"),
     )
     filt.add_argument("--layer", default="l2", metavar="L", help="l1 … l6 or top (default l2)")
     filt.add_argument("--channel", type=_channel, default=0, metavar="C", help="output channel")

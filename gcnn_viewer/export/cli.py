@@ -11,8 +11,15 @@ import argparse
 import sys
 
 from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.models.registry import model_names  # torch-free
 
-MODEL_HELP = "one or two models: z2cnn, p4cnn, p4cnn_rotpool, p4mcnn, or a checkpoint path"
+
+def model_help(count: str = "one or two models") -> str:
+    """``--model``'s help, naming every registered model (read when the parser is built, so
+    a model added to the registry is offered here too)."""
+    return f"{count}: {', '.join(model_names())}, or a checkpoint path"
+
+
 INPUT_HELP = (
     "a digit 0-9 (the shipped sample of that digit; default 7), an image path, or "
     "mnist-rot:N (MNIST-rot test digit N, from the data cache)"
@@ -20,7 +27,7 @@ INPUT_HELP = (
 
 
 def _common(parser: argparse.ArgumentParser, *, angles: bool) -> None:
-    parser.add_argument("--model", nargs="+", required=True, metavar="M", help=MODEL_HELP)
+    parser.add_argument("--model", nargs="+", required=True, metavar="M", help=model_help())
     parser.add_argument("--input", metavar="SRC", default=None, help=INPUT_HELP)
     if angles:
         parser.add_argument(

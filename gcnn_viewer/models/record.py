@@ -231,6 +231,15 @@ def _bad(path: Path | str, key: str, why: str) -> CheckpointError:
     return CheckpointError(f"{path}: {key} {why}")
 
 
+def _key(key: Any) -> str:
+    """A key read from the file, fit for a one-line message: as it is when it is a plain
+    name, else its (bounded) repr, so a crafted key cannot break or flood the line."""
+    if isinstance(key, str) and key.isidentifier() and len(key) <= 60:
+        return key
+    text = repr(key)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -248,13 +257,15 @@ def _check_model_config(config: Any, path: Path | str) -> None:
         raise _bad(path, "model_config", "is missing or not a dict")
     name = config.get("name")
     if not is_model(name):
-        raise CheckpointError(f"{path}: names no known model ({', '.join(model_names())})")
+        raise CheckpointError(
+            f"{path}: model_config.name names no known model ({', '.join(model_names())})"
+        )
     allowed = model_spec(name).arguments
     for key, value in config.items():
         if key == "name":
             continue
         if key not in allowed:
-            raise _bad(path, f"model_config.{key}", f"is not an argument of {name}")
+            raise _bad(path, f"model_config.{_key(key)}", f"is not an argument of {name}")
         if allowed[key] is int:
             if not _is_int(value) or not 1 <= value <= MAX_CHANNELS:
                 raise _bad(path, f"model_config.{key}", f"must be an integer 1..{MAX_CHANNELS}")
@@ -267,6 +278,8 @@ def _check_data(data: Any, path: Path | str) -> None:
     module's docstring), here only that it is a dict of named values."""
     if not isinstance(data, dict):
         raise _bad(path, "data", "must be a dict (the data's description)")
+    if data.get("name") is not None and not isinstance(data["name"], str):
+        raise _bad(path, "data.name", "must be a string")
     content = data.get("content_hash")
     if content is not None and not isinstance(content, str):
         raise _bad(path, "data.content_hash", "must be a string")
@@ -289,24 +302,64 @@ def _check_metrics(record: dict[str, Any], path: Path | str) -> None:
     if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
         raise _bad(path, "metrics.history", "must be a list of dicts")
     for i, entry in enumerate(history):
-        for key, value in entry.items():
-            if value is not None and not _is_number(value):
-                raise _bad(path, f"metrics.history[{i}].{key}", "must be a number")
+        _check_epoch_entry(entry, f"metrics.history[{i}]", path)
     final = metrics.get("final")
     if record.get("complete") and not isinstance(final, dict):
         raise _bad(path, "metrics.final", "is missing from a complete run")
     if final is not None:
         if not isinstance(final, dict):
             raise _bad(path, "metrics.final", "must be a dict or None")
-        for key, value in final.items():
-            measured = key.startswith(("test_error", "valid_error")) or key in ("elapsed", "n_test")
-            if measured and value is not None and not _finite(value):
-                raise _bad(path, f"metrics.final.{key}", "must be a finite number")
+        _check_final(final, "metrics.final", path)
         previous = final.get("previous", [])
         if not isinstance(previous, list) or not all(isinstance(f, dict) for f in previous):
             raise _bad(path, "metrics.final.previous", "must be a list of dicts")
+        for i, earlier in enumerate(previous):
+            _check_final(earlier, f"metrics.final.previous[{i}]", path)
         if not isinstance(final.get("refinalised_with", ""), str):
             raise _bad(path, "metrics.final.refinalised_with", "must be a string")
+
+
+# what the training loop writes for each finished epoch (every version so far): read by the
+# app's curves (float(h["loss"]), …) when a run is continued, so each must be there and sane
+_EPOCH_FRACTIONS = ("error", "valid_error")  # wrong / seen: in [0, 1]
+_EPOCH_REQUIRED = ("epoch", "loss", "error")
+
+
+def _check_epoch_entry(entry: dict[str, Any], where: str, path: Path | str) -> None:
+    for key in _EPOCH_REQUIRED:
+        if entry.get(key) is None:
+            raise _bad(path, f"{where}.{key}", "is missing")
+    if not _is_int(entry["epoch"]) or entry["epoch"] < 1:
+        raise _bad(path, f"{where}.epoch", "must be an integer >= 1")
+    for key, value in entry.items():
+        if value is None:
+            continue
+        if not _finite(value):
+            raise _bad(path, f"{where}.{_key(key)}", "must be a finite number")
+        if key in _EPOCH_FRACTIONS and not 0.0 <= value <= 1.0:
+            raise _bad(path, f"{where}.{key}", "must be a fraction in [0, 1]")
+        if key in ("loss", "images_per_s", "elapsed") and value < 0:
+            raise _bad(path, f"{where}.{key}", "must be >= 0")
+
+
+def _check_final(final: dict[str, Any], where: str, path: Path | str) -> None:
+    """A final evaluation: error rates are fractions, counts and times non-negative."""
+    for key, value in final.items():
+        if not isinstance(key, str):
+            raise _bad(path, f"{where}.{_key(key)}", "is not a name")
+        if value is None:
+            continue
+        if key.startswith(("test_error", "valid_error")):
+            if not _finite(value) or not 0.0 <= value <= 1.0:
+                raise _bad(path, f"{where}.{_key(key)}", "must be a fraction in [0, 1]")
+        elif key == "n_test":
+            if not _is_int(value) or value < 0:
+                raise _bad(path, f"{where}.n_test", "must be an integer >= 0")
+        elif key in ("elapsed", "finish_seconds"):
+            if not _finite(value) or value < 0:
+                raise _bad(path, f"{where}.{key}", "must be a finite number >= 0")
+        elif key == "bn_recalibration" and not isinstance(value, str):
+            raise _bad(path, f"{where}.bn_recalibration", "must be a string")
 
 
 def _check_resume(state: Any, path: Path | str) -> None:
@@ -352,13 +405,20 @@ def validate(record: Any, path: Path | str = "checkpoint") -> TrainConfig | None
     version = record.get("format_version", 0)
     if not _is_int(version):
         raise _bad(path, "format_version", f"must be an integer, not {type(version).__name__}")
+    if not -(10**9) < version < 10**9:  # no writer's: crafted (and maybe too long to print)
+        raise _bad(path, "format_version", f"must be 1..{FORMAT_VERSION}")
     if version > FORMAT_VERSION:
-        raise CheckpointError(f"{path}: written by a newer gcnn-viewer (format {version}); upgrade")
+        raise CheckpointError(
+            f"{path}: written by a newer gcnn-viewer (format_version {version}); upgrade"
+        )
     if version < 1:
         raise _bad(path, "format_version", f"must be 1..{FORMAT_VERSION}, not {version}")
     versions = record.get("versions")
-    if versions is not None and not isinstance(versions, dict):
-        raise _bad(path, "versions", "must be a dict")
+    if versions is not None and (
+        not isinstance(versions, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in versions.items())
+    ):
+        raise _bad(path, "versions", "must be a dict of strings (the writer's versions)")
     _check_model_config(record.get("model_config"), path)
     state = record.get("state_dict")
     if not isinstance(state, dict) or not all(
