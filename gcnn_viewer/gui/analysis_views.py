@@ -453,7 +453,7 @@ class AccuracyView(QtWidgets.QWidget):
             return
         x = float(box.mapSceneToView(event.scenePos()).x())
         if 0.0 <= x <= 360.0:
-            angle = x % 360.0
+            angle = float(round(x) % 360)  # whole degrees, as the dial: 90 is exact, not 89.7
             self.set_angle(angle)
             self.angleChosen.emit(angle)
 

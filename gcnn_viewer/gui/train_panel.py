@@ -179,7 +179,7 @@ class TrainPanel(QtWidgets.QWidget):
         self.model_box = QtWidgets.QComboBox()
         self.model_box.setObjectName("trainModel")
         for name in model_names():
-            self.model_box.addItem(model_spec(name).short, name)
+            self.model_box.addItem(model_spec(name).title, name)
         self.model_box.setCurrentIndex(
             max(0, self.model_box.findData(train_option("model").default))
         )

@@ -28,8 +28,8 @@ class ModelSpec:
     """What the project knows about one model, besides its network class.
 
     ``name`` is the key everywhere a program sees a model (checkpoints' ``model_config.name``,
-    ``--model``, shipped file names, settings); ``title`` is what a person reads (the paper's
-    name where it has one); ``short`` is the title for narrow places (defaults to it).
+    ``--model``, shipped file names, settings); ``title`` is what a person reads, everywhere (the
+    paper's name where it has one: one name per model, in the app, the CLI and the tables).
     """
 
     name: str  # "p4cnn_rotpool"
@@ -43,11 +43,8 @@ class ModelSpec:
     # the network's constructor arguments a checkpoint may record, and their types; the
     # checkpoint reader refuses any other (``model_config`` is untrusted input)
     arguments: Mapping[str, type] = field(default_factory=dict)
-    short: str = ""
 
     def __post_init__(self) -> None:
-        if not self.short:
-            object.__setattr__(self, "short", self.title)
         object.__setattr__(self, "arguments", MappingProxyType(dict(self.arguments)))
 
     @property
@@ -139,7 +136,6 @@ register(
     ModelSpec(
         name="p4cnn_rotpool",
         title="P4CNN-RotationPooling",
-        short="P4CNN-RP",
         kind="p4",
         description="p4 with rotation pooling",
         paper_epochs=100,

@@ -160,14 +160,14 @@ class ModelEntry:
 
     @property
     def label(self) -> str:
-        """Selector text (the short title: a selector is narrow), e.g. ``P4CNN — trained
-        (p4: rotation-equivariant)`` or ``P4CNN-RP — UNTRAINED, random weights (…)``."""
-        short = model_spec(self.arch).short
+        """Selector text, e.g. ``P4CNN — trained (p4: rotation-equivariant)`` or
+        ``P4MCNN — UNTRAINED, random weights (…)`` (a narrow selector elides the end)."""
+        title = model_spec(self.arch).title
         if self.source == "shipped":
-            return f"{short} — trained ({self.kind})"
+            return f"{title} — trained ({self.kind})"
         if self.source == "untrained":
-            return f"{short} — UNTRAINED, random weights ({self.kind})"
-        return f"{short} — {self.source}"
+            return f"{title} — UNTRAINED, random weights ({self.kind})"
+        return f"{title} — {self.source}"
 
     @property
     def loaded(self) -> bool:

@@ -73,6 +73,7 @@ def test_a_click_on_the_accuracy_plot_turns_the_input(window, qtbot):
     pos = view.plot.mapFromScene(box.mapViewToScene(QtCore.QPointF(90.0, 1.0)))
     qtbot.mouseClick(view.plot.viewport(), LEFT, pos=pos)
     assert window.state.angle == pytest.approx(90.0, abs=2.0)
+    assert window.state.angle == round(window.state.angle)  # whole degrees, as the dial
     assert window.rotation.spin.value() == round(window.state.angle)
     # the dial drives the plot's marker too
     window.state.angle = 180.0

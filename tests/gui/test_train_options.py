@@ -41,7 +41,7 @@ def items(combo) -> list[tuple[object, str]]:
 def test_the_panels_fields_are_trainconfigs_options(qtbot, shared_catalog):
     panel = make_panel(qtbot, shared_catalog)
     defaults = TrainConfig()
-    assert items(panel.model_box) == [(n, model_spec(n).short) for n in model_names()]
+    assert items(panel.model_box) == [(n, model_spec(n).title) for n in model_names()]
     assert panel.model_box.currentData() == defaults.model
     epochs = train_option("epochs")  # the app starts with a short run, not the paper's
     assert panel.epochs.value() == epochs.app_default != defaults.epochs

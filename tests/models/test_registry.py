@@ -145,7 +145,7 @@ def test_the_catalog_lists_every_model_with_the_registry_title(tmp_path):
         entry = shipped.find(name)
         assert entry.source == "shipped" and entry.trained and entry.key == f"shipped:{name}"
         assert entry.title == spec.title and entry.kind == spec.description
-        assert entry.label.startswith(f"{spec.short} — trained")
+        assert entry.label.startswith(f"{spec.title} — trained")
         stand_in = partial.find(name)
         expected = "shipped" if name == "p4cnn" else "untrained"
         assert stand_in.source == expected and stand_in.title == spec.title
@@ -175,12 +175,6 @@ def test_unknown_names_are_one_line_errors_everywhere():
         assert one_line(message) and "'vgg'" in message and "p4cnn_rotpool" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registry.py keeps ModelSpec.short='P4CNN-RP' for narrow selectors (Train panel, "
-    "viewer selector labels); dropping it changes labels that "
-    "tests/viewer/test_viewer_models.py and the README use: left to the issue's owner",
-)
 def test_one_name_per_model_no_p4cnn_rp_in_the_package():
     found = [
         str(path.relative_to(PACKAGE))

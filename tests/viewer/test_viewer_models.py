@@ -70,7 +70,7 @@ def test_open_checkpoint_adds_or_reloads(tmp_path, weights_dir):
     path = save_model(tmp_path / "run.pt", "p4cnn_rotpool")
     entry = catalog.open_checkpoint(path)
     assert entry.key == f"file:{path.resolve()}" and entry.arch == "p4cnn_rotpool"
-    assert entry.trained and entry.label == "P4CNN-RP — run.pt" and added == [entry]
+    assert entry.trained and entry.label == "P4CNN-RotationPooling — run.pt" and added == [entry]
     assert catalog.get(entry.key) is entry
     changed = []
     catalog.changed.connect(changed.append)
