@@ -89,10 +89,16 @@ def test_a_click_on_a_feature_map_opens_its_filter(window, qtbot):
     assert filters.current() == (window.state.panel_key(P4), "l2", 3)
     assert is_visible_tab(window.analysis.filters_dock)
     assert "4 copies" in filters.header.text() and "(4.0×)" in filters.params.text()
+    # with another tab in front, a click brings the filter forward again
+    click_tab(qtbot, window, "Probability vs angle")
+    qtbot.waitUntil(lambda: not is_visible_tab(window.analysis.filters_dock))
+    qtbot.mouseClick(view.viewport(), LEFT, pos=hover(view, "l2", channel=4, orientation=0))
+    assert filters.current() == (window.state.panel_key(P4), "l2", 4)
+    qtbot.waitUntil(lambda: is_visible_tab(window.analysis.filters_dock))
     # pooling has no filter of its own: the view stays, the status bar says why
     pos = hover(view, "pool", channel=0, orientation=0)
     qtbot.mouseClick(view.viewport(), LEFT, pos=pos)
-    assert filters.current() == (window.state.panel_key(P4), "l2", 3)
+    assert filters.current() == (window.state.panel_key(P4), "l2", 4)
     assert "pool has no filters" in window.statusBar().currentMessage()
     # the plain CNN's maps open the plain CNN's filter (one copy)
     z2 = window.panels[Z2].maps
