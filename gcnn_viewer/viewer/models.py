@@ -252,10 +252,12 @@ class ModelCatalog:
         raise KeyError(key)
 
     def find(self, arch: str) -> ModelEntry:
-        """The built-in entry (shipped or untrained) for an architecture."""
-        return next(
-            e for e in self.entries if e.arch == arch and e.source in ("shipped", "untrained")
-        )
+        """The built-in entry (shipped or untrained) for an architecture; KeyError (naming
+        the registered models) for a name the registry does not know."""
+        for e in self.entries:
+            if e.arch == arch and e.source in ("shipped", "untrained"):
+                return e
+        raise KeyError(f"{arch!r} is not a model; models: {' '.join(model_names())}")
 
     def load(self, key: str) -> ModelEntry:
         """The entry with its model loaded; shipped weights that fail to load are replaced by

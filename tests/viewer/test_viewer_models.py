@@ -28,6 +28,13 @@ def test_missing_weights_give_clearly_labelled_untrained_models(tmp_path):
     assert "untrained" in entry.detail and "random weights" in entry.detail
 
 
+def test_find_names_the_models_for_an_unknown_one(tmp_path):
+    catalog = ModelCatalog(tmp_path)
+    assert catalog.find("p4cnn").key == "untrained:p4cnn"
+    with pytest.raises(KeyError, match="'vgg' is not a model; models: z2cnn"):
+        catalog.find("vgg")
+
+
 def test_defaults_prefer_z2cnn_vs_p4cnn(tmp_path, weights_dir):
     assert ModelCatalog(weights_dir).defaults() == ("untrained:z2cnn", "shipped:p4cnn")
     save_model(weights_dir / "z2cnn.pt", "z2cnn")
