@@ -145,7 +145,7 @@ class AnalysisDocks(QtCore.QObject):
         no filter of their own, like ``pool``, say so in the status bar)."""
         layer, pixel = hit
         key = self.window.state.panel_key(index)
-        if not self.filters.show_filter(key, layer, pixel.channel):
+        if not self.filters.show_filter(key, layer, pixel.channel, pixel.orientation):
             self.window.statusBar().showMessage(f"{layer} has no filters of its own", 5000)
             return False
         self.filters_dock.show()

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.analysis.accuracy import AnalysisCancelled, RotAccuracy, rot_accuracy
 from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE, equivariance_curve
@@ -512,7 +512,7 @@ class FiltersView(QtWidgets.QWidget):
         self.channel_box.setObjectName("filtersChannel")
         self.model_box.currentIndexChanged.connect(self._model_changed)
         self.layer_box.currentIndexChanged.connect(self._layer_changed)
-        self.channel_box.currentIndexChanged.connect(lambda _i: self._redraw())
+        self.channel_box.currentIndexChanged.connect(self._channel_changed)
         row = QtWidgets.QHBoxLayout()
         for label, box in (
             ("Model", self.model_box),
@@ -540,6 +540,14 @@ class FiltersView(QtWidgets.QWidget):
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
         self.column_labels: list[pg.TextItem] = []
+        # the copy that made a clicked feature map: its output orientation's column, outlined
+        self.orientation: int | None = None
+        self.outline = QtWidgets.QGraphicsRectItem()
+        pen = QtGui.QPen(QtGui.QColor("#00c8ff"), 2)  # the maps' hover outline
+        pen.setCosmetic(True)
+        self.outline.setPen(pen)
+        self.outline.setVisible(False)
+        self.plot.addItem(self.outline)
         self.mosaic: np.ndarray | None = None
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
@@ -565,26 +573,31 @@ class FiltersView(QtWidgets.QWidget):
             max(0, self.channel_box.currentIndex()),
         )
 
-    @QtCore.Slot(str, str, int)
-    def show_filter(self, model_key: str, layer: str, channel: int) -> bool:
+    def show_filter(
+        self, model_key: str, layer: str, channel: int, orientation: int | None = None
+    ) -> bool:
         """Select ``model_key``'s ``layer`` and ``channel`` (what a click on a feature map
-        asks for). Layers without filters (``pool``) show their next convolution's input
-        side is not meaningful, so they are refused: returns False and changes nothing."""
+        asks for) and outline the copy for output ``orientation`` (the clicked map's; 0 for
+        a planar layer). A layer without filters (``pool``) or a channel it lacks is
+        refused: returns False and changes nothing."""
+        from gcnn_viewer.analysis.filters import conv_layers
+
         index = self.model_box.findData(model_key)
         if index < 0:
             return False
-        model = self.models[index].model
-        from gcnn_viewer.analysis.filters import conv_layers
-
-        if layer not in conv_layers(model):
+        convs = conv_layers(self.models[index].model)
+        if layer not in convs or not 0 <= channel < convs[layer].out_channels:
             return False
         self.model_box.setCurrentIndex(index)
         self.layer_box.setCurrentIndex(self.layer_box.findText(layer))
-        if not 0 <= channel < self.channel_box.count():
-            return False
         self.channel_box.setCurrentIndex(channel)
+        self.orientation = orientation  # (after the boxes: a change by hand clears it)
         self._redraw()
         return True
+
+    def _channel_changed(self, _index: int) -> None:
+        self.orientation = None
+        self._redraw()
 
     def _model_changed(self, _index: int) -> None:
         from gcnn_viewer.analysis.filters import conv_layers
@@ -600,6 +613,7 @@ class FiltersView(QtWidgets.QWidget):
     def _layer_changed(self, _index: int) -> None:
         from gcnn_viewer.analysis.filters import conv_layers
 
+        self.orientation = None
         with QtCore.QSignalBlocker(self.channel_box):
             self.channel_box.clear()
             if self.model_box.currentIndex() >= 0 and self.layer_box.currentIndex() >= 0:
@@ -638,10 +652,17 @@ class FiltersView(QtWidgets.QWidget):
         orientation = (
             f"; each cell: input orientations {' '.join(bank.input_labels)}" if g_in > 1 else ""
         )
+        copies = bank.expanded.shape[0]
+        outlined = self.orientation is not None and 0 <= self.orientation < copies
+        if outlined:  # that copy's column (the stored filter is column 0)
+            width = 2 * centres[0]  # every column is as wide as the first
+            left = centres[1 + self.orientation] - width / 2
+            self.outline.setRect(left - 0.5, -0.5, width + 1, mosaic.shape[0] + 1)
+        self.outline.setVisible(outlined)
+        clicked = "; outlined: the copy that made the map you clicked" if outlined else ""
         self.header.setText(
             f"{model.title} {layer}, output channel {channel}: the stored filter and the "
-            f"{bank.expanded.shape[0]} cop{'ies' if bank.expanded.shape[0] > 1 else 'y'} the "
-            f"layer applies{orientation}"
+            f"{copies} cop{'ies' if copies > 1 else 'y'} the layer applies{orientation}{clicked}"
         )
         p = layer_parameters(model.model, layer)
         counts = parameter_counts(model.model)

@@ -89,6 +89,20 @@ def test_a_click_on_a_feature_map_opens_its_filter(window, qtbot):
     assert filters.current() == (window.state.panel_key(P4), "l2", 3)
     assert is_visible_tab(window.analysis.filters_dock)
     assert "4 copies" in filters.header.text() and "(4.0×)" in filters.params.text()
+    # the copy that made the clicked map (orientation 1: 90°) is outlined, over its column
+    assert filters.orientation == 1 and filters.outline.isVisible()
+    assert "outlined" in filters.header.text()
+    box = filters.outline.rect()
+    inside = [
+        label.toPlainText()
+        for label in filters.column_labels
+        if box.left() < label.pos().x() < box.right()
+    ]
+    assert inside == ["at 90°"]
+    choose_channel = filters.channel_box
+    choose_channel.setFocus()
+    qtbot.keyClick(choose_channel, QtCore.Qt.Key.Key_Down)  # another channel, by hand
+    assert not filters.outline.isVisible() and filters.orientation is None
     # with another tab in front, a click brings the filter forward again
     click_tab(qtbot, window, "Probability vs angle")
     qtbot.waitUntil(lambda: not is_visible_tab(window.analysis.filters_dock))
