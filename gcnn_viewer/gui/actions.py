@@ -2,10 +2,11 @@
 
 Adding a menu entry is adding one :class:`ActionSpec` to :func:`window_actions` (its text,
 shortcuts, handler and tooltip) and its name to :data:`MENUS` where it should appear, e.g.
-``ActionSpec("export", "act_export", "&Export…", lambda: w.export(), ("Ctrl+E",),
-"Save the view as a figure")`` and ``"export"`` after ``"saveModel"`` in File. The window then
-holds the QAction as ``window.act_export``; tests/gui/test_every_action_is_exercised.py will
-ask for a test that reaches it through the menu or its shortcut.
+``ActionSpec("export", "act_export", "&Export…", lambda: w.exporter.open_dialog(),
+("Ctrl+E",), "Save the view as a figure")`` and ``"export"`` after ``"saveModel"`` in File.
+The window then holds the QAction as ``window.act_export``;
+tests/gui/test_every_action_is_exercised.py will ask for a test that reaches it through the
+menu or its shortcut.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ class AnalysisDocks(QtCore.QObject):
         state = window.state
         state.drawing.committed.connect(self._drawing_committed)
         # (the window calls models_changed when a panel changes: it loads the model first)
-        state.catalog.changed.connect(lambda _entry: self.models_changed())
+        state.catalog.changed.connect(self._model_updated)
         state.angle_changed.connect(self.accuracy.set_angle)
         self.accuracy.angleChosen.connect(lambda angle: setattr(state, "angle", angle))
         self.equivariance_dock.visibilityChanged.connect(self._equivariance_visible)
@@ -100,11 +100,13 @@ class AnalysisDocks(QtCore.QObject):
             return
         self._models_key, self._models = key, models
         self.accuracy.set_models(models)
-        self.filters.set_models(models)
-        if len(models) > 1:  # the right panel's (P4CNN by default): its filters are shared
-            self.filters.model_box.setCurrentIndex(len(models) - 1)
+        # first the right panel's model (P4CNN by default: its filters are shared)
+        self.filters.set_models(models, prefer=len(models) - 1)
         self._equivariance_stale = True
         self._refresh_equivariance()
+
+    def _model_updated(self, _entry) -> None:
+        self.models_changed()
 
     def _drawing_committed(self) -> None:
         self._equivariance_stale = True
@@ -153,6 +155,9 @@ class AnalysisDocks(QtCore.QObject):
         return True
 
     def shutdown(self) -> None:
+        """Stop the analysis thread and stop listening to the catalog (which may outlive the
+        window)."""
+        self.window.state.catalog.changed.disconnect(self._model_updated)
         self.worker.stop()
 
 

@@ -351,8 +351,21 @@ class AccuracyView(QtWidgets.QWidget):
         layout.addWidget(self.plot, 1)
 
     def set_models(self, models: Sequence[AnalysisModel]) -> None:
+        """The models to measure. A result stays only while its model is the same network
+        (new weights under the same key — a reloaded file, a training snapshot — drop it,
+        and a run under way for the old ones is cancelled)."""
+        before = {m.key: m.model for m in self.models}
         self.models = list(models)
-        self.results = {k: v for k, v in self.results.items() if k in {m.key for m in models}}
+        now = {m.key: m.model for m in self.models}
+        kept = {k: v for k, v in self.results.items() if k in now and before.get(k) is now[k]}
+        changed = kept.keys() != self.results.keys() or before.keys() != now.keys()
+        changed = changed or any(before.get(k) is not m for k, m in now.items())
+        self.results = kept
+        if changed and not self.compute_button.isEnabled():  # a run for the old models
+            self.cancel()
+            self.status.setText("the models changed: Compute measures the new ones")
+        elif changed:
+            self.status.setText("")
         self._replot()
 
     def set_angle(self, angle: float) -> None:
@@ -556,13 +569,20 @@ class FiltersView(QtWidgets.QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.params)
 
-    def set_models(self, models: Sequence[AnalysisModel]) -> None:
+    def set_models(self, models: Sequence[AnalysisModel], prefer: int = 0) -> None:
+        """The models to choose from. The filter on show stays (redrawn: the weights may be
+        new) while its model, layer and channel are still there; otherwise model ``prefer``
+        is shown (its l2, output channel 0)."""
+        keep, orientation = self.current(), self.orientation
         self.models = list(models)
         with QtCore.QSignalBlocker(self.model_box):
             self.model_box.clear()
             for m in self.models:
                 self.model_box.addItem(m.title, m.key)
-        self._model_changed(0)
+            self.model_box.setCurrentIndex(min(max(prefer, 0), len(self.models) - 1))
+        self._model_changed(self.model_box.currentIndex())  # its layers and channels
+        if keep is not None:
+            self.show_filter(*keep, orientation)
 
     def current(self) -> tuple[str, str, int] | None:
         if self.model_box.currentIndex() < 0 or self.layer_box.currentIndex() < 0:

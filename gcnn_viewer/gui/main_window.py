@@ -114,7 +114,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.state.angle_changed.connect(self._angle_changed)
         self.state.display_changed.connect(self._display_changed)
         self.state.panel_changed.connect(self._panel_changed)
-        self.state.catalog.added.connect(lambda _entry: self._refresh_selectors())
+        self.state.catalog.added.connect(self._refresh_selectors)
         self.state.catalog.changed.connect(self._model_updated)
 
         restore_session(self)
@@ -146,8 +146,8 @@ class MainWindow(QtWidgets.QMainWindow):
             panel.maps.exportRequested.connect(
                 lambda layer, i=panel.index: self.exporter.open_layer(i, layer)
             )
-            # A layer view's context menu / a map click (gui/feature_view.py signals) is
-            # connected here, with the panel's index, like `hovered` above.
+            # (a map's hover: HoverTracker in gui/inspector.py; a map's click: the Filters
+            # view, gui/analysis_docks.py)
         self.setCentralWidget(self.splitter)
 
     def _make_docks(self) -> None:
@@ -315,7 +315,7 @@ class MainWindow(QtWidgets.QMainWindow):
             updates.append(update)
         self._react(policy.on_model_updated(updates))
 
-    def _refresh_selectors(self) -> None:
+    def _refresh_selectors(self, _entry=None) -> None:
         for panel in self.panels:
             panel.refresh_selector()
 
@@ -386,10 +386,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- teardown ----------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Stop the spin timer and the worker thread (idempotent)."""
+        """Stop the spin timer and every thread (training, export, analysis, inference), and
+        stop listening to the model catalog, which may outlive the window (idempotent)."""
         if self.gate.closed:
             return
         self.gate.closed = True
+        self.state.catalog.added.disconnect(self._refresh_selectors)
+        self.state.catalog.changed.disconnect(self._model_updated)
         self.rotation.set_spinning(False)
         self.train_panel.shutdown()
         self.exporter.shutdown()

@@ -124,7 +124,14 @@ def make_window(qtbot, settings, shared_catalog, errors):
     yield make
     for window in windows:
         window.close()
-        assert not window.worker.isRunning()
+        # every thread stopped, and the catalog (shared by the tests) no longer calls it
+        assert not window.worker.isRunning() and not window.analysis.worker.isRunning()
+        assert not window.exporter.runner.isRunning()
+        catalog = window.state.catalog
+        assert all(
+            getattr(callback, "__self__", None) not in (window, window.analysis)
+            for callback in catalog.added._callbacks + catalog.changed._callbacks
+        )
 
 
 @pytest.fixture

@@ -13,8 +13,19 @@ from PySide6 import QtCore, QtWidgets
 from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE
 from gcnn_viewer.gui.analysis_docks import is_visible_tab
 from gcnn_viewer.gui.analysis_views import EQUIVARIANCE_ANGLES
+from gcnn_viewer.viewer.models import ModelCatalog
+from tests.analysis.conftest import seeded
 from tests.analysis.test_accuracy import synthetic_rot
-from tests.gui.conftest import SEVEN, canvas_points, click, drag, hover, trigger, wait_frame
+from tests.gui.conftest import (
+    SEVEN,
+    canvas_points,
+    choose,
+    click,
+    drag,
+    hover,
+    trigger,
+    wait_frame,
+)
 
 LEFT = QtCore.Qt.MouseButton.LeftButton
 TIMEOUT_MS = 30_000
@@ -54,8 +65,10 @@ def test_the_equivariance_tab_measures_the_drawing_on_screen(window, qtbot):
     qtbot.waitUntil(lambda: window.sweep_dock.height() < 0.3 * window.height())
     assert not is_visible_tab(docks.equivariance_dock)
     # hidden behind its tab it is not measured; brought forward it catches up
-    drag(window.canvas, canvas_points(window.canvas, SEVEN[2:]))
-    wait_frame(qtbot, window)
+    with qtbot.assertNotEmitted(docks.equivariance.computed, wait=500):
+        drag(window.canvas, canvas_points(window.canvas, SEVEN[2:]))
+        wait_frame(qtbot, window)
+    assert docks.worker.idle() and docks._equivariance_stale  # noted, not computed
     assert docks.equivariance.result is second.args[0]
     with qtbot.waitSignal(docks.equivariance.computed, timeout=TIMEOUT_MS):
         click_tab(qtbot, window, "Equivariance")
@@ -156,3 +169,32 @@ def test_the_view_menu_opens_and_closes_each_analysis_tab(window, qtbot):
     trigger(window, "View", "Filters")
     assert all(dock.isHidden() for dock in views)
     qtbot.waitUntil(lambda: is_visible_tab(window.sweep_dock))
+
+
+def test_the_views_keep_what_they_show_while_it_is_still_true(make_window, weights_dir, qtbot):
+    """A change of the other panel keeps the filter on show; new weights under the same
+    model drop that model's accuracy curve (it described the old weights)."""
+    window = make_window(ModelCatalog(weights_dir))  # its own: the weights change below
+    view = window.panels[P4].maps
+    qtbot.mouseClick(view.viewport(), LEFT, pos=hover(view, "l3", channel=5, orientation=2))
+    filters, p4 = window.analysis.filters, window.state.panel_key(P4)
+    assert filters.current() == (p4, "l3", 5) and filters.orientation == 2
+    accuracy = window.analysis.accuracy
+    accuracy.data_loader = lambda: synthetic_rot(400)
+    trigger(window, "View", "Accuracy vs angle")
+    with qtbot.waitSignal(accuracy.computed, timeout=TIMEOUT_MS):
+        click(qtbot, accuracy.compute_button)
+    z2 = window.state.panel_key(Z2)
+    assert set(accuracy.results) == {z2, p4}
+
+    choose(qtbot, window.panels[Z2].selector, "untrained:p4mcnn")  # the other panel
+    wait_frame(qtbot, window)
+    assert filters.current() == (p4, "l3", 5) and filters.outline.isVisible()
+    assert set(accuracy.results) == {p4}  # the left panel's model is another one now
+    assert len(accuracy.plot.listDataItems()) == 1
+
+    # new weights for the right panel's model (what a training snapshot does)
+    window.state.catalog.update_model(p4, seeded("p4cnn", seed=5), rescale=False)
+    assert accuracy.results == {} and len(accuracy.plot.listDataItems()) == 0
+    assert filters.current() == (p4, "l3", 5)  # redrawn from the new weights
+    assert filters.models[-1].model is window.state.panel_entry(P4).model
