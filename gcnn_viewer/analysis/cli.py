@@ -193,7 +193,7 @@ def _equivariance(args: argparse.Namespace) -> int:
     else:
         angles = list(np.arange(0.0, 360.0, DEFAULT_EQUIVARIANCE_STEP))
     digit = source.snapshot.digit
-    curves = {m.name: equivariance_curve(m.entry.model, digit, angles) for m in models}
+    curves = {m.name: equivariance_curve(m.model, digit, angles) for m in models}
     objects = [
         {
             "model": m.name,
@@ -266,8 +266,8 @@ def _data_for(model) -> Any:
     from gcnn_viewer.data.mnist_rot import MnistRotSpec
 
     spec = MnistRotSpec()
-    path = model.entry.path
-    if model.entry.source != "shipped" and path is not None:
+    path = model.path
+    if model.origin != "shipped" and path is not None:
         from gcnn_viewer.training import read_checkpoint
 
         recorded = (read_checkpoint(Path(path)).get("data") or {}).get("spec")
@@ -318,12 +318,12 @@ def _accuracy(args: argparse.Namespace) -> int:
             if upright:
                 angles = args.angles or DEFAULT_UPRIGHT_ANGLES
                 results[m.name] = upright_accuracy(
-                    m.entry.model, angles, weights_sha256=sha, progress=progress
+                    m.model, angles, weights_sha256=sha, progress=progress
                 )
             else:
                 data = _data_for(m)
                 results[m.name] = rot_accuracy(
-                    m.entry.model, data, bins=args.bins, weights_sha256=sha, progress=progress
+                    m.model, data, bins=args.bins, weights_sha256=sha, progress=progress
                 )
         finally:
             close()
@@ -414,7 +414,7 @@ def _filters(args: argparse.Namespace) -> int:
 
     fmt = _check_out(args, figures.FILTER_FORMATS)
     (model,) = resolve_models([args.model])
-    net = model.entry.model
+    net = model.model
     bank = filter_bank(net, args.layer, args.channel)
     params = layer_parameters(net, args.layer)
     counts = parameter_counts(net)

@@ -40,6 +40,11 @@ FORMAT_NAMES = {
     "csv": "CSV (the numbers)",
     "npz": "NPZ",
 }
+# the kinds whose options the dialog enables (mirrored by ExportDialog._show_kind_options):
+# maps (layers, channels, stabilised) for all but the sweep; angles (and quarter turns) for
+# the still pictures and the data, not the animation (0→360°) nor the sweep (its own step)
+MAP_KINDS = ("figure", "rotate-and-cycle", "animation", "data")
+ANGLE_KINDS = ("figure", "rotate-and-cycle", "data")
 LONG_KINDS = ("animation",)  # worth a progress bar with frame counts
 PREVIEW_KIND = {"data": "figure"}  # a data export previews as the figure of the same maps
 
@@ -252,13 +257,16 @@ def plan(choices: ExportChoices, base: ViewSpec, *, check_path: bool = True) -> 
         )
     models = pick_models(base, choices.models)
     current = float(base.angles[0]) if base.angles else 0.0
-    if choices.angles.strip():
+    # only the fields the dialog enables for this kind are read: a greyed-out field holding
+    # text that does not parse (angles "x", channels "99") must not refuse the export
+    if kind in ANGLE_KINDS and choices.angles.strip():
         angles = parse_angles(choices.angles)
     else:
         angles = default_angles(kind, current)
-    if choices.quarter_turns:
+    if kind in ANGLE_KINDS and choices.quarter_turns:
         angles = with_quarter_turns(angles)
-    layers = tuple(choices.layers) if choices.layers is not None else None
+    maps = kind in MAP_KINDS
+    layers = tuple(choices.layers) if maps and choices.layers is not None else None
     if layers is not None and not layers:
         raise ExportError("choose at least one layer")
     spec = ViewSpec(
@@ -266,8 +274,8 @@ def plan(choices: ExportChoices, base: ViewSpec, *, check_path: bool = True) -> 
         base.input,
         angles=angles,
         layers=layers,
-        channels=parse_channels(choices.channels),
-        stabilised=choices.stabilised,
+        channels=parse_channels(choices.channels) if maps else None,
+        stabilised=choices.stabilised and maps,
         extra={**base.extra, "exported_from": "gcnn-viewer app"},
     )
     options: dict[str, Any] = {}
@@ -277,7 +285,7 @@ def plan(choices: ExportChoices, base: ViewSpec, *, check_path: bool = True) -> 
     if kind == "animation":
         render.check_animation_options(int(choices.frames), float(choices.fps), int(choices.dpi))
         options.update(frames=int(choices.frames), fps=float(choices.fps), dpi=int(choices.dpi))
-    if kind != "sweep":  # a sweep shows probabilities only: layers and channels do not apply
+    if maps:  # a sweep shows probabilities only: layers and channels do not apply
         spec.check()
     path = None
     if check_path:

@@ -11,6 +11,7 @@ exported figure shows exactly what the screen shows.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ import torch
 from gcnn_viewer import __version__
 from gcnn_viewer.data.digits import DigitImageError, load_image_file, rotate_input
 from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.models.networks import GCNNModel
 from gcnn_viewer.viewer.drawing import Drawing, InputSnapshot
 from gcnn_viewer.viewer.inference import (
     FrameRequest,
@@ -42,6 +44,9 @@ from gcnn_viewer.viewer.models import (
     CHECKPOINT_SUFFIXES,
     ModelCatalog,
     ModelEntry,
+    ModelProbe,
+    level_inputs,
+    probe_model,
     sample_digits,
     sample_title,
 )
@@ -56,6 +61,7 @@ __all__ = [
     "atomic_output",
     "resolve_input",
     "resolve_models",
+    "unique_names",
 ]
 
 DEFAULT_INPUT = "7"
@@ -142,25 +148,43 @@ def suffix_of(path: Path | str, allowed: Sequence[str], what: str) -> str:
 # -- models -----------------------------------------------------------------------------------
 @dataclass(eq=False)
 class ExportModel:
-    """A model to export, with what the provenance records about it."""
+    """A model to export, with what the provenance records about it.
+
+    Everything an export reads about the model is taken from the catalog entry when this is
+    made (:meth:`from_entry`): the weights (``model``), the layouts and colour scales
+    (``probe``), the title and whether it is trained. A training run in the app gives the
+    entry new weights with every snapshot; an export that is running keeps drawing, and
+    recording the sha256 of, the weights it started with. ``entry`` is kept as a reference
+    only: the export code never reads it after construction.
+    """
 
     entry: ModelEntry
     name: str  # the data key: the architecture's name, or the checkpoint file's stem
     source: str  # where the weights come from, one line
     sha256: str  # of the weights file; of the tensors when there is no file (untrained)
+    model: GCNNModel = field(repr=False)
+    arch: str = ""
+    title: str = ""
+    kind: str = ""  # a few words on the architecture
+    trained: bool = False
+    path: Path | None = None  # the weights file, when there is one
+    origin: str = ""  # the entry's source: "shipped", "untrained", a file name…
+    _probe: ModelProbe | None = field(default=None, repr=False)  # None: measured on first use
 
     @property
-    def title(self) -> str:
-        return self.entry.title
-
-    @property
-    def trained(self) -> bool:
-        return self.entry.trained
+    def probe(self) -> ModelProbe:
+        """The layouts and fixed colour scales: the entry's (the screen's) when it had been
+        measured, else measured on ``model`` now, as the entry would have."""
+        if self._probe is None:
+            self._probe = probe_model(self.model, level_inputs())
+        return self._probe
 
     @classmethod
     def from_entry(cls, entry: ModelEntry, name: str | None = None) -> ExportModel:
-        """Wrap one of the app's catalog entries (the GUI's way in)."""
+        """Wrap one of the app's catalog entries (the GUI's way in), capturing its weights
+        and colour scales as they are now."""
         model = entry.model
+        probe = entry._probe if entry.probed else None
         if entry.path is not None and Path(entry.path).is_file():
             digest = _sha256_file(Path(entry.path))
             default = entry.arch if entry.source == "shipped" else Path(entry.path).stem
@@ -168,17 +192,48 @@ class ExportModel:
             digest = _sha256_tensors(model.state_dict())
             default = entry.arch
         source = entry.detail or entry.source
-        return cls(entry, name or default, source, digest)
+        return cls(
+            entry,
+            name or default,
+            source,
+            digest,
+            model=model,
+            arch=entry.arch,
+            title=entry.title,
+            kind=entry.kind,
+            trained=entry.trained,
+            path=Path(entry.path) if entry.path is not None else None,
+            origin=entry.source,
+            _probe=probe,
+        )
 
     def provenance(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "architecture": self.entry.arch,
+            "architecture": self.arch,
             "title": self.title,
             "weights": self.source,
             "trained": self.trained,
             "sha256": self.sha256,
         }
+
+
+def unique_names(models: Sequence[ExportModel]) -> list[ExportModel]:
+    """``models`` with names that differ: a name already taken gets ``-2`` (its position),
+    ``-3``… (the same model twice, a checkpoint named like a built-in model, a model trained
+    in the app beside the shipped one). A renamed model is a copy; the others are kept."""
+    out: list[ExportModel] = []
+    taken: set[str] = set()
+    for i, model in enumerate(models):
+        name, n = model.name, i + 1
+        while name in taken:
+            name = f"{model.name}-{n}"
+            n += 1
+        if name != model.name:
+            model = dataclasses.replace(model, name=name)
+        taken.add(name)
+        out.append(model)
+    return out
 
 
 def _sha256_file(path: Path) -> str:
@@ -220,12 +275,8 @@ def resolve_models(texts: Sequence[str], catalog: ModelCatalog | None = None) ->
                 f"unknown model {text!r}: give one of {', '.join(sorted(archs))} "
                 "or a checkpoint path"
             )
-        model = ExportModel.from_entry(entry)
-        taken = {m.name for m in out}
-        if model.name in taken:  # the same model twice, or a checkpoint named like one
-            model.name = f"{model.name}-{len(out) + 1}"
-        out.append(model)
-    return out
+        out.append(ExportModel.from_entry(entry))
+    return unique_names(out)
 
 
 # -- inputs -----------------------------------------------------------------------------------
@@ -329,10 +380,17 @@ class ViewSpec:
         for a in self.angles:
             if not np.isfinite(a):
                 raise ExportError(f"angle {a} is not a number of degrees")
+        names = [m.name for m in self.models]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # their data keys, CSV columns and figure panels would overwrite each other
+            raise ExportError(
+                f"two models are named {', '.join(twice)}: the models of one export need "
+                "different names (unique_names gives the second one -2)"
+            )
 
     def layer_names(self, model: ExportModel) -> list[str]:
         """The chosen layers present in ``model`` (in the model's order); all when None."""
-        available = list(model.entry.probe().layers)
+        available = list(model.probe.layers)
         if self.layers is None:
             return available
         unknown = [name for name in self.layers if name not in available]
@@ -346,7 +404,7 @@ class ViewSpec:
     def check(self) -> None:
         """Every model has the chosen layers and channels (one line otherwise)."""
         for model in self.models:
-            probe = model.entry.probe()
+            probe = model.probe
             for name in self.layer_names(model):
                 self.channel_list(probe.layouts[name].channels, f"{model.title} {name}")
 
@@ -368,7 +426,7 @@ def angle_text(angle: float) -> str:
 
 def frame(spec: ViewSpec, angle: float, stabilised: bool | None = None) -> FrameResult:
     """Every layer of every model at ``angle``: the app's own frame computation."""
-    panels = tuple(PanelSpec(m.name, m.entry.model, m.entry.probe()) for m in spec.models)
+    panels = tuple(PanelSpec(m.name, m.model, m.probe) for m in spec.models)
     request = FrameRequest(
         seq=0,
         snapshot=spec.input.snapshot,
@@ -391,12 +449,12 @@ def frame_stream(spec: ViewSpec, angles: Sequence[float], chunk: int = 12) -> It
         images = np.stack([rotate_input(digit, a) for a in batch])  # [B, 28, 28]
         x = torch.from_numpy(images)[:, None]  # [B, 1, 28, 28]
         with torch.inference_mode():
-            maps = {m.name: m.entry.model.feature_maps(x) for m in spec.models}
+            maps = {m.name: m.model.feature_maps(x) for m in spec.models}
         for b, angle in enumerate(batch):
             turns = stabilising_turns(angle) if spec.stabilised else 0
             panels = []
             for m in spec.models:
-                probe = m.entry.probe()
+                probe = m.probe
                 logits = maps[m.name]["logits"][b].float()  # [10]
                 layers = {}
                 for name in chosen[m.name]:

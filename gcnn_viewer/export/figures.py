@@ -212,9 +212,9 @@ def model_line(model: ExportModel, compact: bool = False) -> str:
     """A model's heading: name and kind, and UNTRAINED when it is (``compact``: shorter, for
     the narrow columns of the rotate-and-cycle figure)."""
     if compact:
-        return f"{model.title}: {model.entry.kind}" + ("" if model.trained else " — UNTRAINED")
+        return f"{model.title}: {model.kind}" + ("" if model.trained else " — UNTRAINED")
     trained = " — UNTRAINED, random weights" if not model.trained else ""
-    return f"{model.title}{trained} ({model.entry.kind})"
+    return f"{model.title}{trained} ({model.kind})"
 
 
 def weights_line(model: ExportModel, compact: bool = False) -> str:
@@ -308,7 +308,7 @@ class ViewFigure:
         widths: dict[str, float] = {}  # layer -> its widest mosaic (mosaic pixels)
         tallest: list[float] = []  # per model (mosaic pixels)
         for i, m in enumerate(models):
-            probe = m.entry.probe()
+            probe = m.probe
             high = 0.0
             for name in self.layers[i]:
                 layout = probe.layouts[name]
@@ -364,7 +364,7 @@ class ViewFigure:
         for i, m in enumerate(models):
             model_heading(sheet, MARGIN, top + 0.07, i, m)
             top += head_h
-            probe = m.entry.probe()
+            probe = m.probe
             for a in range(len(frames)):
                 mosaic_top = top + LAYER_TITLE_H + COL_LABELS_H
                 blank = np.zeros((28, 28), np.float32)
@@ -433,7 +433,7 @@ class ViewFigure:
         spec = self.spec
         for slot in self.slots:
             m = spec.models[slot.model]
-            probe = m.entry.probe()
+            probe = m.probe
             data = frames[slot.angle].panel(m.name).layers[slot.layer].data
             rgb = mosaic_rgb(
                 probe.layouts[slot.layer],
@@ -462,7 +462,7 @@ class ViewFigure:
 def default_channels(spec: ViewSpec, model: ExportModel, layer: str, frame: FrameResult) -> list:
     """The channels a rotate-and-cycle figure shows: the chosen ones, else the three that
     respond most strongly to the input (a blank map teaches nothing), in channel order."""
-    n = model.entry.probe().layouts[layer].channels
+    n = model.probe.layouts[layer].channels
     if spec.channels is not None:
         return spec.channel_list(n, f"{model.title} {layer}")
     data = frame.panel(model.name).layers[layer].data  # [C, G, h, w]
@@ -500,9 +500,9 @@ def rotate_and_cycle_figure(
     """
     models = list(spec.models)
     for m in models:
-        if layer not in m.entry.probe().layers:
+        if layer not in m.probe.layers:
             raise ExportError(
-                f"{m.title} has no layer {layer}; its layers are {' '.join(m.entry.probe().layers)}"
+                f"{m.title} has no layer {layer}; its layers are {' '.join(m.probe.layers)}"
             )
     angles = [f.angle for f in raw]
     steps = [(a - angles[0]) / 90.0 for a in angles]
@@ -512,7 +512,7 @@ def rotate_and_cycle_figure(
     gap, strip_gap, block_gap = 0.05, 0.24, 0.6
     blocks: list[_Block] = []
     for m in models:
-        layout = m.entry.probe().layouts[layer]
+        layout = m.probe.layouts[layer]
         chans = default_channels(spec, m, layer, raw[0])
         strips = [[c] for c in chans] if layout.is_group else [chans]
         counts = [layout.orientations if layout.is_group else len(s) for s in strips]
@@ -572,7 +572,7 @@ def rotate_and_cycle_figure(
     x0 = left0
     for i, b in enumerate(blocks):
         m, layout = b.model, b.layout
-        scale = m.entry.probe().scales[layer]
+        scale = m.probe.scales[layer]
         model_heading(sheet, x0, title_h + 0.02, i, m, compact=True)
         centres: list[tuple[float, float]] = []  # the outlined cell in each row
         x = x0

@@ -164,7 +164,8 @@ def preview(spec: ViewSpec, kind: str = "figure", *, dpi: int = 40) -> np.ndarra
     the app's live thumbnail. Writes nothing."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    spec.check()
+    if kind != "sweep":  # a sweep shows probabilities: no layers or channels to check
+        spec.check()
     with rc_context():
         if kind == "rotate-and-cycle":
             layer = spec.layers[0] if spec.layers else RC_LAYER
@@ -189,7 +190,7 @@ def _sweep_request(spec: ViewSpec, angles: np.ndarray) -> SweepRequest:
     return SweepRequest(
         seq=0,
         snapshot=spec.input.snapshot,
-        models=tuple((m.name, m.entry.model) for m in spec.models),
+        models=tuple((m.name, m.model) for m in spec.models),
         angles=angles,
     )
 
@@ -441,7 +442,7 @@ def feature_data(spec: ViewSpec) -> dict[str, np.ndarray]:
         x = torch.from_numpy(np.ascontiguousarray(f.input))[None, None]  # [1, 1, 28, 28]
         for m in spec.models:
             panel = f.panel(m.name)
-            probe = m.entry.probe()
+            probe = m.probe
             names = set(spec.layer_names(m))
             # feature_maps' order: the probe's layers (all but "logits"), then "logits"
             for name in (*probe.layers, "logits"):
@@ -449,7 +450,7 @@ def feature_data(spec: ViewSpec) -> dict[str, np.ndarray]:
                     logits = getattr(panel, "logits", None)
                     if logits is None:  # older frames: one more forward pass
                         with torch.inference_mode():
-                            logits = m.entry.model(x)[0].float().numpy()
+                            logits = m.model(x)[0].float().numpy()
                     out[f"{m.name}/logits@{at}"] = np.asarray(logits, np.float32).copy()
                     continue
                 if name not in names:
@@ -474,7 +475,7 @@ def export_data(spec: ViewSpec, path: Path | str, *, cancelled: Cancelled | None
         "data",
         keys="'{model}/{layer}@{angle}' (group maps [C, G, H, W], planar [C, H, W]), "
         "'{model}/logits@{angle}', '{model}/probs@{angle}' [10], 'input@{angle}' [28, 28]",
-        layer_order={m.name: list(m.entry.probe().layers) for m in spec.models},
+        layer_order={m.name: list(m.probe.layers) for m in spec.models},
         names={m.name: m.title for m in spec.models},
     )
     # a file object: given a name, np.savez would append ".npz" to the temp file's

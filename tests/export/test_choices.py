@@ -166,3 +166,39 @@ def test_jobs_run_the_renderers(base, tmp_path):
     ch.plan(ch.ExportChoices(layers=("l1",), dpi=30, path=str(fig)), base).run()
     with Image.open(fig) as im:
         assert im.format == "PNG"
+
+
+@pytest.mark.parametrize(("kind", "fmt"), [("animation", "gif"), ("sweep", "csv")])
+def test_greyed_out_angles_are_not_read(base, kind, fmt):
+    """The dialog disables Angles and + quarter turns for an animation and a sweep: what
+    they hold neither refuses the export nor changes it."""
+    choices = ch.ExportChoices(kind=kind, fmt=fmt, angles="x", quarter_turns=True)
+    job = ch.plan(choices, base, check_path=False)
+    assert job.spec.angles == (37.5,)  # the current angle, recorded as the view's
+
+
+def test_a_sweep_reads_no_layers_channels_or_stabilised(base):
+    choices = ch.ExportChoices(
+        kind="sweep", fmt="png", layers=("l9",), channels="99", stabilised=True
+    )
+    job = ch.plan(choices, base, check_path=False)
+    assert job.spec.layers is None and job.spec.channels is None and not job.spec.stabilised
+    image = job.preview(dpi=20)  # the preview checks no layers or channels either
+    assert image.dtype == np.uint8 and image.std() > 0
+    bad = ViewSpec(base.models, base.input, layers=("l9",), channels=(99,))
+    assert ch.render.preview(bad, "sweep", dpi=20).ndim == 3
+
+
+@pytest.mark.parametrize("kind", ["figure", "rotate-and-cycle", "data"])
+def test_kinds_with_angles_still_read_them(base, kind):
+    fmt = ch.formats(kind)[0]
+    with pytest.raises(ExportError, match="angles"):
+        ch.plan(ch.ExportChoices(kind=kind, fmt=fmt, angles="x"), base, check_path=False)
+
+
+def test_an_animation_still_reads_channels_and_layers(base):
+    choices = ch.ExportChoices(kind="animation", fmt="gif", channels="99", angles="x")
+    with pytest.raises(ExportError, match="not 99"):
+        ch.plan(choices, base, check_path=False)
+    job = ch.plan(choices.replace(channels="0-1", layers=("l1",)), base, check_path=False)
+    assert job.spec.channels == (0, 1) and job.spec.layers == ("l1",)
