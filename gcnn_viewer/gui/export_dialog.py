@@ -18,7 +18,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.errors import first_line
 from gcnn_viewer.export import choices as ch
-from gcnn_viewer.export.common import ExportError, ExportInput, ExportModel, ViewSpec
+from gcnn_viewer.export.common import (
+    ExportError,
+    ExportInput,
+    ExportModel,
+    ViewSpec,
+    unique_names,
+)
 from gcnn_viewer.gui.dialogs import show_error
 from gcnn_viewer.gui.export_runner import ExportRunner
 from gcnn_viewer.viewer.window_policy import source_text
@@ -28,11 +34,6 @@ PREVIEW_SIZE = (360, 300)  # most figures are wider than tall
 ERROR_STYLE = "color:#b3261e"
 NOTE_STYLE = "color:#707070"
 LAST_FOLDER = "export/folder"  # QSettings key: where the last export went
-
-
-def one_line(text: str) -> str:
-    lines = str(text).strip().splitlines()
-    return lines[0] if lines else ""
 
 
 class ExportDialog(QtWidgets.QDialog):
@@ -251,7 +252,7 @@ class ExportDialog(QtWidgets.QDialog):
         models' layers have the same names)."""
         names: list[str] = []
         for model in ch.pick_models(self.base, self.models.currentData() or "both"):
-            names += [n for n in model.entry.probe().layers if n not in names]
+            names += [n for n in model.probe.layers if n not in names]
         if names != list(self.layer_checks):
             for box in self.layer_checks.values():
                 self.layer_grid.removeWidget(box)
@@ -284,7 +285,7 @@ class ExportDialog(QtWidgets.QDialog):
 
     def _show_kind_options(self) -> None:
         kind = self.kind.currentData()
-        maps = kind != "sweep"
+        maps = kind in ch.MAP_KINDS  # what plan() reads for this kind, no more
         for widget in (self.layer_box, self.channels, self.stabilised):
             widget.setEnabled(maps)
         self.layer_box.setToolTip(
@@ -292,7 +293,7 @@ class ExportDialog(QtWidgets.QDialog):
             if kind == "rotate-and-cycle"
             else "Layers to show (default: all)"
         )
-        still = kind not in ("animation", "sweep")
+        still = kind in ch.ANGLE_KINDS
         self.angles.setEnabled(still)
         self.quarter_turns.setEnabled(still)
         self.dpi.setVisible(kind != "data")
@@ -485,7 +486,8 @@ class ExportDialog(QtWidgets.QDialog):
             self._say("Export cancelled; nothing was written.")
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.message.setText(one_line(text))
+        """``text``: one line (errors arrive as ``first_line(exc)``, from here or the runner)."""
+        self.message.setText(text)
         self.message.setToolTip(text if error else "")
         self.message.setStyleSheet(ERROR_STYLE if error else NOTE_STYLE)
 
@@ -505,9 +507,11 @@ class Exporter(QtCore.QObject):
     def view_spec(self) -> ViewSpec:
         """What is on screen, as plain data for an export: both panels' models, the current
         input (the drawing's snapshot, so preprocessing is the app's) and where it came from,
-        the angle, the stabilised view; every layer and channel (the app shows them all)."""
+        the angle, the stabilised view; every layer and channel (the app shows them all).
+        The same model in both panels, or two models with one name (a P4CNN trained in the
+        app beside the shipped one): the right one's data is named ``…-2``."""
         state = self.window.state
-        models = [ExportModel.from_entry(state.panel_entry(i)) for i in range(2)]  # both panels
+        models = unique_names([ExportModel.from_entry(state.panel_entry(i)) for i in range(2)])
         source = source_text(state.drawing) or "empty canvas"
         return ViewSpec(
             models,
@@ -528,7 +532,11 @@ class Exporter(QtCore.QObject):
     ) -> ExportDialog:
         """File ▸ Export…; ``kind``/``panel``/``layer`` preset the dialog (context menus)."""
         if self.dialog is not None and self.runner.busy("export"):
-            self.dialog.raise_()  # one export at a time: show the one running
+            # one export at a time: show the one running (or stopping: the dialog was
+            # closed meanwhile, and a hidden dialog does not come up by raise_ alone)
+            self.dialog.show()
+            self.dialog.raise_()
+            self.dialog.activateWindow()
             return self.dialog
         try:
             base = self.view_spec()
@@ -571,8 +579,11 @@ class Exporter(QtCore.QObject):
         self.window.statusBar().showMessage(f"Exported {path}", 10000)
 
     def failed(self, text: str) -> None:
-        self.window.statusBar().showMessage(f"Export failed: {one_line(text)}", 10000)
-        show_error(self.dialog or self.window, "Export failed", text)
+        """``text``: one line. The open dialog already shows it in red; a message box only
+        when the dialog was closed meanwhile (else the user would not see it)."""
+        self.window.statusBar().showMessage(f"Export failed: {text}", 10000)
+        if self.dialog is None or not self.dialog.isVisible():
+            show_error(self.window, "Export failed", text)
 
     def shutdown(self) -> None:
         """Stop the export thread (the window's shutdown calls this)."""
