@@ -184,7 +184,7 @@ class ExportModel:
         """Wrap one of the app's catalog entries (the GUI's way in), capturing its weights
         and colour scales as they are now."""
         model = entry.model
-        probe = entry._probe if entry.probed else None
+        probe = entry.probe() if entry.probed else None  # the screen's colour scales
         if entry.path is not None and Path(entry.path).is_file():
             digest = _sha256_file(Path(entry.path))
             default = entry.arch if entry.source == "shipped" else Path(entry.path).stem
