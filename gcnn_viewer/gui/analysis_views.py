@@ -181,11 +181,15 @@ class EquivariancePanel(QtWidgets.QWidget):
         top = QtWidgets.QHBoxLayout()
         top.addWidget(explain, 1)
         top.addWidget(self.status)
+        self.legend = QtWidgets.QLabel("")  # the layers' colours, filled with the curves
+        self.legend.setObjectName("equivarianceLegend")
+        self.legend.setWordWrap(True)
         self.plots_row = QtWidgets.QHBoxLayout()
         self.plots: list[pg.PlotWidget] = []
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(top)
+        layout.addWidget(self.legend)
         layout.addLayout(self.plots_row, 1)
 
     def set_models(self, models: Sequence[AnalysisModel]) -> None:
@@ -213,8 +217,6 @@ class EquivariancePanel(QtWidgets.QWidget):
                 pen=pg.mkPen(None),
             )
             plot.addItem(band)
-            # bottom right: below the curves, where only the quarter-turn dips reach
-            plot.addLegend(offset=(-4, -4), labelTextSize="7pt", brush=(255, 255, 255, 220))
             self.plots_row.addWidget(plot, 1)
             self.plots.append(plot)
         if self.digit is not None:
@@ -251,11 +253,21 @@ class EquivariancePanel(QtWidgets.QWidget):
             layers = self.result.get(m.key, {})
             for item in list(plot.listDataItems()):
                 plot.removeItem(item)
-            plot.plotItem.legend.clear()
             pens = _layer_pens(list(layers))
             for name, err in layers.items():
                 y = np.maximum(np.asarray(err, np.float64), LOG_FLOOR)
                 plot.plot(EQUIVARIANCE_ANGLES, y, pen=pens[name], name=name)
+        # one key for both plots (the layers share their colours), outside them: inside, a
+        # legend hid the quarter-turn dips of a narrow plot
+        names = list(dict.fromkeys(n for layers in self.result.values() for n in layers))
+        pens = _layer_pens(names)
+        self.legend.setText(
+            "&nbsp;&nbsp;".join(
+                f"<span style='color:{pens[n].color().name()}'>"
+                f"{'▬▬' if n == 'logits' else '━━'}</span>&nbsp;{n}"
+                for n in names
+            )
+        )
         self.status.setText("")
         self.computed.emit(self.result)
 

@@ -55,6 +55,9 @@ def test_equivariance_panel_recomputes_when_the_input_changes(qtbot, models, wor
         assert err[quarter].max() <= EXACT_TOLERANCE, layer
     assert min(err[1:].min() for err in result["z2"].values()) > 1e-2
     assert len(panel.plots[1].listDataItems()) == 9  # every layer of P4CNN, logits included
+    # one key for both plots, outside them (inside, a legend hid the quarter-turn dips)
+    assert all(plot.plotItem.legend is None for plot in panel.plots)
+    assert all(f"&nbsp;{name}" in panel.legend.text() for name in result["p4"])
     with qtbot.waitSignal(panel.computed, timeout=TIMEOUT_MS) as second:
         panel.set_input(blob_digit(3))  # a new drawing: new curves
     assert not np.array_equal(second.args[0]["z2"]["l1"], result["z2"]["l1"])
