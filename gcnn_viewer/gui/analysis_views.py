@@ -10,12 +10,11 @@
   :meth:`FiltersView.show_filter` opens a given (model, layer, channel).
 
 The numbers come from :mod:`gcnn_viewer.analysis` (Qt-free); the work runs on an
-:class:`AnalysisWorker`, one QThread of this module with a latest-wins mailbox per job kind.
+:class:`AnalysisWorker`, a JobThread (gui/jobs.py) with a latest-wins mailbox per job kind.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gcnn_viewer.analysis.accuracy import AnalysisCancelled, RotAccuracy, rot_accuracy
 from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE, equivariance_curve
 from gcnn_viewer.analysis.filters import filter_bank, layer_parameters, parameter_counts
-from gcnn_viewer.errors import first_line
+from gcnn_viewer.gui.jobs import JobThread
 from gcnn_viewer.gui.style import configure_pyqtgraph
 
 PANEL_COLOURS = ("#d9822b", "#2f6fbd")  # the app's left (orange) and right (blue) panels
@@ -49,86 +48,18 @@ class AnalysisModel:
 
 
 # -- the worker ------------------------------------------------------------------------------
-Job = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]
-
-
-class AnalysisWorker(QtCore.QThread):
-    """One thread for the analysis jobs. :meth:`submit` ``(kind, job)`` replaces a pending
-    job of the same kind and cancels a running one ("latest wins"); a job is called as
-    ``job(progress, cancelled)`` and its return value emitted with ``finished_job``.
-    Results are plain Python objects; Qt queues the signals to the GUI thread."""
-
-    finishedJob = QtCore.Signal(str, int, object)  # kind, seq, result
-    failedJob = QtCore.Signal(str, int, str)  # kind, seq, one line
-    progressed = QtCore.Signal(str, int, int, int)  # kind, seq, done, total
+class AnalysisWorker(JobThread):
+    """One thread for the analysis jobs (:class:`~gcnn_viewer.gui.jobs.JobThread`): a job of
+    a kind replaces a waiting one and cancels a running one ("latest wins"); a cancelled
+    job's result is dropped."""
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("gcnn-viewer analysis")
-        self._cv = threading.Condition()
-        self._pending: dict[str, tuple[int, Job]] = {}
-        self._running: tuple[str, int] | None = None
-        self._latest: dict[str, int] = {}
-        self._closed = False
-        self._seq = 0
-
-    def submit(self, kind: str, job: Job) -> int:
-        with self._cv:
-            self._seq += 1
-            self._pending[kind] = (self._seq, job)
-            self._latest[kind] = self._seq
-            self._cv.notify_all()
-            seq = self._seq
-        if not self.isRunning():
-            self.start()
-        return seq
-
-    def cancel(self, kind: str) -> None:
-        with self._cv:
-            self._pending.pop(kind, None)
-            self._latest[kind] = -1
-
-    def stop(self, timeout_ms: int = 10_000) -> bool:
-        with self._cv:
-            self._closed = True
-            self._pending.clear()
-            self._cv.notify_all()
-        return self.wait(timeout_ms) if self.isRunning() else True
-
-    def run(self) -> None:
-        torch.set_num_threads(WORKER_THREADS)
-        while True:
-            with self._cv:
-                self._cv.wait_for(lambda: self._closed or bool(self._pending))
-                if self._closed:
-                    return
-                kind = next(iter(self._pending))
-                seq, job = self._pending.pop(kind)
-                self._running = (kind, seq)
-
-            def cancelled(kind: str = kind, seq: int = seq) -> bool:
-                return self._closed or self._latest.get(kind) != seq
-
-            def progress(done: int, total: int, kind: str = kind, seq: int = seq) -> None:
-                self.progressed.emit(kind, seq, int(done), int(total))
-
-            try:
-                result = job(progress, cancelled)
-            except AnalysisCancelled:
-                continue
-            except Exception as exc:  # noqa: BLE001  a failing job must not end the thread
-                self.failedJob.emit(kind, seq, first_line(exc))
-                continue
-            finally:
-                with self._cv:
-                    self._running = None
-            if not cancelled():
-                self.finishedJob.emit(kind, seq, result)
-
-    def idle(self) -> bool:
-        """No job running or waiting."""
-        with self._cv:
-            return self._running is None and not self._pending
+        super().__init__(
+            "gcnn-viewer analysis",
+            cancelled_errors=(AnalysisCancelled,),
+            torch_threads=WORKER_THREADS,
+            parent=parent,
+        )
 
 
 def _owned_worker(widget: QtWidgets.QWidget, worker: AnalysisWorker | None) -> AnalysisWorker:

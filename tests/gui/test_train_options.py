@@ -6,7 +6,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from dataclasses import dataclass, field, fields  # noqa: E402
 
 from gcnn_viewer import cli  # noqa: E402
 from gcnn_viewer.gui import train_panel  # noqa: E402
@@ -14,18 +13,7 @@ from gcnn_viewer.gui.train_panel import SPIN_MAX, TrainPanel  # noqa: E402
 from gcnn_viewer.models import train_config  # noqa: E402
 from gcnn_viewer.models.registry import model_names, model_spec  # noqa: E402
 from gcnn_viewer.models.train_config import MAX_SEED, TrainConfig, train_option  # noqa: E402
-
-
-def changed_config(**changes) -> type:
-    """TrainConfig with some fields' defaults (and option metadata) changed, as an edit of
-    train_config.py would change them: ``name=(default, {metadata updates})``."""
-    originals = {f.name: f for f in fields(TrainConfig)}
-    namespace = {"__annotations__": {}}
-    for name, (default, meta) in changes.items():
-        original = originals[name]
-        namespace["__annotations__"][name] = original.type
-        namespace[name] = field(default=default, metadata={**original.metadata, **meta})
-    return dataclass(type("ChangedConfig", (TrainConfig,), namespace))
+from tests.models.test_train_config import changed_config  # noqa: E402
 
 
 def make_panel(qtbot, catalog) -> TrainPanel:
