@@ -27,6 +27,7 @@ import torch
 
 from gcnn_viewer import __version__
 from gcnn_viewer.data.digits import DigitImageError, load_image_file, rotate_input
+from gcnn_viewer.data.mnist import sha256_file
 from gcnn_viewer.errors import GcnnViewerError
 from gcnn_viewer.models.networks import GCNNModel
 from gcnn_viewer.viewer.drawing import Drawing, InputSnapshot
@@ -186,7 +187,7 @@ class ExportModel:
         model = entry.model
         probe = entry.probe() if entry.probed else None  # the screen's colour scales
         if entry.path is not None and Path(entry.path).is_file():
-            digest = _sha256_file(Path(entry.path))
+            digest = sha256_file(Path(entry.path))
             default = entry.arch if entry.source == "shipped" else Path(entry.path).stem
         else:
             digest = _sha256_tensors(model.state_dict())
@@ -234,14 +235,6 @@ def unique_names(models: Sequence[ExportModel]) -> list[ExportModel]:
         taken.add(name)
         out.append(model)
     return out
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _sha256_tensors(state: dict[str, torch.Tensor]) -> str:
