@@ -1,5 +1,5 @@
-"""The wheel as a user gets it: built, installed into a fresh venv (reusing the installed
-torch and Qt through --system-site-packages), and run from outside the source tree.
+"""The wheel as a user gets it: built, installed into a fresh venv (reusing the torch and Qt
+of the interpreter running the tests), and run from outside the source tree.
 
 About 30-40 s on two cores: one wheel, one venv, shared by every test here.
 """
@@ -7,8 +7,10 @@ About 30-40 s on two cores: one wheel, one venv, shared by every test here.
 from __future__ import annotations
 
 import os
+import site
 import subprocess
 import sys
+import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -41,16 +43,48 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
+def runner_site_dirs() -> list[str]:
+    """Where the interpreter running the tests finds its installed packages, wherever they
+    are: a venv's site-packages, the user site of a ``pip install --user``, a conda
+    environment's or the system's site-packages (Debian's dist-packages too)."""
+    dirs = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    dirs += [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    unique: list[str] = []
+    for folder in dirs:
+        if Path(folder).is_dir() and folder not in unique:
+            unique.append(folder)
+    return unique
+
+
 @pytest.fixture(scope="module")
 def env_dir(wheel: Path, tmp_path_factory) -> Path:
     """A fresh venv with the wheel and nothing else of its own (torch, PySide6, numpy...
-    come from the interpreter running the tests)."""
+    come from the interpreter running the tests).
+
+    Not ``--system-site-packages``: run from inside a venv (the README's set-up) that would
+    see the *base* interpreter's packages, not the venv's. A ``.pth`` file naming the test
+    runner's own site folders works in a venv, a ``--user`` install, conda and the system
+    interpreter alike. Its folders come after the venv's own site-packages, so the wheel's
+    copy of gcnn_viewer is the one imported; their ``.pth`` files (such as the runner's
+    editable install of this checkout) are not run."""
     target = tmp_path_factory.mktemp("venv") / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(target)
-    # pip itself comes from the system site-packages; --force-reinstall because the test
-    # runner's own (editable) gcnn-viewer is visible there too and would "already satisfy" it.
+    venv.EnvBuilder(system_site_packages=False, with_pip=False).create(target)
+    python = target / BIN / "python"
+    purelib = _run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        cwd=target.parent,
+    )
+    assert purelib.returncode == 0, purelib.stderr
+    own_site = Path(purelib.stdout.strip())
+    (own_site / "gcnn_viewer_test_runner.pth").write_text(
+        "".join(f"{folder}\n" for folder in runner_site_dirs()), encoding="utf-8"
+    )
+    # pip itself comes from the runner's folders; --ignore-installed because the runner's own
+    # (editable) gcnn-viewer is visible there too and would "already satisfy" it.
     result = _run(
-        [str(target / BIN / "python"), "-m", "pip", "install", "-q", "--force-reinstall"]
+        [str(python), "-m", "pip", "install", "-q", "--ignore-installed"]
         + ["--no-deps", "--no-index", str(wheel)],
         cwd=target.parent,
         timeout=300,
