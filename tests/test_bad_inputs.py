@@ -399,7 +399,7 @@ def _truncated_png(path: Path) -> Path:
 
 IMAGES: list[tuple[str, Callable[[Path], Path], str]] = [
     ("missing", lambda p: p, "no such file"),
-    ("a directory", lambda p: (p.mkdir(), p)[1], "no such file"),
+    ("a directory", lambda p: (p.mkdir(), p)[1], "is a directory"),
     ("not an image", lambda p: (p.write_bytes(b"hello" * 20), p)[1], "not an image"),
     ("truncated", _truncated_png, "corrupt or truncated"),
     ("blank white", lambda p: _png(p, np.full((30, 30), 255, np.uint8)), "blank"),

@@ -17,7 +17,10 @@ angle turns the digit counter-clockwise as displayed (row 0 at the top), so 90°
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
+import os
+import stat
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,24 +29,52 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from gcnn_viewer.errors import GcnnViewerError, first_line
+from gcnn_viewer.errors import GcnnViewerError, describe_os_error, first_line
 
 MNIST_SIZE = 28  # the models' input is [1, 28, 28]
 FIT_SIZE = 20  # the ink's bounding box is scaled to fit FIT_SIZE × FIT_SIZE
 SUPERSAMPLE = 4  # preprocessed digits keep a (28·4)² version for sharp rotations
 INK_THRESHOLD = 0.1  # fraction of the brightest pixel that counts as ink for the bounding box
 MAX_IMAGE_SIDE = 4096  # px; checked from the header before decoding (a digit never needs more)
+# The only image formats ever decoded, named as the user knows them and as Pillow does. The
+# format is decided by the file's first bytes, never its name, and Pillow is told to try only
+# that one plugin: EPS/PostScript (which Pillow renders by running Ghostscript), PDF, SVG and
+# every other format Pillow could identify are refused before any decoder runs.
+IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WebP", "PNM")
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (  # (bytes, offset, Pillow's format)
+    (b"\x89PNG\r\n\x1a\n", 0, "PNG"),
+    (b"\xff\xd8\xff", 0, "JPEG"),
+    (b"BM", 0, "BMP"),
+    (b"GIF87a", 0, "GIF"),
+    (b"GIF89a", 0, "GIF"),
+    (b"II*\x00", 0, "TIFF"),
+    (b"MM\x00*", 0, "TIFF"),
+    (b"II+\x00", 0, "TIFF"),  # BigTIFF
+    (b"MM\x00+", 0, "TIFF"),
+    (b"WEBP", 8, "WEBP"),  # after b"RIFF" and a length
+    *((b"P" + d, 0, "PPM") for d in (b"1", b"2", b"3", b"4", b"5", b"6")),  # PBM, PGM, PPM
+)
+_REFUSED = (  # formats worth naming when refused
+    (b"%!PS", "PostScript/EPS"),
+    (b"\xc5\xd0\xd3\xc6", "EPS"),
+    (b"%PDF", "PDF"),
+    (b"<?xml", "XML/SVG"),
+    (b"<svg", "SVG"),
+)
 
 __all__ = [
     "FIT_SIZE",
+    "IMAGE_FORMATS",
     "MAX_IMAGE_SIDE",
     "MNIST_SIZE",
     "SUPERSAMPLE",
     "Digit",
     "DigitImageError",
     "box_downsample",
+    "image_format",
     "load_image_file",
     "mnist_preprocess",
+    "open_image",
     "quarter_turns",
     "rotate_input",
     "to_mnist_digit",
@@ -172,50 +203,123 @@ def rotate_input(digit: Digit, angle: float) -> np.ndarray:
     return np.clip(box_downsample(rotated, digit.factor), 0.0, 1.0)
 
 
-def load_image_file(path: Path | str) -> np.ndarray:
-    """Read an image file as a float32 white-on-black grey image in [0, 1] (any size).
+def image_format(head: bytes) -> str | None:
+    """Pillow's name for the allowed format (:data:`IMAGE_FORMATS`) whose signature ``head``
+    (a file's first 16 bytes or more) starts with; None for anything else."""
+    for signature, offset, fmt in _SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            if fmt == "WEBP" and head[:4] != b"RIFF":
+                continue
+            return fmt
+    return None
 
-    Colour is converted to grey; 16-bit and float images are scaled by their real range (not
-    as if they were 8-bit). Transparent areas count as paper of the colour that contrasts
-    with the ink (so dark ink and white ink on a transparent background both work). Dark ink
-    on light paper (the usual scan or drawing) is inverted to MNIST's polarity, judged by the
-    image border. Raises :class:`DigitImageError` with one line for a missing, unreadable,
-    blank, non-finite or oversized file; the size is checked from the header, before any
-    pixel is decoded, so a huge file neither blocks nor fills the memory.
+
+def _refused_format(head: bytes) -> str:
+    """`` (it looks like PDF)``: a few words on a refused file, when it is recognisable."""
+    for signature, what in _REFUSED:
+        if head.lstrip()[: len(signature)].lower() == signature.lower():
+            return f"; it looks like {what}, which is never opened"
+    return ""
+
+
+@contextlib.contextmanager
+def open_image(path: Path | str) -> Iterator[Image.Image]:
+    """The one way gcnn-viewer opens an image file (a digit from the command line, the Python
+    API, the app's File ▸ Open, drag and drop, the shipped samples).
+
+    Yields the Pillow image with only its header read. Only a regular file whose first bytes
+    are one of :data:`IMAGE_FORMATS` is handed to Pillow, and Pillow may try only that format's
+    plugin, so no other decoder (EPS through Ghostscript, above all) ever runs. The size is
+    checked from the header before any pixel is decoded. A FIFO or device is never opened for
+    reading (it could block). Raises :class:`DigitImageError` with one line; errors the body
+    raises while decoding become one too.
     """
     path = Path(path)
     name = path.name or str(path)
-    if not path.is_file():
-        raise DigitImageError(f"{name}: no such file")
-    previous = Image.MAX_IMAGE_PIXELS
-    # Pillow's own bomb check would refuse at open without naming the size; the check below
-    # reads the size from the header and refuses, before decoding, anything it would
-    Image.MAX_IMAGE_PIXELS = None
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        with _no_bomb_warning(), Image.open(path) as img:  # lazy: reads the header only
-            width, height = img.size
-            if max(width, height) > MAX_IMAGE_SIDE:
-                raise DigitImageError(
-                    f"{name}: the image is {width}×{height} px; at most "
-                    f"{MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} px is accepted for a digit (scale it down)"
-                )
-            img.load()
-            grey = _grey(img)
-    except DigitImageError:
-        raise
-    except UnidentifiedImageError:
-        raise DigitImageError(f"{name}: not an image (unknown or unsupported format)") from None
-    except Image.DecompressionBombError:  # (a format that decodes at open, if any)
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise DigitImageError(f"{name}: no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.EISDIR:
+            raise DigitImageError(f"{name}: is a directory, not an image file") from None
+        raise DigitImageError(f"{name}: cannot read it ({describe_os_error(exc)})") from None
+    except ValueError:  # a NUL in the name
+        raise DigitImageError(f"{name!r}: not a valid file name") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise DigitImageError(f"{name}: is a directory, not an image file")
         raise DigitImageError(
-            f"{name}: the image is too large; at most {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} px is "
-            "accepted for a digit (scale it down)"
-        ) from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise DigitImageError(
-            f"{name}: the image is corrupt or truncated ({first_line(exc, 120)})"
-        ) from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = previous
+            f"{name}: is not a regular file (a FIFO, device or socket), not an image file"
+        )
+    with os.fdopen(fd, "rb") as file:
+        try:
+            head = file.read(32)
+            file.seek(0)
+        except OSError as exc:
+            raise DigitImageError(f"{name}: cannot read it ({describe_os_error(exc)})") from None
+        fmt = image_format(head)
+        if fmt is None:
+            raise DigitImageError(
+                f"{name}: not an image in a supported format ({', '.join(IMAGE_FORMATS)})"
+                f"{_refused_format(head)}"
+            )
+        previous = Image.MAX_IMAGE_PIXELS
+        # Pillow's own bomb check would refuse at open without naming the size; the check
+        # below reads the size from the header and refuses, before decoding, anything it would
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            with _no_bomb_warning(), Image.open(file, formats=[fmt]) as img:  # header only
+                width, height = img.size
+                if max(width, height) > MAX_IMAGE_SIDE:
+                    raise DigitImageError(
+                        f"{name}: the image is {width}×{height} px; at most "
+                        f"{MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} px is accepted for a digit "
+                        "(scale it down)"
+                    )
+                yield img
+        except DigitImageError:
+            raise
+        except UnidentifiedImageError:
+            raise DigitImageError(
+                f"{name}: the image is corrupt or truncated (not a readable {fmt} file)"
+            ) from None
+        except Image.DecompressionBombError:  # (a format that decodes at open, if any)
+            raise DigitImageError(
+                f"{name}: the image is too large; at most {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} px "
+                "is accepted for a digit (scale it down)"
+            ) from None
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise DigitImageError(
+                f"{name}: the image is corrupt or truncated ({first_line(exc, 120)})"
+            ) from None
+        finally:
+            Image.MAX_IMAGE_PIXELS = previous
+
+
+def load_image_file(path: Path | str) -> np.ndarray:
+    """Read an image file as a float32 white-on-black grey image in [0, 1] (any size).
+
+    Only PNG, JPEG, BMP, GIF, TIFF, WebP and PNM files are read, recognised by their content
+    (:func:`open_image`). Colour is converted to grey; 16-bit and float images are scaled by
+    their real range (not as if they were 8-bit). Transparent areas count as paper of the
+    colour that contrasts with the ink (so dark ink and white ink on a transparent background
+    both work). Dark ink on light paper (the usual scan or drawing) is inverted to MNIST's
+    polarity, judged by the image border. Raises :class:`DigitImageError` with one line for a
+    missing, unreadable, refused, blank, non-finite or oversized file; the size is checked
+    from the header, before any pixel is decoded, so a huge file neither blocks nor fills the
+    memory.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise DigitImageError(f"an image path must be a str or a path, not {type(path).__name__}")
+    path = Path(path)
+    name = path.name or str(path)
+    with open_image(path) as img:
+        img.load()
+        grey = _grey(img)
     if not np.isfinite(grey).all():
         raise DigitImageError(f"{name}: the image holds non-finite pixel values (NaN or infinity)")
     grey = np.clip(grey, 0.0, 1.0)

@@ -292,7 +292,7 @@ class ExportInput:
 def resolve_input(text: str | None) -> ExportInput:
     """``0``–``9`` (the shipped sample of that digit), an image path, or ``mnist-rot:N``."""
     text = DEFAULT_INPUT if text is None else str(text).strip()
-    if len(text) == 1 and text.isdigit():
+    if len(text) == 1 and text in "0123456789":  # not str.isdigit: "²" is a digit to it
         return _sample_input(int(text))
     if text.lower().startswith("mnist-rot:"):
         return _mnist_rot_input(text.partition(":")[2])
@@ -329,7 +329,8 @@ def _mnist_rot_input(number: str) -> ExportInput:
     from gcnn_viewer.data import DataError
     from gcnn_viewer.viewer.browser import DigitBrowser
 
-    if not number.strip().isdigit():
+    number = number.strip()
+    if not (number.isascii() and number.isdigit()):  # ASCII: int() refuses "²"
         raise ExportError(f"mnist-rot:N needs a test digit number N, got {number!r}")
     try:
         browser = DigitBrowser.from_cache()

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gcnn_viewer.data.digits import Digit, rotate_input
+from gcnn_viewer.data.digits import Digit, open_image, rotate_input
 from gcnn_viewer.errors import CheckpointError
 from gcnn_viewer.group import Group
 from gcnn_viewer.models.networks import GCNNModel, build_model
@@ -39,12 +39,10 @@ def sample_digits(directory: Path | None = None) -> list[tuple[str, np.ndarray]]
 
     Files are ``resources/samples/<label>-mnist-test-<index>.png``, MNIST test digits.
     """
-    from PIL import Image
-
     folder = Path(directory) if directory is not None else shipped_dir() / "samples"
     out = []
     for path in sorted(folder.glob("*.png")) if folder.is_dir() else []:
-        with Image.open(path) as img:
+        with open_image(path) as img:  # the one image loader: PNG recognised by content
             pixels = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
         if pixels.shape == (28, 28):
             out.append((path.stem, pixels))
@@ -54,7 +52,7 @@ def sample_digits(directory: Path | None = None) -> list[tuple[str, np.ndarray]]
 def sample_title(stem: str) -> str:
     """``"7-mnist-test-00000"`` -> ``"7 (MNIST test #0)"``."""
     label, _, rest = stem.partition("-mnist-test-")
-    return f"{label} (MNIST test #{int(rest)})" if rest.isdigit() else stem
+    return f"{label} (MNIST test #{int(rest)})" if rest.isascii() and rest.isdigit() else stem
 
 
 @contextmanager
@@ -179,9 +177,11 @@ class ModelEntry:
 
     @property
     def model(self) -> GCNNModel:
+        """The network, frozen (:meth:`GCNNModel.freeze`): every thread may run it, none may
+        change it. New weights come as a new object (:meth:`ModelCatalog.update_model`)."""
         if self._model is None:
-            self._model, self.detail = self.loader()
-            self._model.eval()
+            model, self.detail = self.loader()
+            self._model = model.freeze()
         return self._model
 
     def probe(self, inputs: np.ndarray | None = None) -> ModelProbe:
@@ -297,7 +297,7 @@ class ModelCatalog:
         checkpoint = load_checkpoint(path)  # fails here, before anything changes
         key = f"file:{path}"
         detail = describe_checkpoint(checkpoint.record, f"weights from {path.name}")
-        model = checkpoint.model.eval()
+        model = checkpoint.model.freeze()
         if any(e.key == key for e in self.entries):  # reopened: maybe retrained since
             return self.update_model(key, model, detail)
         entry = ModelEntry(key, checkpoint.name, path.name, True, lambda: (model, detail), path)
@@ -311,11 +311,13 @@ class ModelCatalog:
     ) -> ModelEntry:
         """Give entry ``key`` new weights (a reloaded file, a snapshot of a model in
         training) and announce it with ``changed(entry)``. ``rescale=False`` keeps the colour
-        scales, so that successive snapshots of one training run stay comparable."""
+        scales, so that successive snapshots of one training run stay comparable.
+        ``model`` is frozen here (:meth:`GCNNModel.freeze`): hand over a model of its own,
+        never one that is still being trained."""
         entry = self.get(key)
         if model.name != entry.arch:
             raise ValueError(f"{key} shows a {entry.arch}, not a {model.name}")
-        entry._model = model.eval()
+        entry._model = model.freeze()
         if detail is not None:
             entry.detail = detail
         if rescale:
@@ -326,10 +328,11 @@ class ModelCatalog:
     def add_model(
         self, model: GCNNModel, source: str, detail: str = "", key: str = ""
     ) -> ModelEntry:
-        """Register a model made elsewhere (e.g. trained in the app) under ``key``."""
+        """Register a model made elsewhere (e.g. trained in the app) under ``key``; it is
+        frozen here, as :meth:`update_model` freezes."""
         key = key or f"added:{source}:{len(self.entries)}"
         entry = ModelEntry(key, model.name, source, True, lambda: (model, detail))
-        entry._model, entry.detail = model.eval(), detail
+        entry._model, entry.detail = model.freeze(), detail
         self.entries.append(entry)
         self.added.emit(entry)
         return entry

@@ -1,0 +1,150 @@
+"""Reliability of inputs (issue 19, sections 1, 4, 6 and 7), through the real entry points.
+
+Untrusted images never run code, stored and given inputs never end in a traceback, messages
+say what happened, and the Python API checks what it is given. Command lines run as
+subprocesses (``python -m gcnn_viewer``) where the process itself is what is tested (its
+exit status, its stderr, the processes it starts); in-process otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gcnn_viewer.data.digits import IMAGE_FORMATS, DigitImageError, load_image_file
+from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.export.common import resolve_input
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# An EPS "digit": Pillow identifies it by its first bytes and renders it by running
+# Ghostscript, where `{ } loop` never ends.
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\n{ } loop\n"
+
+
+def one_error_line(err: str, *needles: str) -> str:
+    assert "Traceback" not in err, err
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("gcnn-viewer") and ": error: " in lines[0], lines[0]
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+def run_cli(
+    args: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+    **kwargs,
+) -> subprocess.CompletedProcess:
+    """``python -m gcnn_viewer ARGS`` as a user runs it."""
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "gcnn_viewer", *args],
+        env=environ,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
+
+
+def install_fake_gs(tmp_path: Path, monkeypatch) -> Path:
+    """A ``gs`` first on PATH that records every call in a file (and exits at once, so a
+    test of today's code cannot hang); the path of that record. Pillow looks ``gs`` up on
+    PATH when it first needs it: its cached answer is reset for in-process calls."""
+    from PIL import EpsImagePlugin
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "gs-called"
+    gs = bin_dir / "gs"
+    gs.write_text(
+        f'#!/bin/sh\necho "$@" >> "{record}"\n[ "$1" = --version ] && echo 10.0 && exit 0\nexit 1\n'
+    )
+    gs.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setattr(EpsImagePlugin, "gs_binary", None)
+    return record
+
+
+@pytest.fixture
+def fake_gs(tmp_path, monkeypatch):
+    return install_fake_gs(tmp_path, monkeypatch)
+
+
+def eps_named_png(folder: Path) -> Path:
+    path = folder / "digit.png"
+    path.write_bytes(EPS)
+    return path
+
+
+# -- 1. an image never runs code ---------------------------------------------------------------
+def test_an_eps_file_named_png_is_refused_by_the_api_without_running_gs(fake_gs, tmp_path):
+    path = eps_named_png(tmp_path)
+    with pytest.raises(DigitImageError, match="not an image in a supported format") as info:
+        load_image_file(path)
+    assert "PostScript" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(GcnnViewerError, match="not an image in a supported format"):
+        resolve_input(str(path))  # the export API's way in
+    assert not fake_gs.exists(), fake_gs.read_text()
+
+
+def test_an_eps_file_named_png_is_refused_by_the_cli_without_running_gs(fake_gs, tmp_path):
+    path = eps_named_png(tmp_path)
+    out = tmp_path / "fig.png"
+    result = run_cli(
+        ["export", "figure", "--model", "p4cnn", "--input", str(path), "--out", str(out)],
+        env={"PATH": os.environ["PATH"]},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    one_error_line(result.stderr, "digit.png", "not an image in a supported format")
+    assert not fake_gs.exists(), fake_gs.read_text()
+    assert not out.exists()
+
+
+def _save(path: Path, fmt: str) -> Path:
+    pixels = np.zeros((32, 32), np.uint8)
+    pixels[6:26, 14:18] = 255  # a "1"
+    Image.fromarray(pixels).convert("RGB" if fmt in ("JPEG", "WEBP") else "L").save(path, fmt)
+    return path
+
+
+# every allowed format, saved under a name that says otherwise: the content decides
+ALLOWED = {
+    "PNG": "PNG",
+    "JPEG": "JPEG",
+    "BMP": "BMP",
+    "GIF": "GIF",
+    "TIFF": "TIFF",
+    "WebP": "WEBP",
+    "PNM": "PPM",
+}
+
+
+@pytest.mark.parametrize("fmt", IMAGE_FORMATS)
+def test_every_allowed_format_opens_whatever_its_name(fmt, tmp_path):
+    path = _save(tmp_path / "digit.eps", ALLOWED[fmt])
+    image = load_image_file(path)
+    assert image.shape == (32, 32) and image.max() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("fmt", ["PCX", "TGA", "ICO", "DDS", "SGI", "PDF"])
+def test_a_format_pillow_knows_but_not_allowed_is_refused(fmt, tmp_path):
+    path = tmp_path / "digit.png"
+    pixels = np.zeros((32, 32), np.uint8)
+    pixels[6:26, 14:18] = 255
+    Image.fromarray(pixels).convert("RGB").save(path, fmt)
+    with pytest.raises(DigitImageError, match="not an image in a supported format"):
+        load_image_file(path)
