@@ -8,6 +8,7 @@ the panel puts the model in training into the catalog and updates that entry in 
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 
@@ -103,10 +104,37 @@ class FetchWorker(QtCore.QThread):
 class CurvePlot(pg.PlotWidget):
     """A plot that asks for little height: the panel sits in a scroll area that sizes it by
     its preferred height (pyqtgraph asks for 480 px a plot, so the second curve was only
-    reachable by scrolling); the plots share whatever height there is."""
+    reachable by scrolling); the plots share whatever height there is.
+
+    The curves always show the whole run (auto range): the mouse neither zooms nor pans them,
+    and the wheel goes to the scroll area around the panel, as over any other widget in it
+    (it zoomed the curves, and the zoom stayed for the next run)."""
 
     def sizeHint(self) -> QtCore.QSize:  # noqa: N802  (Qt's name)
         return QtCore.QSize(300, 140)
+
+    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:  # noqa: N802  (Qt's name)
+        """To the scroll area around the panel (handed on explicitly: Qt passes an ignored
+        wheel event to the parent only when it came from the window system)."""
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QtWidgets.QAbstractScrollArea):
+            area = area.parentWidget()
+        if area is None:
+            event.ignore()
+            return
+        target = area.viewport()
+        forward = QtGui.QWheelEvent(
+            QtCore.QPointF(target.mapFromGlobal(event.globalPosition().toPoint())),
+            event.globalPosition(),
+            event.pixelDelta(),
+            event.angleDelta(),
+            event.buttons(),
+            event.modifiers(),
+            event.phase(),
+            event.inverted(),
+        )
+        QtWidgets.QApplication.sendEvent(target, forward)
+        event.setAccepted(forward.isAccepted())
 
 
 def _spin_box(name: str, field: str) -> QtWidgets.QSpinBox:
@@ -125,6 +153,7 @@ def _plot(title: str, y_label: str) -> pg.PlotWidget:
     plot = CurvePlot()
     plot.setMenuEnabled(False)
     plot.hideButtons()
+    plot.setMouseEnabled(x=False, y=False)  # no drag or zoom: the whole run stays in view
     plot.setTitle(title, size="9pt")
     plot.setLabel("bottom", "epoch")
     plot.setLabel("left", y_label)
@@ -172,6 +201,10 @@ class TrainPanel(QtWidgets.QWidget):
         self.last: Progress | None = None
         self._runs = 0
         self._dirty = False
+        # the curves of the runs cancelled here, by checkpoint: Continue… carries them on
+        # (the file holds only one mean per finished epoch)
+        self._kept_curves: dict[Path, TrainingCurves] = {}
+        self.last_checkpoint: Path | None = None  # of the last run that ended here
         self._started = 0.0
 
         # -- settings --------------------------------------------------------------------------
@@ -286,6 +319,11 @@ class TrainPanel(QtWidgets.QWidget):
         self.status.setSizePolicy(
             QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
         )
+        # the status names the checkpoint file; this opens the folder that holds it
+        self.folder_button = QtWidgets.QPushButton("Open checkpoint folder")
+        self.folder_button.setObjectName("trainOpenFolder")
+        self.folder_button.clicked.connect(lambda: self.open_checkpoint_folder())
+        self.folder_button.setVisible(False)
 
         # -- curves ----------------------------------------------------------------------------
         self.loss_plot = _plot("Training loss", "loss")
@@ -322,6 +360,7 @@ class TrainPanel(QtWidgets.QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
+        layout.addWidget(self.folder_button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
         layout.addLayout(plots, 1)
         self.refresh_data_status()
         self._set_running(False)
@@ -465,7 +504,12 @@ class TrainPanel(QtWidgets.QWidget):
         self.result = None
         self.last = None
         self._reset_curves()
-        self.curves.add_history(plan.history)  # a continued run: its epochs so far
+        kept = self._kept_curves.get(_key(plan.resume_from)) if plan.resume_from else None
+        if kept is not None:  # a run cancelled here: its curves as they were, point for point
+            self.curves = copy.deepcopy(kept)
+        else:  # a continued run from elsewhere: one point (the mean) per epoch so far
+            self.curves.add_history(plan.history)
+        self.folder_button.setVisible(False)
         self._redraw()
         self._set_bar(0.0, "%p%")
         self.worker = TrainingWorker(self.session, self)
@@ -481,10 +525,13 @@ class TrainPanel(QtWidgets.QWidget):
         return True
 
     def continue_run(self) -> bool:
+        # the dialog opens on the checkpoint of the last run here (the one just cancelled)
+        last = self.last_checkpoint
+        start = last if last is not None and last.is_file() else self.runs_dir
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
             self.window(),
             "Continue a run, or fine-tune a finished model",
-            str(self.runs_dir),
+            str(start),
             "gcnn-viewer checkpoints (*.pt *.pth *.ckpt);;All files (*)",
         )
         return self.start(resume_from=path) if path else False
@@ -521,6 +568,8 @@ class TrainPanel(QtWidgets.QWidget):
     def _paused(self, on: bool) -> None:
         if on:
             self.status.setText(self._status_text(self.last, "paused"))
+        elif self.last is not None:
+            self.status.setText(self._status_text(self.last, ""))
 
     def _set_bar(self, fraction: float | None, text: str) -> None:
         """``fraction`` None: busy (an indicator that moves without a count)."""
@@ -570,11 +619,13 @@ class TrainPanel(QtWidgets.QWidget):
                 f"on {device}: {finishing} · last epoch's loss {p.loss:.3f}"
             )
         else:
+            # no time left to count while the run stands still (paused, or pausing)
+            still = self.session is not None and self.session.paused
+            eta = "" if still else f"ETA {format_duration(eta_seconds(p))} · "
             text = (
                 f"Epoch {min(p.epoch + (p.kind == 'step'), p.epochs)} of {p.epochs} · step "
                 f"{p.step}/{p.steps_total} · {p.images_per_s:,.0f} img/s on {device} · "
-                f"ETA {format_duration(eta_seconds(p))} · loss {p.loss:.3f} · train error "
-                f"{100 * p.error:.1f}%"
+                f"{eta}loss {p.loss:.3f} · train error {100 * p.error:.1f}%"
             )
         valid = self.curves.valid
         if valid:
@@ -607,6 +658,16 @@ class TrainPanel(QtWidgets.QWidget):
         elif self.bar.maximum() == 0:  # ended while loading data: no count to show
             self._set_bar(0.0, "%p%")
         self._finalise_entry(result)
+        if result.checkpoint:
+            self.last_checkpoint = Path(result.checkpoint)
+            if result.status == "cancelled":
+                self._kept_curves[_key(result.checkpoint)] = copy.deepcopy(self.curves)
+        self.folder_button.setVisible(bool(result.checkpoint))
+        self.folder_button.setToolTip(
+            f"Open {Path(result.checkpoint).parent} in the file manager"
+            if result.checkpoint
+            else ""
+        )
         if result.status == "failed":
             self.status.setText(f"Training failed: {result.message}")
             show_error(self.window(), "Training failed", result.message)
@@ -638,6 +699,13 @@ class TrainPanel(QtWidgets.QWidget):
             else ""
         )
         self.runEnded.emit(result)
+
+    def open_checkpoint_folder(self) -> bool:
+        """Show the folder holding the last run's checkpoint in the desktop's file manager."""
+        if self.last_checkpoint is None:
+            return False
+        folder = self.last_checkpoint.parent
+        return QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(folder)))
 
     def _file_name(self, path: Path | str) -> str:
         """A file's name, elided in the middle to one line of the status (a name has no
@@ -675,6 +743,8 @@ class TrainPanel(QtWidgets.QWidget):
     def _reset_curves(self) -> None:
         self.curves = TrainingCurves()
         self._dirty = True
+        for plot in (self.loss_plot, self.error_plot):  # a new run: the whole of it in view
+            plot.enableAutoRange()
 
     def _redraw(self) -> None:
         if not self._dirty:
@@ -684,3 +754,8 @@ class TrainPanel(QtWidgets.QWidget):
         self.loss_curve.setData(c.x, c.loss)
         self.train_curve.setData(c.x, c.error)
         self.valid_curve.setData(c.vx, c.valid)
+
+
+def _key(path: Path | str) -> Path:
+    """A checkpoint's path as a dictionary key (one file, however it was named)."""
+    return Path(path).resolve()
