@@ -255,12 +255,18 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _check_out(out: Path, overwrite: bool, resume: Path | None = None) -> None:
+def _check_out(
+    out: Path, overwrite: bool, resume: Path | None = None, held: contextlib.ExitStack | None = None
+) -> None:
     """The one rule for ``--out``, with or without ``--resume``: an existing file is replaced
     only with ``--overwrite`` (resuming in place is the normal case, not a replacement); and
-    the destination must be writable before any training starts."""
+    the destination must be writable before any training starts. ``held``: the run claims
+    ``out`` there first (a lock beside it), so two runs cannot both find it free."""
+    from gcnn_viewer.data.files import claim_output
     from gcnn_viewer.training import check_writable
 
+    if held is not None and not out.is_dir():
+        held.enter_context(claim_output(out))  # one line when another run holds it
     if out.is_dir():
         raise CliError(f"--out {out} is a directory; name a checkpoint file, e.g. {out / 'run.pt'}")
     in_place = resume is not None and _same_file(out, resume)
@@ -271,6 +277,11 @@ def _check_out(out: Path, overwrite: bool, resume: Path | None = None) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    with contextlib.ExitStack() as held:  # the claim on --out, released when the run ends
+        return _train(args, held)
+
+
+def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     from gcnn_viewer.training import Datasets, Trainer, check_writable
 
     command = args.invocation
@@ -283,7 +294,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if record.complete:
             raise CliError(f"{source}: this run is already complete")
         out = Path(args.out) if args.out else source
-        _check_out(out, args.overwrite, resume=source)
+        _check_out(out, args.overwrite, resume=source, held=held)
         data = Datasets.from_mnist_rot(_load_data(args, record.data_spec))
         trainer = Trainer.resume(
             source, data, device=args.device, command=command, checkpoint_path=out
@@ -304,7 +315,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # every TrainConfig field has its option (_add_train_options): ConfigError for a bad value
     config = TrainConfig(**{o.name: getattr(args, o.name) for o in train_options()})
     out = Path(args.out) if args.out else Path("runs") / f"{config.model}-seed{config.seed}.pt"
-    _check_out(out, args.overwrite)
+    _check_out(out, args.overwrite, held=held)
     data = Datasets.from_mnist_rot(_load_data(args), config.train_split)
     trainer = Trainer(config, data, checkpoint_path=out, command=command)
     check_writable(out, trainer.payload())  # a full disk shows now, not after an epoch

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ from torch import nn
 
 from gcnn_viewer.data import DataError, MnistRot, cache_dir, load_mnist, mnist_dir, rotate_digit
 from gcnn_viewer.data.digits import quarter_turns
-from gcnn_viewer.data.files import discard, fsync_dir, fsync_file, temp_name
+from gcnn_viewer.data.files import atomic_file, json_text
 from gcnn_viewer.errors import GcnnViewerError
 from gcnn_viewer.training import iter_evaluate, to_tensor
 
@@ -181,34 +180,47 @@ def _cache_path(kind: str, weights_sha256: str, data_key: str) -> Path:
     return analysis_cache_dir() / f"{kind}-{weights_sha256[:24]}-{tag}.npz"
 
 
-def _read_cached(path: Path, n: int) -> tuple[np.ndarray, float] | None:
-    """A cached (predictions, error), or None when absent, unreadable or of another size."""
+def _read_cached(path: Path, labels: np.ndarray, meta: dict) -> tuple[np.ndarray, float] | None:
+    """A cached (predictions, error) that holds what it claims, or None: absent, unreadable
+    (truncated, not an NPZ), or wrong in any way (another model's weights or data, a shape,
+    dtype or size other than ``labels``', a class outside 0–9, a non-finite error, or an error
+    that is not the fraction of predictions that are wrong). None means: compute again."""
+    n = len(labels)
     try:
         with np.load(path, allow_pickle=False) as npz:
             predictions = np.asarray(npz["predictions"])
-            error = float(npz["error"])
-    except (OSError, ValueError, KeyError, EOFError):
+            stored = np.asarray(npz["error"])
+            claimed = json.loads(str(npz["meta"]))
+    except Exception:  # noqa: BLE001  any unreadable cache is rebuilt (BadZipFile, EOF, ...)
         return None
-    return (predictions, error) if predictions.shape == (n,) else None
+    if not isinstance(claimed, dict) or claimed != meta:
+        return None
+    if predictions.shape != (n,) or predictions.dtype.kind not in "iu":
+        return None
+    if n and (int(predictions.min()) < 0 or int(predictions.max()) > 9):
+        return None
+    if stored.shape != () or stored.dtype.kind != "f" or not math.isfinite(float(stored)):
+        return None
+    error = float(stored)
+    wrong = int(np.count_nonzero(predictions.astype(np.int64) != np.asarray(labels, np.int64)))
+    if n and abs(error - wrong / n) > 0.5 / n:
+        return None
+    return predictions.astype(np.int8), error
 
 
 def _write_cached(path: Path, predictions: np.ndarray, error: float, meta: dict) -> None:
-    """Atomic: temp file in the folder, fsync, rename. A cache that cannot be written is not
-    an error (the result is still returned); the next run computes it again."""
-    tmp = temp_name(path)
+    """Atomic (:func:`gcnn_viewer.data.files.atomic_file`). A cache that cannot be written is
+    not an error (the result is still returned); the next run computes it again."""
     try:
-        with open(tmp, "xb") as f:
+        with atomic_file(path) as f:
             np.savez(
                 f,
                 predictions=predictions,
                 error=np.float64(error),
-                meta=np.array(json.dumps(meta)),
+                meta=np.array(json_text(meta)),
             )
-            fsync_file(f)
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
     except OSError:
-        discard(tmp)
+        pass
 
 
 def cached_predict(
@@ -225,13 +237,13 @@ def cached_predict(
     """:func:`predict`, from the disk cache when this model (``weights_sha256``; None: no
     cache) already saw these data (``data_key``)."""
     path = _cache_path(kind, weights_sha256, data_key) if weights_sha256 else None
-    if path is not None and (hit := _read_cached(path, len(labels))) is not None:
+    meta = {"kind": kind, "weights_sha256": weights_sha256, "data": data_key, "n": len(labels)}
+    if path is not None and (hit := _read_cached(path, labels, meta)) is not None:
         if progress is not None:
             progress(1, 1)
         return hit
     predictions, error = predict(model, images, labels, progress=progress, cancelled=cancelled)
     if path is not None:
-        meta = {"kind": kind, "weights_sha256": weights_sha256, "data": data_key, "n": len(labels)}
         _write_cached(path, predictions, error, meta)
     return predictions, error
 

@@ -1,20 +1,41 @@
 """Safe writes: temp file next to the target, fsync, atomic rename; stale temp files removed.
 
-Every file gcnn-viewer writes (checkpoints, the MNIST files, MNIST-rot) is first written to a
-hidden temp file in the destination folder whose name carries the writer's PID, flushed to the
-disk (``fsync``) and only then renamed over the target (``os.replace``, atomic on POSIX and
-Windows). A crash or SIGKILL therefore leaves the previous file intact and at most a stray temp
-file, which the next run removes once it is stale. Qt-free, no torch.
+Every file gcnn-viewer writes (checkpoints, the MNIST files, MNIST-rot, analysis caches,
+exports, reproduction tables, the desktop entry) goes through :func:`atomic_path` (or its
+wrappers :func:`atomic_file`, :func:`write_bytes`, :func:`write_text`): it is first written to
+a hidden temp file in the destination folder whose name carries the writer's PID, flushed to
+the disk (``fsync``) and only then renamed over the target (``os.replace``, atomic on POSIX and
+Windows). A crash, a full disk or SIGKILL therefore leaves the previous file intact and at most
+a stray temp file, which the next write into that folder removes once it is stale.
+
+The destination decides three things (``tests/data/test_files.py``):
+
+- a symlink is followed: the file it points to is replaced atomically, the link stays;
+- anything but a regular file or a missing name (a FIFO, a device, a socket, a folder) is
+  refused with an ``OSError`` before anything is written;
+- an existing file keeps its permission bits (a 0600 file stays 0600); a new one gets
+  0666 less the umask.
+
+:func:`json_text` is the one way the project turns data into JSON (never ``NaN``), and
+:func:`claim_output` makes "this output path is free" a race-free decision. Qt-free, no torch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
+import math
 import os
 import re
+import stat
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, Any
+
+from gcnn_viewer.errors import GcnnViewerError, describe_os_error
 
 # A temp file is stale when the process that wrote it is gone (or it is older than
 # STALE_AFTER_S whoever wrote it) AND nothing has touched it for QUIET_S: a live writer on
@@ -23,6 +44,8 @@ STALE_AFTER_S = 3600.0
 QUIET_S = 60.0
 
 _PID = re.compile(r"\.(\d+)\.(?:[0-9a-f]+\.)?(?:tmp|part)$")
+# exactly what temp_name makes: safe to clean anywhere in a folder, whatever the target
+_OURS = re.compile(r"^\..+\.\d+\.[0-9a-f]{32}\.(?:tmp|part)$")
 
 
 def temp_name(path: Path, suffix: str = "part") -> Path:
@@ -103,3 +126,249 @@ def remove_stale_temps(directory: Path, pattern: str) -> list[Path]:
             except OSError:
                 pass
     return removed
+
+
+_LEGACY = re.compile(r"\.(?:tmp|part)(?:\.[A-Za-z0-9]+)?$")  # older writers' temp names
+
+
+def clean_stale_temps(directory: Path, name: str | None = None) -> list[Path]:
+    """Remove the stale temp files this module's writers leave when killed (``kill -9``, a
+    power cut): every file in ``directory`` named as :func:`temp_name` names them, and, for
+    ``name``, the older ``.NAME.*.tmp[.ext]`` names. Never raises."""
+    removed = []
+    try:
+        candidates = [p for p in Path(directory).iterdir() if _OURS.match(p.name)]
+        if name is not None:
+            prefix = f".{name}."
+            candidates += [
+                p
+                for p in Path(directory).iterdir()
+                if p.name.startswith(prefix) and _LEGACY.search(p.name) and p not in candidates
+            ]
+    except OSError:
+        return removed
+    for tmp in candidates:
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(tmp.lstat().st_mode) and is_stale(tmp):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def not_a_regular_file(path: Path | str) -> str | None:
+    """What ``path`` is when it exists and is not a regular file (following symlinks), else
+    None. Writers refuse such a destination instead of replacing it."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def write_target(path: Path | str) -> Path:
+    """The file a write to ``path`` replaces: a symlink's final target (the link itself is
+    kept), else ``path``. Raises ``OSError`` (its ``strerror`` a one-line reason) when that is
+    a directory, a FIFO, a device or a socket: writing would replace it with a regular file."""
+    path = Path(path).expanduser()
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    kind = not_a_regular_file(target)
+    if kind is not None:
+        code = errno.EISDIR if kind == "a directory" else errno.EINVAL
+        raise OSError(code, f"it is {kind}, not a regular file; refusing to replace it", str(path))
+    return target
+
+
+@contextlib.contextmanager
+def atomic_path(
+    path: Path | str, *, before_commit: Callable[[], None] | None = None
+) -> Iterator[Path]:
+    """THE way gcnn-viewer writes a file. Yields an empty temp file beside ``path``'s target
+    (:func:`write_target`) for the caller to fill, by name or by opening it; when the block
+    ends without an error the temp file is fsync'd, given the destination's permission bits
+    (an existing file's, else 0666 less the umask), renamed over the target in one step and
+    the folder fsync'd. On any error, or when ``before_commit()`` raises (a user's Cancel), the
+    temp file is removed and the target is as it was. Stale temp files of killed writers in
+    the folder are removed first. Errors of its own steps are ``OSError`` s; the block's
+    errors propagate unchanged."""
+    target = write_target(path)
+    directory = target.parent
+    clean_stale_temps(directory, target.name)
+    try:
+        keep = os.stat(target)
+    except OSError:
+        keep = None
+    tmp = temp_name(target, "tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
+    os.close(fd)
+    try:
+        yield tmp
+        if keep is not None:
+            os.chmod(tmp, stat.S_IMODE(keep.st_mode))
+            if hasattr(os, "chown"):
+                with contextlib.suppress(OSError):  # only root or the group's members may
+                    os.chown(tmp, keep.st_uid, keep.st_gid)
+        fd = os.open(tmp, os.O_RDWR)
+        try:
+            os.fsync(fd)  # the bytes reach the disk before the name points at them
+        finally:
+            os.close(fd)
+        if before_commit is not None:
+            before_commit()
+        if not_a_regular_file(target) is not None:  # became a FIFO/device while we wrote
+            write_target(target)
+        os.replace(tmp, target)
+    except BaseException:
+        discard(tmp)
+        raise
+    fsync_dir(directory)
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path | str, mode: str = "wb", **open_kwargs: Any) -> Iterator[IO]:
+    """:func:`atomic_path`, with the temp file open for writing (``"wb"`` or ``"w"``)."""
+    if mode not in ("wb", "w"):
+        raise ValueError(f"atomic_file writes new files: mode 'wb' or 'w', not {mode!r}")
+    with atomic_path(path) as tmp, open(tmp, mode, **open_kwargs) as f:
+        yield f
+        f.flush()
+
+
+def write_bytes(path: Path | str, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (:func:`atomic_path`); returns ``path``."""
+    with atomic_file(path, "wb") as f:
+        f.write(data)
+    return Path(path)
+
+
+def write_text(path: Path | str, text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically (:func:`atomic_path`); returns ``path``."""
+    return write_bytes(path, text.encode(encoding))
+
+
+# -- JSON ---------------------------------------------------------------------------------------
+def finite(obj: Any) -> Any:
+    """``obj`` with every NaN or infinite float replaced by None (JSON ``null``: a value that
+    is missing or could not be computed), numpy scalars and arrays as Python values."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(v) for v in obj]
+    if hasattr(obj, "dtype") and hasattr(obj, "tolist"):  # numpy scalar or array
+        return finite(obj.tolist())
+    return obj
+
+
+def json_text(obj: Any, **kwargs: Any) -> str:
+    """THE way gcnn-viewer turns data into JSON text: strict JSON, never ``NaN`` or
+    ``Infinity`` (those become ``null``; see :func:`finite`). ``kwargs`` as ``json.dumps``."""
+    return json.dumps(finite(obj), allow_nan=False, **kwargs)
+
+
+# -- one writer per output ---------------------------------------------------------------------
+class OutputError(GcnnViewerError):
+    """An output that cannot be claimed (one line for the user)."""
+
+
+class OutputInUse(OutputError):
+    """Another process is writing the same output (one line for the user)."""
+
+
+def _lock_holder(fd: int) -> str:
+    with contextlib.suppress(OSError, ValueError):
+        os.lseek(fd, 0, os.SEEK_SET)
+        pid = int(os.read(fd, 32).decode().strip())
+        return f" (pid {pid})"
+    return ""
+
+
+def _acquire(lock: Path, shown: Path) -> int:
+    try:
+        import fcntl
+    except ImportError:  # Windows: create-exclusive, a dead holder's lock is taken over
+        fcntl = None
+    while True:
+        if fcntl is None:
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                with contextlib.suppress(OSError, ValueError):
+                    if not _pid_alive(int(lock.read_text().strip())):
+                        lock.unlink()
+                        continue
+                raise OutputInUse(
+                    f"{shown} is being written by another run; wait for it or choose another output"
+                ) from None
+        else:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when we die
+            except OSError:
+                holder = _lock_holder(fd)
+                os.close(fd)
+                raise OutputInUse(
+                    f"{shown} is being written by another run{holder}; wait for it or choose "
+                    "another output"
+                ) from None
+            try:  # the holder before us may have removed the name while we opened it
+                same = os.path.samestat(os.stat(lock), os.fstat(fd))
+            except OSError:
+                same = False
+            if not same:
+                os.close(fd)
+                continue
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return fd
+
+
+@contextlib.contextmanager
+def claim_output(path: Path | str) -> Iterator[Path]:
+    """Hold ``path`` as this process's output while the block runs: a hidden lock file
+    ``.NAME.lock`` beside it (created if need be, with its folder), locked exclusively, so
+    that "is this output free?" checks made inside the block cannot race with another
+    process making the same checks. A second claim raises :class:`OutputInUse` (one line).
+    The lock dies with its process (``kill -9`` included); the file is removed on exit."""
+    created: list[Path] = []
+    try:
+        target = write_target(path)
+        created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lock = target.with_name(f".{target.name}.lock")
+        fd = _acquire(lock, Path(path))
+    except OSError as exc:
+        _remove_empty(created)
+        raise OutputError(f"cannot write {path}: {describe_os_error(exc)}") from None
+    except BaseException:
+        _remove_empty(created)
+        raise
+    try:
+        yield target
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()  # before closing: a waiting opener sees another inode and retries
+        os.close(fd)
+        _remove_empty(created)  # folders made for an output that was never written
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            break

@@ -27,12 +27,7 @@ import numpy as np
 import platformdirs
 
 from gcnn_viewer import __version__
-from gcnn_viewer.data.files import (
-    discard,
-    fsync_file,
-    remove_stale_temps,
-    temp_name,
-)
+from gcnn_viewer.data.files import atomic_path, remove_stale_temps
 from gcnn_viewer.errors import GcnnViewerError, describe_os_error
 
 Progress = Callable[[str], None]
@@ -154,55 +149,43 @@ def read_idx(path: Path | str) -> np.ndarray:
     return array.astype(dtype.newbyteorder("="), copy=False)
 
 
-def temp_path(directory: Path, name: str) -> Path:
-    """A fresh hidden name next to ``name`` naming this process, for writing before an atomic
-    rename. (Not mkstemp: its 0600 mode would make a shared cache unreadable to others;
-    open(..., "x") obeys umask.)"""
-    return temp_name(directory / name)
+class _ReadFailed(Exception):
+    """Internal: reading the source failed (as opposed to writing into the cache)."""
 
 
-class _WriteFailed(Exception):
-    """Internal: writing into the cache failed (as opposed to reading the source)."""
+class _Mismatch(Exception):
+    """Internal: the copied bytes do not have the expected sha256."""
 
 
 def _install(stream: BinaryIO, name: str, dest: Path) -> bool:
-    """Copy ``stream`` to ``dest/name`` through a temp file in ``dest``; keep it only if its
+    """Copy ``stream`` to ``dest/name`` atomically (:func:`atomic_path`); keep it only if its
     sha256 matches. Returns False on a mismatch; read errors propagate; a failed write (disk
     full, read-only cache) is a :class:`DataError` naming the cache file. Nothing is left
     behind either way except a verified file."""
-    tmp = temp_path(dest, name)
-    ok = False
-    try:
-        digest = hashlib.sha256()
+    digest = hashlib.sha256()
+
+    def verified() -> None:
+        if digest.hexdigest() != MNIST_FILES[name]:
+            raise _Mismatch
+
+    def read() -> bytes:
         try:
-            out = open(tmp, "xb")  # noqa: SIM115  closed below, errors told apart
+            return stream.read(_CHUNK)
         except OSError as exc:
-            raise _WriteFailed(exc) from None
-        with out:
-            while chunk := stream.read(_CHUNK):
+            raise _ReadFailed(exc) from None
+
+    try:
+        with atomic_path(dest / name, before_commit=verified) as tmp, open(tmp, "wb") as out:
+            while chunk := read():
                 digest.update(chunk)
-                try:
-                    out.write(chunk)
-                except OSError as exc:
-                    raise _WriteFailed(exc) from None
-            try:
-                fsync_file(out)
-            except OSError as exc:
-                raise _WriteFailed(exc) from None
-        ok = digest.hexdigest() == MNIST_FILES[name]
-        if ok:
-            try:
-                os.replace(tmp, dest / name)
-            except OSError as exc:
-                ok = False
-                raise _WriteFailed(exc) from None
-        return ok
-    except _WriteFailed as failed:
-        exc = failed.args[0]
+                out.write(chunk)
+    except _Mismatch:
+        return False
+    except _ReadFailed as failed:
+        raise failed.args[0] from None
+    except OSError as exc:
         raise DataError(f"cannot write {dest / name}: {describe_os_error(exc)}") from None
-    finally:
-        if not ok:
-            discard(tmp)
+    return True
 
 
 def _source_candidates(source: Path, name: str) -> list[Path]:

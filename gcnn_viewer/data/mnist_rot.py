@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -26,13 +25,7 @@ import numpy as np
 import PIL
 from PIL import Image
 
-from gcnn_viewer.data.files import (
-    discard,
-    fsync_dir,
-    fsync_file,
-    remove_stale_temps,
-    temp_name,
-)
+from gcnn_viewer.data.files import atomic_file, json_text, remove_stale_temps
 from gcnn_viewer.data.mnist import (
     DataError,
     Progress,
@@ -292,23 +285,15 @@ def _write(data: MnistRot, path: Path) -> None:
         "note": NOTE,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_name(path)
-    try:
-        with open(tmp, "xb") as f:
-            np.savez(
-                f,
-                images=data.images,
-                labels=data.labels,
-                angles=data.angles,
-                source_index=data.source_index,
-                meta=np.array(json.dumps(meta)),
-            )
-            fsync_file(f)
-        os.replace(tmp, path)
-    except BaseException:
-        discard(tmp)  # never lets a failing cleanup hide the real error
-        raise
-    fsync_dir(path.parent)
+    with atomic_file(path) as f:
+        np.savez(
+            f,
+            images=data.images,
+            labels=data.labels,
+            angles=data.angles,
+            source_index=data.source_index,
+            meta=np.array(json_text(meta)),
+        )
 
 
 def load_mnist_rot(

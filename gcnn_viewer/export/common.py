@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ import torch
 
 from gcnn_viewer import __version__
 from gcnn_viewer.data.digits import DigitImageError, load_image_file, rotate_input
+from gcnn_viewer.data.files import atomic_path, json_text, write_target
 from gcnn_viewer.data.mnist import sha256_file
 from gcnn_viewer.errors import GcnnViewerError
 from gcnn_viewer.models.networks import GCNNModel
@@ -68,8 +67,6 @@ __all__ = [
 DEFAULT_INPUT = "7"
 DEFAULT_ANGLES = (0.0, 90.0)
 
-_UMASK = os.umask(0o022)  # read once, at import (os.umask can only be read by setting it)
-os.umask(_UMASK)
 
 Progress = Callable[[int, int], None]  # (done, total)
 Cancelled = Callable[[], bool]  # True: stop as soon as possible
@@ -91,7 +88,10 @@ def check_destination(path: Path | str) -> Path:
     path = Path(path).expanduser()
     if path.is_dir():
         raise ExportError(f"cannot write {path}: it is a directory")
-    parent = path.parent
+    try:  # a FIFO or device is refused, a symlink's target is what gets replaced
+        parent = write_target(path).parent
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {_os_reason(exc)}") from None
     if not parent.is_dir():
         raise ExportError(f"cannot write {path}: no such directory {parent}")
     return path
@@ -99,30 +99,19 @@ def check_destination(path: Path | str) -> Path:
 
 @contextmanager
 def atomic_output(path: Path | str, cancelled: Cancelled | None = None) -> Iterator[Path]:
-    """Yield a temporary file in the destination's folder; on success it replaces ``path``
-    in one step (``os.replace``), on any error it is removed, so a partial file is never
-    left where the user looks. OS errors become one-line :class:`ExportError` s.
-    ``cancelled()`` true once the file is written: :class:`ExportCancelled`, ``path`` as it
-    was (the last moment a user's Cancel can still leave nothing behind)."""
+    """:func:`gcnn_viewer.data.files.atomic_path` for exports: a temp file beside the
+    destination replaces it in one step once written (a symlink's target is replaced, a FIFO
+    or device is refused, an existing file keeps its mode); on any error it is removed, so a
+    partial file is never left where the user looks. OS errors become one-line
+    :class:`ExportError` s. ``cancelled()`` true once the file is written:
+    :class:`ExportCancelled`, ``path`` as it was (the last moment a user's Cancel can still
+    leave nothing behind)."""
     path = check_destination(path)
     try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent
-        )
+        with atomic_path(path, before_commit=lambda: check_cancelled(cancelled)) as tmp:
+            yield tmp
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {_os_reason(exc)}") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    with suppress(OSError):  # mkstemp's file is private (0600); exports get the usual mode
-        os.chmod(tmp, 0o666 & ~_UMASK)
-    try:
-        yield tmp
-        check_cancelled(cancelled)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ExportError(f"cannot write {path}: {_os_reason(exc)}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def check_cancelled(cancelled: Cancelled | None) -> None:
@@ -170,6 +159,7 @@ class ExportModel:
     trained: bool = False
     path: Path | None = None  # the weights file, when there is one
     origin: str = ""  # the entry's source: "shipped", "untrained", a file name…
+    panel: int | None = None  # the app's panel showing it (0 left, 1 right): its colour
     _probe: ModelProbe | None = field(default=None, repr=False)  # None: measured on first use
 
     @property
@@ -490,4 +480,4 @@ def provenance(spec: ViewSpec, kind: str, **more: Any) -> dict[str, Any]:
 
 def provenance_json(record: dict[str, Any]) -> str:
     """ASCII JSON (PNG tEXt chunks and GIF comments are Latin-1/ASCII)."""
-    return json.dumps(record, ensure_ascii=True, sort_keys=False)
+    return json_text(record, ensure_ascii=True, sort_keys=False)

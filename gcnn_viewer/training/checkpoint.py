@@ -9,8 +9,7 @@ the data layer's :class:`~gcnn_viewer.data.mnist_rot.MnistRotSpec`.
 
 from __future__ import annotations
 
-import glob
-import os
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,7 @@ from typing import Any
 import torch
 
 from gcnn_viewer import __version__
-from gcnn_viewer.data.files import (
-    discard,
-    fsync_dir,
-    fsync_file,
-    remove_stale_temps,
-    temp_name,
-)
+from gcnn_viewer.data.files import atomic_path, write_bytes
 from gcnn_viewer.errors import CheckpointError, describe_os_error, first_line
 from gcnn_viewer.models.networks import GCNNModel
 from gcnn_viewer.models.record import (
@@ -93,21 +86,21 @@ def save_checkpoint(path: Path | str, payload: CheckpointRecord | dict[str, Any]
         raise CheckpointError(
             f"cannot create the folder {path.parent}: {describe_os_error(exc)}"
         ) from None
-    remove_stale_temps(path.parent, f".{glob.escape(path.name)}.*.tmp")  # debris of killed runs
-    tmp = temp_name(path, "tmp")
-    try:
-        with open(tmp, "xb") as f:
-            torch.save(record, f)
-            fsync_file(f)
-        os.replace(tmp, path)
+    try:  # serialised first: torch.save reports a full disk as "RuntimeError: unexpected pos"
+        write_bytes(path, _serialise(record))
     except OSError as exc:
-        discard(tmp)
         raise CheckpointError(f"cannot write checkpoint {path}: {describe_os_error(exc)}") from None
-    except BaseException:
-        discard(tmp)
-        raise
-    fsync_dir(path.parent)
     return path
+
+
+def _serialise(record: dict[str, Any]) -> memoryview:
+    buffer = io.BytesIO()
+    torch.save(record, buffer)
+    return buffer.getbuffer()
+
+
+class _Trial(Exception):
+    """Internal: stops a trial write just before it would replace the file."""
 
 
 def check_writable(path: Path | str, payload: dict[str, Any] | None = None) -> None:
@@ -125,20 +118,23 @@ def check_writable(path: Path | str, payload: dict[str, Any] | None = None) -> N
         raise CheckpointError(
             f"cannot create the folder {folder}: {describe_os_error(exc)}"
         ) from None
-    tmp = temp_name(path, "tmp")
+
+    def stop() -> None:
+        raise _Trial
+
     try:
-        with open(tmp, "xb") as f:
-            torch.save(payload if payload is not None else {}, f)
-            fsync_file(f)
+        data = _serialise(payload if payload is not None else {})
+        with atomic_path(path, before_commit=stop) as tmp, open(tmp, "wb") as f:
+            f.write(data)
+    except _Trial:
+        return
     except OSError as exc:
-        discard(tmp)
         for made in created:  # a failed check leaves no empty folders behind
             try:
                 made.rmdir()
             except OSError:
                 break
         raise CheckpointError(f"cannot write checkpoint {path}: {describe_os_error(exc)}") from None
-    discard(tmp)
 
 
 def read_run(path: Path | str) -> CheckpointRecord:

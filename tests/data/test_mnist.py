@@ -358,7 +358,7 @@ def test_a_full_disk_during_fetch_is_reported_as_such(
 
     def fake_open(path, mode="r", *args, **kwargs):
         f = real_open(path, mode, *args, **kwargs)
-        return FullDisk(f) if "x" in mode else f
+        return FullDisk(f) if ("x" in mode or "w" in mode) else f
 
     monkeypatch.setattr(mnist, "open", fake_open, raising=False)
     with pytest.raises(DataError) as info:

@@ -154,7 +154,10 @@ def test_an_unwritable_destination_is_one_line_naming_it(tmp_path, monkeypatch):
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system", str(args[0]))
 
+    from gcnn_viewer.data import files
+
     monkeypatch.setattr(checkpoint, "open", read_only, raising=False)
+    monkeypatch.setattr(files, "open", read_only, raising=False)  # the one atomic writer's
     monkeypatch.setattr(Path, "unlink", read_only)
     for attempt in (write_valid, checkpoint.check_writable):
         with pytest.raises(CheckpointError) as info:
