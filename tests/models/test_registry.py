@@ -8,7 +8,6 @@ import sys
 import textwrap
 from dataclasses import fields
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -33,6 +32,7 @@ from gcnn_viewer.models.registry import (
 )
 from gcnn_viewer.models.train_config import TrainConfig, train_option
 from gcnn_viewer.training import reproduce
+from gcnn_viewer.training.checkpoint import save_checkpoint
 from gcnn_viewer.viewer.models import ModelCatalog
 
 GROUPS = {"planar": None, "p4": P4, "p4m": P4M}
@@ -94,36 +94,42 @@ def test_table_1_models_in_the_paper_order_with_its_numbers():
         assert spec.paper_error is not None and spec.poster_error is not None, name
 
 
-def _finished_run(name: str, seed: int, error: float) -> SimpleNamespace:
-    """What read_run gives for a finished faithful run (only what summarise reads)."""
-    return SimpleNamespace(
-        name=name,
-        complete=True,
+def _write_finished_run(path: Path, name: str, seed: int, error: float) -> None:
+    """A real checkpoint file of a finished faithful run (untrained weights: summarise reads
+    only the record), written by the package's own writer and read back by read_run."""
+    record = CheckpointRecord.from_model(
+        build_model(name),
         train_config=TrainConfig(model=name, seed=seed),
         protocol="faithful",
-        final={"test_error": error, "n_test": 50_000, "elapsed": 60.0, "bn_recalibration": "paper"},
-        content_hash="h",
-        data_spec=None,
+        data={"name": "MNIST-rot", "content_hash": "h"},
+        metrics={
+            "history": [{"epoch": 1, "loss": 1.0, "error": 0.5}],
+            "final": {
+                "test_error": error,
+                "n_test": 50_000,
+                "elapsed": 60.0,
+                "bn_recalibration": "paper",
+            },
+        },
+        complete=True,
         versions={"gcnn_viewer": "x"},
     )
+    save_checkpoint(path, record)
 
 
-def summary_of(names, tmp_path, monkeypatch):
-    """reproduce.summarise and markdown_table over two finished seeds of each model."""
+def summary_of(names, tmp_path):
+    """reproduce.summarise and markdown_table over two finished seeds of each model, read
+    from real checkpoint files in ``tmp_path``."""
     tmp_path.mkdir(exist_ok=True)
-    runs = {}
     for name in names:
         for seed, error in ((0, 0.02), (1, 0.04)):
-            path = reproduce.run_path(tmp_path, name, seed)
-            path.touch()
-            runs[path.name] = _finished_run(name, seed, error)
-    monkeypatch.setattr(reproduce, "read_run", lambda path: runs[Path(path).name])
+            _write_finished_run(reproduce.run_path(tmp_path, name, seed), name, seed, error)
     summary = reproduce.summarise(tmp_path, list(names))
     return summary, reproduce.markdown_table(summary)
 
 
 def test_the_reproduce_table_knows_every_table_model(tmp_path, monkeypatch):
-    summary, table = summary_of(table_models(), tmp_path, monkeypatch)
+    summary, table = summary_of(table_models(), tmp_path)
     assert [row["model"] for row in summary["rows"]] == list(table_models())
     for row in summary["rows"]:
         spec = model_spec(row["model"])
@@ -250,7 +256,7 @@ def test_a_fifth_model_is_offered_by_every_consumer(fifth, tmp_path, monkeypatch
     assert entry.label == "P4CNN-Wide — UNTRAINED, random weights (p4, wider)"
     assert entry.model.name == name and fifth.weights_file in entry.detail
     # the reproduce table: its title, and "–" where the paper has no number
-    summary, table = summary_of([name], tmp_path / "runs", monkeypatch)
+    summary, table = summary_of([name], tmp_path / "runs")
     assert summary["rows"][0]["paper"] is None
     assert "| P4CNN-Wide | faithful | 7 | 2 | 3.00 ± 1.41 | 2.00, 4.00 | – | – |" in table
 

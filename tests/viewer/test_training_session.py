@@ -189,8 +189,7 @@ def test_a_cancel_during_the_end_of_run_passes_keeps_the_trained_epochs(tmp_path
 
     s.on_progress = on_progress
     result = s.run()
-    if "finishing" not in seen:
-        pytest.skip("Trainer.run() yields no finishing records yet")
+    assert "finishing" in seen, "the run yielded no finishing records, so nothing was tested"
     assert result.status == "cancelled" and "done" not in seen
     meta = load_checkpoint(result.checkpoint).meta
     assert meta["complete"] is False and len(meta["metrics"]["history"]) == 2

@@ -77,8 +77,6 @@ def test_fetch_fraction_reads_the_data_layers_counts():
 
 def test_finishing_text_names_the_pass():
     p = record("finishing", 2, 20, 1.0)
-    if not hasattr(p, "phase"):
-        pytest.skip("Progress has no phase fields yet")
     p.phase, p.phase_done, p.phase_total = "test error", 3, 100
     assert finishing_text(p) == "test error: batch 3/100"
     assert finishing_fraction(p) == pytest.approx(0.03)
