@@ -12,6 +12,7 @@ import time
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gcnn_viewer.gui.stored_settings import is_bytes, stored
 from gcnn_viewer.viewer.window_policy import DockSizes
 
 SETTINGS_VERSION = 3  # bump when the dock layout changes incompatibly (3: analysis tabs)
@@ -175,13 +176,14 @@ class Docks(QtCore.QObject):
         there are none, or they do not fit this Qt's format)."""
         window = self.window
         self._default_state = window.saveState(SETTINGS_VERSION)
-        geometry = settings.value("window/geometry")
+        # untrusted: a value that is not Qt's bytes is dropped with one line (stored_settings)
+        geometry = stored(settings, "window/geometry", is_bytes, "window geometry")
         if geometry is None or not window.restoreGeometry(geometry):
             self.default_geometry()
-        state = settings.value("window/state")
+        state = stored(settings, "window/state", is_bytes, "window layout")
         if state is not None:
             self.restored = window.restoreState(state, SETTINGS_VERSION)
-        split = settings.value("window/splitter")
+        split = stored(settings, "window/splitter", is_bytes, "panel split")
         if split is not None:
             splitter.restoreState(split)
 

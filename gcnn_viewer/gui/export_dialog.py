@@ -27,6 +27,7 @@ from gcnn_viewer.export.common import (
 )
 from gcnn_viewer.gui.dialogs import show_error
 from gcnn_viewer.gui.export_runner import ExportRunner
+from gcnn_viewer.gui.stored_settings import is_text, stored
 from gcnn_viewer.viewer.window_policy import source_text
 
 PREVIEW_DELAY_MS = 300  # options typed in a burst make one preview, not one per key
@@ -523,8 +524,10 @@ class Exporter(QtCore.QObject):
 
     def folder(self) -> Path:
         settings = getattr(self.window, "settings", None)
-        saved = settings.value(LAST_FOLDER, "") if settings is not None else ""
-        folder = Path(str(saved)) if saved else Path.home()
+        saved = None
+        if settings is not None:
+            saved = stored(settings, LAST_FOLDER, is_text, "export folder")
+        folder = Path(saved) if saved else Path.home()
         return folder if folder.is_dir() else Path.home()
 
     def open_dialog(

@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gcnn_viewer.data.digits import DigitImageError, load_image_file
 from gcnn_viewer.errors import GcnnViewerError, first_line
 from gcnn_viewer.gui.dialogs import show_error
+from gcnn_viewer.gui.stored_settings import is_text, stored
 from gcnn_viewer.viewer.models import CHECKPOINT_SUFFIXES
 from gcnn_viewer.viewer.state import ViewerState
 from gcnn_viewer.viewer.training import save_model_file
@@ -41,8 +42,8 @@ class Files(QtCore.QObject):
         window.installEventFilter(self)
 
     def last_dir(self) -> str:
-        value = self.settings.value(LAST_DIR, "")
-        return value if isinstance(value, str) else ""
+        value = stored(self.settings, LAST_DIR, is_text, "folder of the last file dialog")
+        return value or ""
 
     def _remember(self, path: Path) -> None:
         self.settings.setValue(LAST_DIR, str(path.parent))

@@ -5,6 +5,7 @@ The stored values are untrusted (a hand-edited settings file):
 
 from __future__ import annotations
 
+from gcnn_viewer.gui.stored_settings import drop_setting
 from gcnn_viewer.viewer.window_policy import ViewSettings
 
 
@@ -12,7 +13,10 @@ def restore_session(window) -> None:
     """Apply ``window.settings`` to a :class:`~gcnn_viewer.gui.main_window.MainWindow`."""
     state = window.state
     window.docks.restore(window.settings, window.splitter)
-    saved = ViewSettings.from_values(window.settings.value, state.catalog.keys())
+    dropped: list[str] = []
+    saved = ViewSettings.from_values(window.settings.value, state.catalog.keys(), dropped)
+    for key in dropped:  # a hand-edited or damaged value: one line, then the default
+        drop_setting(window.settings, key, "view option")
     state.stabilised = saved.stabilised
     state.brush = saved.brush
     window.brush.size.setValue(round(state.brush * 100))

@@ -293,17 +293,56 @@ class ViewSettings:
 
     @classmethod
     def from_values(
-        cls, value: Callable[[str, Any], Any], known_keys: Iterable[str]
+        cls,
+        value: Callable[[str, Any], Any],
+        known_keys: Iterable[str],
+        dropped: list[str] | None = None,
     ) -> ViewSettings:
-        """``value(name, default)`` reads one setting (``QSettings.value``)."""
-        out = cls(stabilised=as_bool(value("view/stabilised", False)))
-        with contextlib.suppress(TypeError, ValueError):
-            brush = float(value("input/brush", DEFAULT_BRUSH))
-            if np.isfinite(brush):
-                out.brush = min(MAX_BRUSH, max(MIN_BRUSH, brush))
+        """``value(name, default)`` reads one setting (``QSettings.value``). The name of each
+        stored value that is unusable (wrong type, not a finite number) is appended to
+        ``dropped``, for the caller to remove and report; a model that is simply not in the
+        catalog (any more) is skipped without a word."""
+        dropped = [] if dropped is None else dropped
+        out = cls()
+        stabilised = value("view/stabilised", None)
+        if stabilised is not None:
+            flag = _stored_bool(stabilised)
+            if flag is None:
+                dropped.append("view/stabilised")
+            else:
+                out.stabilised = flag
+        brush = value("input/brush", None)
+        if brush is not None:
+            number = None
+            if not isinstance(brush, bool):
+                with contextlib.suppress(TypeError, ValueError, OverflowError):
+                    number = float(brush)
+            if number is None or not np.isfinite(number):
+                dropped.append("input/brush")
+            else:
+                out.brush = min(MAX_BRUSH, max(MIN_BRUSH, number))
         known = set(known_keys)
         for i in range(len(out.panels)):
             key = value(f"panels/{i}", None)
-            if isinstance(key, str) and key in known and not key.startswith("file:"):
+            if key is None:
+                continue
+            if not isinstance(key, str):
+                dropped.append(f"panels/{i}")
+            elif key in known and not key.startswith("file:"):
                 out.panels[i] = key
         return out
+
+
+def _stored_bool(value: Any) -> bool | None:
+    """A stored boolean (``True``, ``"true"``, ``"0"``…), None when it is not one."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+    return None
