@@ -116,11 +116,16 @@ class UprightAccuracy:
 
 class _Recorder(nn.Module):
     """``model`` unchanged, keeping each batch's predicted class: lets the analysis run
-    through :func:`iter_evaluate` itself rather than a copy of it."""
+    through :func:`iter_evaluate` itself rather than a copy of it.
+
+    It takes the model's mode: :func:`iter_evaluate` puts the recorder in eval mode and, at
+    the end, back in the mode it found, which must be the model's own. (A new module is in
+    training mode: restoring that switched a shared model's dropout on — issue 18.)"""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
+        self.training = model.training  # the flag only: a frozen model's mode is not ours
         self.predictions: list[torch.Tensor] = []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

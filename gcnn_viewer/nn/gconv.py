@@ -12,7 +12,8 @@ size and symmetric padding at stride 1.
 Implementation: the expanded filter bank ``[out·G, in·G_in, k, k]`` is ONE gather of the
 flattened weight with an index precomputed at construction; then ONE ``F.conv2d``. The bank
 is cached while the module is not training (and no gradient to the weight is wanted), and
-rebuilt whenever the weight tensor changes (optimizer step, ``load_state_dict``).
+rebuilt whenever the weight tensor changes (optimizer step, ``load_state_dict``); in training
+mode it is built afresh on every call and never cached.
 """
 
 from __future__ import annotations
@@ -112,11 +113,17 @@ class GroupConv(nn.Module):
             return self.filter_bank()
         params = [self.weight] if self.bias is None else [self.weight, self.bias]
         key = tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in params)
-        if self._cache is None or self._cache[0] != key:
+        # Threads may share a layer (a frozen model, docs/ARCHITECTURE.md "Threads and
+        # models"): the cache is read once and replaced by one assignment, never changed in
+        # place, so a reader sees a whole old entry or a whole new one; two threads racing
+        # build the same bank twice.
+        cache = self._cache
+        if cache is None or cache[0] != key:
             with torch.no_grad():
                 bank, bias = self.filter_bank()
-            self._cache = (key, bank, bias)
-        return self._cache[1], self._cache[2]
+            cache = (key, bank, bias)
+            self._cache = cache
+        return cache[1], cache[2]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: [B, in, H, W] (plane input) or [B, in, G_in, H, W] (group input)

@@ -177,9 +177,11 @@ class ModelEntry:
 
     @property
     def model(self) -> GCNNModel:
+        """The network, frozen (:meth:`GCNNModel.freeze`): every thread may run it, none may
+        change it. New weights come as a new object (:meth:`ModelCatalog.update_model`)."""
         if self._model is None:
-            self._model, self.detail = self.loader()
-            self._model.eval()
+            model, self.detail = self.loader()
+            self._model = model.freeze()
         return self._model
 
     def probe(self, inputs: np.ndarray | None = None) -> ModelProbe:
@@ -295,7 +297,7 @@ class ModelCatalog:
         checkpoint = load_checkpoint(path)  # fails here, before anything changes
         key = f"file:{path}"
         detail = describe_checkpoint(checkpoint.record, f"weights from {path.name}")
-        model = checkpoint.model.eval()
+        model = checkpoint.model.freeze()
         if any(e.key == key for e in self.entries):  # reopened: maybe retrained since
             return self.update_model(key, model, detail)
         entry = ModelEntry(key, checkpoint.name, path.name, True, lambda: (model, detail), path)
@@ -309,11 +311,13 @@ class ModelCatalog:
     ) -> ModelEntry:
         """Give entry ``key`` new weights (a reloaded file, a snapshot of a model in
         training) and announce it with ``changed(entry)``. ``rescale=False`` keeps the colour
-        scales, so that successive snapshots of one training run stay comparable."""
+        scales, so that successive snapshots of one training run stay comparable.
+        ``model`` is frozen here (:meth:`GCNNModel.freeze`): hand over a model of its own,
+        never one that is still being trained."""
         entry = self.get(key)
         if model.name != entry.arch:
             raise ValueError(f"{key} shows a {entry.arch}, not a {model.name}")
-        entry._model = model.eval()
+        entry._model = model.freeze()
         if detail is not None:
             entry.detail = detail
         if rescale:
@@ -324,10 +328,11 @@ class ModelCatalog:
     def add_model(
         self, model: GCNNModel, source: str, detail: str = "", key: str = ""
     ) -> ModelEntry:
-        """Register a model made elsewhere (e.g. trained in the app) under ``key``."""
+        """Register a model made elsewhere (e.g. trained in the app) under ``key``; it is
+        frozen here, as :meth:`update_model` freezes."""
         key = key or f"added:{source}:{len(self.entries)}"
         entry = ModelEntry(key, model.name, source, True, lambda: (model, detail))
-        entry._model, entry.detail = model.eval(), detail
+        entry._model, entry.detail = model.freeze(), detail
         self.entries.append(entry)
         self.added.emit(entry)
         return entry
