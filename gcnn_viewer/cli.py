@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import math
 import os
 import signal
@@ -602,12 +603,132 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command line and return its exit status. Any failure ends in one line on
+    stderr and a non-zero status, including output that cannot be written (a full disk, a
+    closed stdout) and warnings of libraries, which are kept off stderr (matplotlib's about
+    its cache folder)."""
+    closed = sys.stdout is None
+    if closed:  # the next file opened would get fd 1: torch or a C library would write in it
+        _stdout_to_devnull()
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)  # e.g. "created a temporary cache"
+    real = sys.stdout
+    sys.stdout = _Stdout(real)
+    try:
+        return _flush_stdout(_run(argv, stdout_closed=closed))
+    finally:
+        if isinstance(sys.stdout, _Stdout):
+            sys.stdout = real
+
+
+class _Stdout:
+    """``sys.stdout`` while a command runs, remembering the first error writing to it (print
+    may raise it in the middle of a command, and argparse swallows it)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.error: OSError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _stdout_to_devnull() -> None:
+    """Point fd 1 (and ``sys.stdout``) at the null device: what is still buffered or printed
+    from now on goes nowhere, without a second error when Python flushes at exit."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fd = os.open(os.devnull, os.O_WRONLY)
+        if fd != 1:
+            os.dup2(fd, 1)
+            os.close(fd)
+        if sys.stdout is None:
+            sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115  fd 1 lives as long as we do
+
+
+def _stdout_error(exc: OSError | None = None) -> int:
+    """One line: the standard output cannot take what the command prints."""
+    from gcnn_viewer.errors import describe_os_error
+
+    reason = "it is closed" if exc is None else describe_os_error(exc)
+    _stdout_to_devnull()
+    print(f"gcnn-viewer: error: cannot write to the standard output: {reason}", file=sys.stderr)
+    return 2
+
+
+def _stdout_broken() -> OSError | None:
+    """The first error writing or flushing stdout, if any (None: stdout is fine)."""
+    stream = sys.stdout
+    try:
+        if stream is not None:
+            stream.flush()
+    except OSError as exc:
+        return exc
+    return stream.error if isinstance(stream, _Stdout) else None
+
+
+def _flush_stdout(status: int) -> int:
+    """Push out what was printed: a stdout that cannot take it (``> /dev/full``) is one line
+    and a non-zero status, never the interpreter's complaint at exit; a reader that left
+    (``| head -1``) is fine, as Python's documented recipe has it."""
+    exc = _stdout_broken()
+    if exc is None:
+        return status
+    if isinstance(exc, BrokenPipeError):
+        _stdout_to_devnull()
+        return status or 141
+    if status:  # the command failed already and said why in its own line
+        _stdout_to_devnull()
+        return status
+    return _stdout_error(exc)
+
+
+# what to ask for less of when memory runs out: only options the command has
+_MEMORY_OPTIONS = (
+    ("batch_size", "a smaller --batch-size"),
+    ("step", "a larger --step"),
+    ("angles", "fewer --angles"),
+    ("frames", "fewer --frames"),
+    ("bins", "fewer --bins"),
+    ("layers", "fewer --layers"),
+    ("channels", "fewer --channels"),
+    ("dpi", "a smaller --dpi"),
+)
+
+
+def _memory_hint(args: argparse.Namespace, device: bool = False) -> str:
+    """``try a smaller --batch-size or --device cpu``, naming only the command's options."""
+    given = vars(args)
+    hints = [hint for name, hint in _MEMORY_OPTIONS if name in given]
+    if "device" in given:
+        hints.append("--device cpu" if device else "a --device with more memory")
+    if not device:
+        hints.append("a machine with more memory")
+    return "try " + (", ".join(hints[:-1]) + " or " + hints[-1] if len(hints) > 1 else hints[0])
+
+
+def _run(argv: list[str] | None, stdout_closed: bool = False) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a bad argument (one line, status 2)
-        return exc.code if isinstance(exc.code, int) else 2
+        code = exc.code if isinstance(exc.code, int) else 2
+        return _stdout_error() if stdout_closed and code == 0 else code  # (else: flushed)
     args.invocation = ["gcnn-viewer", *(sys.argv[1:] if argv is None else argv)]
+    if stdout_closed and (args.command is not None or args.install_desktop):
+        return _stdout_error()  # refused before any work: what it would print would be lost
     try:
         if args.install_desktop or args.uninstall_desktop:
             from gcnn_viewer.desktop import main as desktop_main
@@ -627,15 +748,14 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except MemoryError:
-        print(
-            "gcnn-viewer: error: out of memory; try a smaller --batch-size, or a machine or "
-            "--device with more memory",
-            file=sys.stderr,
-        )
+        print(f"gcnn-viewer: error: out of memory; {_memory_hint(args)}", file=sys.stderr)
         return 2
     except OSError as exc:
-        if exc.filename is None:  # not about a file the user named: a bug
-            return _report_bug()
+        if exc.filename is None:
+            broken = _stdout_broken()
+            if broken is not None:  # printing failed: a full disk or a closed stdout
+                return _stdout_error(broken)
+            return _report_bug()  # not about a file the user named: a bug
         from gcnn_viewer.errors import describe_os_error
 
         name = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
@@ -648,7 +768,7 @@ def main(argv: list[str] | None = None) -> int:
         if type(exc).__name__ == "OutOfMemoryError":  # torch's, for CUDA (a RuntimeError)
             print(
                 f"gcnn-viewer: error: out of memory on the device ({_one_line(exc)[:120]}); "
-                "try a smaller --batch-size or --device cpu",
+                f"{_memory_hint(args, device=True)}",
                 file=sys.stderr,
             )
             return 2

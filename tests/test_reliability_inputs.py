@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gcnn_viewer import cli
 from gcnn_viewer.data.digits import IMAGE_FORMATS, DigitImageError, load_image_file
 from gcnn_viewer.errors import GcnnViewerError
 from gcnn_viewer.export.common import resolve_input
@@ -46,13 +47,14 @@ def run_cli(
     timeout: float = 120,
     **kwargs,
 ) -> subprocess.CompletedProcess:
-    """``python -m gcnn_viewer ARGS`` as a user runs it."""
+    """``python -m gcnn_viewer ARGS`` as a user runs it (output captured unless redirected)."""
     environ = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    if "stdout" not in kwargs:
+        kwargs["capture_output"] = True
     return subprocess.run(
         [sys.executable, "-m", "gcnn_viewer", *args],
         env=environ,
         cwd=cwd,
-        capture_output=True,
         text=True,
         timeout=timeout,
         **kwargs,
@@ -148,3 +150,88 @@ def test_a_format_pillow_knows_but_not_allowed_is_refused(fmt, tmp_path):
     Image.fromarray(pixels).convert("RGB").save(path, fmt)
     with pytest.raises(DigitImageError, match="not an image in a supported format"):
         load_image_file(path)
+
+
+# -- 4. no traceback: output that cannot be written ---------------------------------------------
+PRINTING = [
+    ["data", "info"],
+    ["data", "info", "--json"],
+    ["analyse", "filters", "--model", "p4cnn", "--layer", "l1", "--json"],
+    ["--version"],
+]
+
+
+@pytest.mark.parametrize("argv", PRINTING, ids=" ".join)
+def test_a_full_stdout_is_one_line_and_a_failure(argv, tmp_path):
+    with open("/dev/full", "w") as full:
+        result = run_cli(argv, stdout=full, stderr=subprocess.PIPE)
+    assert result.returncode != 0
+    one_error_line(result.stderr, "standard output", "no space left")
+
+
+@pytest.mark.parametrize("argv", PRINTING[:2], ids=" ".join)
+def test_a_closed_stdout_is_one_line_and_a_failure(argv, tmp_path):
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m gcnn_viewer "$@" >&-', sys.executable, *argv],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    one_error_line(result.stderr, "standard output", "closed")
+
+
+# -- 6. messages: hints name only options the command has ---------------------------------------
+def _options(argv: list[str]) -> set[str]:
+    """The option strings of the sub-command ``argv`` names."""
+    import argparse
+
+    parser = cli.build_parser()
+    for word in argv:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[word]
+    return {s for a in parser._actions for s in a.option_strings}
+
+
+OOM = [
+    (["export", "sweep", "--model", "p4cnn", "--out", "s.csv"], "gcnn_viewer.export.cli"),
+    (["export", "figure", "--model", "p4cnn", "--out", "f.png"], "gcnn_viewer.export.cli"),
+    (["analyse", "equivariance", "--model", "p4cnn"], "gcnn_viewer.analysis.cli"),
+    (["evaluate", "p4cnn"], "gcnn_viewer.cli"),
+    (["train", "--model", "p4cnn"], "gcnn_viewer.cli"),
+]
+
+
+@pytest.mark.parametrize("argv,module", OOM, ids=[" ".join(o[0][:2]) for o in OOM])
+@pytest.mark.parametrize("error", ["MemoryError", "OutOfMemoryError"])
+def test_out_of_memory_hints_name_only_options_the_command_has(
+    argv, module, error, monkeypatch, capsys
+):
+    import importlib
+    import re
+
+    def out_of_memory(args):
+        if error == "MemoryError":
+            raise MemoryError
+        raise type("OutOfMemoryError", (RuntimeError,), {})("CUDA out of memory")
+
+    target = importlib.import_module(module)
+    name = {"evaluate": "cmd_evaluate", "train": "cmd_train"}.get(argv[0], f"cmd_{argv[0]}")
+    monkeypatch.setattr(target, name, out_of_memory)
+    assert cli.main(argv) == 2
+    line = one_error_line(capsys.readouterr().err, "out of memory")
+    named = set(re.findall(r"--[a-z][a-z-]*", line))
+    assert named, line  # it does suggest something
+    assert named <= _options(argv[:2] if argv[0] in ("export", "analyse") else argv[:1]), line
+
+
+def test_matplotlib_warnings_about_its_cache_folder_do_not_come_before_the_error(tmp_path):
+    (tmp_path / "file").write_text("")  # the cache folder cannot be made under a file
+    result = run_cli(
+        ["analyse", "filters", "--model", "p4cnn", "--layer", "l9"],
+        env={"MPLCONFIGDIR": str(tmp_path / "file" / "under-a-file"), "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 2
+    one_error_line(result.stderr, "l9")
