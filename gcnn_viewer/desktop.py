@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
-from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.data.files import write_bytes, write_text
+from gcnn_viewer.errors import GcnnViewerError, describe_os_error
 from gcnn_viewer.models.registry import RESOURCE_PACKAGE
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python >= 3.11
@@ -124,15 +125,17 @@ def install_desktop(home: Path | None = None, command: Sequence[str] | None = No
     try:
         entry = home / "applications" / DESKTOP_ID
         entry.parent.mkdir(parents=True, exist_ok=True)
-        entry.write_text(desktop_entry(command), encoding="utf-8")
+        write_text(entry, desktop_entry(command))  # atomic: a failure keeps the old entry
         written.append(entry)
         for size, icon in _icons():
             target = home / "icons" / "hicolor" / size / "apps" / icon.name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(icon.read_bytes())
+            write_bytes(target, icon.read_bytes())
             written.append(target)
     except OSError as exc:
-        raise DesktopInstallError(f"cannot install the desktop entry in {home}: {exc}") from None
+        raise DesktopInstallError(
+            f"cannot install the desktop entry in {home}: {exc.filename}: {describe_os_error(exc)}"
+        ) from None
     _refresh_icon_cache(home / "icons" / "hicolor")
     return written
 

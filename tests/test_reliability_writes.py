@@ -8,11 +8,15 @@ a full disk. The rule "every write goes through one helper" is checked on the so
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 import gcnn_viewer
 
@@ -117,3 +121,221 @@ def test_two_train_runs_to_one_new_out_one_wins_the_other_refuses(tmp_path):
     one_error_line(loser[2], str(out), "another run")
     assert out.is_file()
     assert sorted(p.name for p in out.parent.iterdir()) == ["new.pt"]  # no lock, no temp
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A tmpfs of a few hundred KiB (root only; skipped elsewhere): a disk that really fills."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+
+    def make(size: str = "1m") -> Path:
+        if os.geteuid() != 0:
+            pytest.skip("mounting a small tmpfs needs root")
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+            capture_output=True,
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
+        return mount
+
+    yield make
+    subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def fill(folder: Path) -> None:
+    """Write a filler file into ``folder`` until its disk is full."""
+    with open(folder / "filler", "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError:
+            pass
+
+
+@pytest.fixture(scope="module")
+def finished_runs(tmp_path_factory) -> Path:
+    """A reproduce folder holding finished 1-epoch runs of z2cnn and p4cnn (seed 0)."""
+    tmp = tmp_path_factory.mktemp("runs")
+    script = launcher(tmp)
+    out = tmp / "table"
+    argv = [sys.executable, str(script), "reproduce", "--models", "z2cnn", "p4cnn"]
+    argv += ["--seeds", "0", "--epochs", "1", "--out", str(out), "--device", "cpu"]
+    done = subprocess.run(argv, env=env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def reproduce_again(folder: Path, tmp_path: Path, *models: str) -> subprocess.CompletedProcess:
+    """``reproduce --models MODELS --seeds 0`` on a copy of :func:`finished_runs` at ``folder``."""
+    script = launcher(tmp_path)
+    argv = [sys.executable, str(script), "reproduce", "--models", *models, "--seeds", "0"]
+    argv += ["--epochs", "1", "--out", str(folder), "--device", "cpu"]
+    return subprocess.run(argv, env=env(), capture_output=True, text=True, timeout=300)
+
+
+def test_reproduce_with_fewer_models_keeps_every_finished_run_in_its_tables(
+    finished_runs, tmp_path
+):
+    import shutil
+
+    out = tmp_path / "table"
+    shutil.copytree(finished_runs, out)
+    done = reproduce_again(out, tmp_path, "z2cnn")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "results.json").read_text())
+    assert sorted(row["model"] for row in summary["rows"]) == ["p4cnn", "z2cnn"]
+    table = (out / "results.md").read_text()
+    assert "| P4CNN |" in table and "| Z2CNN |" in table
+
+
+def test_reproduce_names_the_runs_its_tables_leave_out(finished_runs, tmp_path):
+    import shutil
+
+    out = tmp_path / "table"
+    shutil.copytree(finished_runs, out)
+    (out / "notes-seed9.pt").write_bytes(b"not a checkpoint")
+    done = reproduce_again(out, tmp_path, "z2cnn", "p4cnn")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "results.json").read_text())
+    assert [e["checkpoint"] for e in summary["left_out"]] == ["notes-seed9.pt"]
+    assert "notes-seed9.pt" in (out / "results.md").read_text()
+    assert len(summary["rows"]) == 2
+
+
+def test_reproduce_on_a_full_disk_leaves_no_invalid_json_and_says_so_in_one_line(
+    finished_runs, small_disk, tmp_path
+):
+    disk = small_disk("600k")
+    out = disk / "table"
+    out.mkdir()
+    (out / "z2cnn-seed0.pt").write_bytes((finished_runs / "z2cnn-seed0.pt").read_bytes())
+    fill(disk)
+    script = launcher(tmp_path)
+    argv = [sys.executable, str(script), "reproduce", "--models", "z2cnn", "--seeds", "0"]
+    argv += ["--out", str(out), "--device", "cpu"]
+    done = subprocess.run(argv, env=env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    one_error_line(done.stderr, "results.json", "no space left")
+    assert sorted(p.name for p in out.iterdir()) == ["z2cnn-seed0.pt"]  # no torn JSON, no temp
+
+
+def limited_file_size(limit: int):
+    """For ``preexec_fn``: every file the process writes stops growing at ``limit`` bytes
+    (``write`` fails with EFBIG, as on a full disk or a quota, but without root)."""
+
+    def apply() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_failed_install_desktop_keeps_the_existing_entry(tmp_path):
+    home = tmp_path / "share"
+    entry = home / "applications" / "gcnn-viewer.desktop"
+    done = run_cli(["--install-desktop"], env=env(XDG_DATA_HOME=str(home)))
+    assert done.returncode == 0, done.stderr
+    entry.write_bytes(entry.read_bytes().replace(b"Exec=", b"Exec=/old/"))
+    before = entry.read_bytes()
+    done = run_cli(
+        ["--install-desktop"],
+        env=env(XDG_DATA_HOME=str(home)),
+        preexec_fn=limited_file_size(64),  # the entry is a few hundred bytes
+    )
+    assert entry.read_bytes() == before  # today: cut to 64 bytes
+    assert sorted(p.name for p in entry.parent.iterdir()) == [entry.name]  # no temp left
+    assert done.returncode == 2
+    one_error_line(done.stderr, str(entry))
+
+
+# -- exports onto special files -------------------------------------------------------------------
+EXPORT = ["export", "figure", "--model", "z2cnn", "--layers", "l1", "--angles", "0", "--dpi", "20"]
+
+
+def test_export_refuses_a_fifo_in_one_line_and_leaves_it(tmp_path):
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    done = run_cli([*EXPORT, "--out", str(fifo)], timeout=120)
+    assert done.returncode == 2
+    one_error_line(done.stderr, str(fifo), "FIFO")
+    assert fifo.is_fifo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.png"]
+
+
+def test_export_refuses_a_device_node(tmp_path):
+    link = tmp_path / "null.png"
+    link.symlink_to("/dev/null")  # a symlink to a device: the device is the destination
+    done = run_cli([*EXPORT, "--out", str(link)], timeout=120)
+    assert done.returncode == 2
+    one_error_line(done.stderr, str(link), "character device")
+    assert Path("/dev/null").is_char_device() and link.is_symlink()
+
+
+def test_export_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    real = tmp_path / "real" / "figure.png"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "figure.png"
+    link.symlink_to(real)
+    done = run_cli([*EXPORT, "--out", str(link)], timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in real.parent.iterdir()) == ["figure.png"]
+
+
+def test_export_keeps_the_destination_files_mode(tmp_path):
+    out = tmp_path / "private.png"
+    out.write_bytes(b"old")
+    out.chmod(0o600)
+    done = run_cli([*EXPORT, "--out", str(out)], timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith(b"\x89PNG")
+    assert (out.stat().st_mode & 0o777) == 0o600
+
+
+KILLED_EXPORT = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from gcnn_viewer import cli
+from matplotlib.figure import Figure
+
+def stuck(fig, tmp, *args, **kwargs):  # the figure half written, then the process is killed
+    with open(tmp, "wb") as f:
+        f.write(b"partial")
+    print("writing", flush=True)
+    time.sleep(600)
+
+Figure.savefig = stuck
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_the_temp_file_a_killed_export_leaves_is_removed_by_the_next(tmp_path):
+    from gcnn_viewer.data.files import QUIET_S
+
+    script = tmp_path / "killed_export.py"
+    script.write_text(KILLED_EXPORT.format(root=str(ROOT)))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "figure.png"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), *EXPORT, "--out", str(out)],
+        env=env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    debris = [p for p in out_dir.iterdir() if p.name != "figure.png"]
+    assert len(debris) == 1 and debris[0].read_bytes() == b"partial", debris
+    then = time.time() - QUIET_S - 5  # quiet for a minute: its writer is gone, not slow
+    os.utime(debris[0], (then, then))
+    done = run_cli([*EXPORT, "--out", str(out)], timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) == ["figure.png"]

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from gcnn_viewer.errors import GcnnViewerError, describe_os_error
+from gcnn_viewer.errors import GcnnViewerError, describe_os_error, first_line
 
 # A temp file is stale when the process that wrote it is gone (or it is older than
 # STALE_AFTER_S whoever wrote it) AND nothing has touched it for QUIET_S: a live writer on
@@ -212,7 +212,10 @@ def atomic_path(
     except OSError:
         keep = None
     tmp = temp_name(target, "tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
+    except OSError as exc:
+        raise _about(exc, path, tmp) from None
     os.close(fd)
     try:
         yield tmp
@@ -231,10 +234,23 @@ def atomic_path(
         if not_a_regular_file(target) is not None:  # became a FIFO/device while we wrote
             write_target(target)
         os.replace(tmp, target)
+    except OSError as exc:
+        discard(tmp)
+        raise _about(exc, path, tmp) from None
     except BaseException:
         discard(tmp)
         raise
     fsync_dir(directory)
+
+
+def _about(exc: OSError, path: Path | str, tmp: Path) -> OSError:
+    """``exc`` naming the destination the user gave (not our temp file, not nothing: a full
+    disk's ``write`` names no file), so a one-line message can say which file failed."""
+    if exc.filename is not None and exc.filename not in (str(tmp), tmp):
+        return exc
+    if exc.errno is None:
+        return OSError(errno.EIO, first_line(exc, 200), str(path))
+    return OSError(exc.errno, exc.strerror or first_line(exc, 200), str(path))
 
 
 @contextlib.contextmanager

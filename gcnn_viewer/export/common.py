@@ -121,7 +121,8 @@ def check_cancelled(cancelled: Cancelled | None) -> None:
 
 
 def _os_reason(exc: OSError) -> str:
-    return (exc.strerror or str(exc) or type(exc).__name__).strip().lower()
+    text = (exc.strerror or str(exc) or type(exc).__name__).strip()
+    return text[:1].lower() + text[1:]  # "no such file", but "a FIFO" stays
 
 
 def suffix_of(path: Path | str, allowed: Sequence[str], what: str) -> str:

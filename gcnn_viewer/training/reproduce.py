@@ -3,7 +3,6 @@ seeds, resumable, summarised as JSON and Markdown beside the paper's numbers."""
 
 from __future__ import annotations
 
-import json
 import platform
 import statistics
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from typing import Any
 
 import torch
 
+from gcnn_viewer.data.files import json_text, write_text
 from gcnn_viewer.errors import CheckpointError
 from gcnn_viewer.models.registry import model_spec
 from gcnn_viewer.models.train_config import TrainConfig
@@ -97,16 +97,30 @@ def data_label(spec: dict[str, Any] | None) -> str:
 
 
 def summarise(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
-    """Collect the finished runs in ``out_dir`` into a JSON-able summary."""
+    """Collect every finished run in ``out_dir`` into a JSON-able summary: a row per model
+    and protocol, ``models`` first, then any other model the folder holds runs of (a table
+    never drops a finished run because this command named fewer models). Checkpoints it
+    cannot count (unfinished, unreadable, not a training run, no test error) are listed
+    in ``left_out`` with the reason, and the Markdown table says so."""
     runs: list[dict[str, Any]] = []
+    left_out: list[dict[str, str]] = []
     for path in sorted(out_dir.glob("*-seed*.pt")):
-        record = read_run(path)  # every field validated
+        try:
+            record = read_run(path)  # every field validated
+        except CheckpointError as exc:
+            left_out.append({"checkpoint": path.name, "reason": str(exc)})
+            continue
         if not record.complete:
+            left_out.append({"checkpoint": path.name, "reason": "not finished"})
             continue
         config = record.train_config
         if config is None:  # e.g. weights saved under a run's name
-            raise CheckpointError(f"{path}: train_config is missing: not a training run")
+            left_out.append({"checkpoint": path.name, "reason": "not a training run"})
+            continue
         final = record.final
+        if final.get("test_error") is None:
+            left_out.append({"checkpoint": path.name, "reason": "no test error recorded"})
+            continue
         runs.append(
             {
                 "model": record.name,
@@ -125,7 +139,7 @@ def summarise(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
             }
         )
     rows = []
-    names = models or list(dict.fromkeys(r["model"] for r in runs))
+    names = list(dict.fromkeys([*(models or []), *(r["model"] for r in runs)]))
     variants = list(dict.fromkeys(r["data"] for r in runs))  # "" (the standard set) and others
     for name in names:
         for protocol, data in ((p, d) for p in ("faithful", "custom") for d in variants):
@@ -164,6 +178,7 @@ def summarise(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
     return {
         "rows": rows,
         "runs": runs,
+        "left_out": left_out,
         "machine": {
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
@@ -192,12 +207,17 @@ def markdown_table(summary: dict[str, Any]) -> str:
             f"{row['mean']:.2f} ± {row['std']:.2f} | {per_seed} | {paper} | {poster} | "
             f"{eval_recal} |"
         )
+    left_out = summary.get("left_out") or []
+    if left_out:
+        lines.append("")
+        lines.append(f"Left out of the table ({len(left_out)}):")
+        lines += [f"- {e['checkpoint']}: {e['reason']}" for e in left_out]
     return "\n".join(lines) + "\n"
 
 
 def write_summary(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
     """Write ``results.json`` and ``results.md`` in ``out_dir``; return the summary."""
     summary = summarise(out_dir, models)
-    (out_dir / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out_dir / "results.md").write_text(markdown_table(summary))
+    write_text(out_dir / "results.json", json_text(summary, indent=2) + "\n")
+    write_text(out_dir / "results.md", markdown_table(summary))
     return summary
