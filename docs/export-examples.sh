@@ -1,5 +1,5 @@
 #!/bin/sh
-# The export examples in docs/, made by the command itself (README, section "Export").
+# The export examples in docs/, made by the command itself (docs/export.md).
 # Run from the repository root: sh docs/export-examples.sh
 set -e
 gcnn-viewer export figure --model p4cnn z2cnn --rotate-and-cycle --angles 0 90 180 270 \

@@ -1,4 +1,4 @@
-"""Screenshots of the app, made by the app itself (``QWidget.grab``), for the README.
+"""Screenshots of the app, made by the app itself (``QWidget.grab``), for the manual (docs/).
 
     python docs/make_screenshots.py            # writes docs/*.png and docs/screenshots/*.png
     python docs/make_screenshots.py --sizes    # only docs/screenshots/window-WxH[-train].png

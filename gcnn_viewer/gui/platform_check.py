@@ -22,7 +22,7 @@ from pathlib import Path
 OFFSCREEN_HINT = "without a screen: QT_QPA_PLATFORM=offscreen gcnn-viewer (or xvfb-run gcnn-viewer)"
 
 # What Debian/Ubuntu call the libraries Qt >= 6.5's xcb plugin needs beyond libxcb itself
-# (the README's troubleshooting list); named when the failing library cannot be read off.
+# (docs/index.md, "Troubleshooting"); named when the failing library cannot be read off.
 XCB_PACKAGES = (
     "libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 "
     "libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xkb1"
