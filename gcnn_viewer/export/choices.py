@@ -47,6 +47,8 @@ MAP_KINDS = ("figure", "rotate-and-cycle", "animation", "data")
 ANGLE_KINDS = ("figure", "rotate-and-cycle", "data")
 LONG_KINDS = ("animation",)  # worth a progress bar with frame counts
 PREVIEW_KIND = {"data": "figure"}  # a data export previews as the figure of the same maps
+RC_LAYER = render.RC_LAYER  # the rotate-and-cycle figure's layer unless one is chosen
+NAMED_ANGLES = 4  # a file name lists up to this many angles, else says how many
 
 
 def formats(kind: str, mp4: bool | None = None) -> tuple[str, ...]:
@@ -140,13 +142,29 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-") or "export"
 
 
+def angles_slug(angles: float | Sequence[float]) -> str:
+    """The angles of a file name: ``90deg``, ``0-90-180-270deg``, or ``8-angles``."""
+    listed = [angles] if isinstance(angles, (int, float)) else list(angles)
+    if not listed:
+        return ""
+    if len(listed) > NAMED_ANGLES:
+        return f"{len(listed)}-angles"
+    return "-".join(angle_text(float(a) % 360.0) for a in listed) + "deg"
+
+
 def default_filename(
-    kind: str, models: Sequence[str], fmt: str, layers: Sequence[str] | None, angle: float
+    kind: str,
+    models: Sequence[str],
+    fmt: str,
+    layers: Sequence[str] | None,
+    angles: float | Sequence[float],
 ) -> str:
-    """A file name that says what is in the file, e.g. ``z2cnn-p4cnn-l1-90deg.png``."""
+    """A file name that says what is in the file, e.g. ``z2cnn-p4cnn-l1-90deg.png``;
+    ``angles``: the angle, or every angle the file shows (``…-0-90-180-270deg.pdf`` with
+    quarter turns)."""
     who = "-".join(models)
     what = "-".join(layers) if layers and len(layers) <= 2 else ""
-    at = f"{angle_text(angle % 360.0)}deg"
+    at = angles_slug(angles)
     parts = {
         "figure": [who, what, at],
         "rotate-and-cycle": [who, (layers or [render.RC_LAYER])[0], "rotate-and-cycle"],

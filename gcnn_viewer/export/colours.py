@@ -20,12 +20,12 @@ from matplotlib import colormaps
 from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 
 from gcnn_viewer.viewer.layout import GAP_INDEX, N_COLOURS, ColourTables, LayerScale
+from gcnn_viewer.viewer.palette import PANEL_COLOURS  # noqa: F401  (re-exported)
 
 GAP_COLOUR = (205, 205, 205)  # as the app's gap between mosaic cells
 SEQUENTIAL_MAP = "inferno"
 DIVERGING_MAP = "CET-D1"
 FALLBACK_DIVERGING = "coolwarm"
-PANEL_COLOURS = ("#d9822b", "#2f6fbd")  # the app's left (orange) and right (blue) panels
 
 
 def _pyqtgraph_map_file(name: str) -> Path | None:

@@ -26,10 +26,11 @@ from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from gcnn_viewer.export.colours import PANEL_COLOURS, lookup_table, to_rgb
+from gcnn_viewer.export.colours import lookup_table, to_rgb
 from gcnn_viewer.export.common import ExportError, ExportModel, ViewSpec, angle_text
 from gcnn_viewer.viewer.inference import FrameResult
 from gcnn_viewer.viewer.layout import PLANAR_COLUMNS, LayerLayout, LayerScale, stabilise
+from gcnn_viewer.viewer.palette import UNTRAINED_COLOUR, panel_colour
 
 # sizes in inches, fonts in points
 PX = 0.0115  # one mosaic pixel (a map cell is ~24 px: ~0.28 in)
@@ -42,8 +43,12 @@ COLUMN_GAP = 0.16
 INPUT_SIDE = 0.85
 BAR_H = 0.08
 RASTER_DPI = 200  # rasters in figures: at least this many pixels per inch (see Sheet)
+# The view's figure lays its (model, angle) rows side by side, as many as bring its shape
+# nearest this width : height, between A4/Letter landscape (1.41, 1.29) and a 16:9 slide.
+PAGE_ASPECT = 1.6
+BLOCK_GAP = 0.3  # between rows laid side by side
+ROW_MAPS_MAX = 3.0  # inches: small layers at several angles are magnified up to this height
 OUTLINE = "#19d3ff"  # the followed map: cyan stands out on inferno
-UNTRAINED_COLOUR = "#b3261e"
 MATCH_COLOUR, MISMATCH_COLOUR = "#1b7f3b", "#b3261e"
 
 RC = {
@@ -260,7 +265,11 @@ def deg(angle: float) -> str:
 
 
 def _model_colour(i: int, model: ExportModel) -> str:
-    return PANEL_COLOURS[i % len(PANEL_COLOURS)] if model.trained else UNTRAINED_COLOUR
+    """The model's colour in the app: its panel's (the app sets ``panel``; else the i-th
+    model is the i-th panel, left then right), red when untrained."""
+    if not model.trained:
+        return UNTRAINED_COLOUR
+    return panel_colour(model.panel if model.panel is not None else i)
 
 
 # -- the current view --------------------------------------------------------------------------
@@ -285,7 +294,9 @@ class _InputSlot:
 class ViewFigure:
     """The app's view of one or two models at one or more angles: a row per (model, angle)
     with the model input and its prediction, a column per layer, and each layer's colour bar
-    under its model's rows.
+    under its model's rows. A model's rows are laid ``wrap`` side by side (default: as many as
+    bring the figure nearest :data:`PAGE_ASPECT`, a landscape page or slide), so that one
+    layer at four angles is not a tall strip.
 
     Keeps its artists, so an animation swaps in new frames (:meth:`update`) without building
     the figure again.
@@ -299,6 +310,7 @@ class ViewFigure:
         subtitle: str = "",
         animation: bool = False,
         raster_dpi: float | None = RASTER_DPI,
+        wrap: int | None = None,
     ) -> None:
         self.spec = spec
         self.animation = animation  # the angle is under each input, the titles stay
@@ -321,7 +333,10 @@ class ViewFigure:
         # a few small layers (an animation of one layer, say) are magnified up to 2.5×, so the
         # maps, not the labels, fill the figure; all layers of a model stay at 1×
         total = sum(widths.values()) * PX
-        px = PX * min(2.5, max(1.0, 4.5 / max(total, 1e-6)))
+        magnify = min(2.5, max(1.0, 4.5 / max(total, 1e-6)))
+        if len(frames) > 1:  # several rows: none taller than ROW_MAPS_MAX for a magnification
+            magnify = min(magnify, max(1.0, ROW_MAPS_MAX / max(max(tallest) * PX, 1e-6)))
+        px = PX * magnify
         self.px = px
         widths = {name: w * px for name, w in widths.items()}
         tallest = [h * px for h in tallest]
@@ -342,16 +357,26 @@ class ViewFigure:
         texts = [(title, TITLE_PT, True), (subtitle, LABEL_PT, False)]
         texts += [(model_line(m), HEAD_PT + 0.5, True) for m in models]
         texts += [(weights_line(m), TICK_PT + 0.5, False) for m in models]
-        width = max(
-            2 * MARGIN + input_w + sum(col_w.values()),
-            2 * MARGIN + max(text_width(*t) for t in texts),
-            5.0,
-        )
-        height = (
-            title_h
-            + MARGIN
-            + sum(head_h + len(frames) * row_h[i] + bar_h for i in range(len(models)))
-        )
+        block_w = input_w + sum(col_w.values())  # one row: the input and its layers
+        text_w = 2 * MARGIN + max(text_width(*t) for t in texts)
+
+        def shape(k: int) -> tuple[float, float]:
+            lines = math.ceil(len(frames) / k)
+            w = max(2 * MARGIN + k * block_w + (k - 1) * BLOCK_GAP, text_w, 5.0)
+            h = (
+                title_h
+                + MARGIN
+                + sum(head_h + lines * row_h[i] + bar_h for i in range(len(models)))
+            )
+            return w, h
+
+        if wrap is None:
+            wrap = min(
+                range(1, len(frames) + 1),
+                key=lambda k: abs(math.log(shape(k)[0] / shape(k)[1] / PAGE_ASPECT)),
+            )
+        self.wrap = wrap = max(1, min(wrap, len(frames)))
+        width, height = shape(wrap)
         sheet = Sheet(width, height, raster_dpi)
         self.sheet, self.figure = sheet, sheet.figure
         sheet.text(MARGIN, 0.16, title, fontsize=TITLE_PT, weight="bold", va="top")
@@ -365,15 +390,18 @@ class ViewFigure:
             model_heading(sheet, MARGIN, top + 0.07, i, m)
             top += head_h
             probe = m.probe
+            section_top = top
             for a in range(len(frames)):
+                left0 = MARGIN + (a % wrap) * (block_w + BLOCK_GAP)
+                top = section_top + (a // wrap) * row_h[i]
                 mosaic_top = top + LAYER_TITLE_H + COL_LABELS_H
                 blank = np.zeros((28, 28), np.float32)
-                image = sheet.input_image(blank, MARGIN, mosaic_top, INPUT_SIDE)
+                image = sheet.input_image(blank, left0, mosaic_top, INPUT_SIDE)
                 label = sheet.text(
-                    MARGIN + INPUT_SIDE / 2, mosaic_top - 0.04, "", ha="center", va="bottom"
+                    left0 + INPUT_SIDE / 2, mosaic_top - 0.04, "", ha="center", va="bottom"
                 )
                 pred = sheet.text(
-                    MARGIN + INPUT_SIDE / 2,
+                    left0 + INPUT_SIDE / 2,
                     mosaic_top + INPUT_SIDE + 0.04,
                     "",
                     ha="center",
@@ -381,7 +409,7 @@ class ViewFigure:
                     weight="bold",
                 )
                 self.inputs.append(_InputSlot(i, a, image, label, pred))
-                x = MARGIN + input_w
+                x = left0 + input_w
                 for name in columns:
                     if name in self.layers[i]:
                         layout = channel_layout(probe.layouts[name], self.channels[i, name])
@@ -401,22 +429,25 @@ class ViewFigure:
                         )
                         self.slots.append(_Slot(i, a, name, image, h * px))
                     x += col_w[name]
-                top += row_h[i]
-            # one colour bar per layer: its scale is fixed, the same at every angle
-            sheet.text(
-                MARGIN,
-                top + 0.02,
-                "colour scale\n(fixed per layer)",
-                va="top",
-                fontsize=TICK_PT,
-                color="#555555",
-            )
-            x = MARGIN + input_w
-            for name in columns:
-                if name in self.layers[i]:
-                    w = max(widths[name], 0.6)
-                    sheet.colour_bar(probe.scales[name], x + ROW_LABELS_W, top + 0.02, w)
-                x += col_w[name]
+            top = section_top + math.ceil(len(frames) / wrap) * row_h[i]
+            # one colour bar per layer (under each column of rows): its scale is fixed, the
+            # same at every angle
+            for k in range(min(wrap, len(frames))):
+                left0 = MARGIN + k * (block_w + BLOCK_GAP)
+                sheet.text(
+                    left0,
+                    top + 0.02,
+                    "colour scale\n(fixed per layer)",
+                    va="top",
+                    fontsize=TICK_PT,
+                    color="#555555",
+                )
+                x = left0 + input_w
+                for name in columns:
+                    if name in self.layers[i]:
+                        w = max(widths[name], 0.6)
+                        sheet.colour_bar(probe.scales[name], x + ROW_LABELS_W, top + 0.02, w)
+                    x += col_w[name]
             top += bar_h
         self.update(frames)
 
@@ -723,7 +754,8 @@ def sweep_figure(
     spec: ViewSpec, angles: np.ndarray, probabilities: dict[str, np.ndarray], subtitle: str = ""
 ) -> Figure:
     """Each model's probability of the class it predicts upright, as the input turns; ticks
-    under the curves mark angles where the model predicts another class."""
+    under the curves mark angles where the model predicts another class. Each curve in its
+    panel's colour, as the app's sweep draws it (an untrained model says so in the legend)."""
     fig = Figure(figsize=(7.0, 3.6))
     fig.patch.set_facecolor("white")
     ax = fig.add_axes((0.09, 0.15, 0.88, 0.63))
@@ -731,8 +763,10 @@ def sweep_figure(
     for i, m in enumerate(spec.models):
         p = probabilities[m.name]  # [N, 10]
         cls = int(np.argmax(p[0]))
-        colour = _model_colour(i, m)
-        ax.plot(angles, p[:, cls], color=colour, lw=1.8, label=f"{m.title}: P(class {cls})")
+        colour = panel_colour(m.panel if m.panel is not None else i)
+        untrained = "" if m.trained else " (UNTRAINED)"
+        label = f"{m.title}{untrained}: P(class {cls})"
+        ax.plot(angles, p[:, cls], color=colour, lw=1.8, label=label)
         wrong = np.argmax(p, axis=1) != cls
         if wrong.any():
             ax.plot(

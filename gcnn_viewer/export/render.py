@@ -10,9 +10,9 @@ Qt-free.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from PIL import Image, PngImagePlugin
 
 from gcnn_viewer import __version__
+from gcnn_viewer.data.files import json_text
 from gcnn_viewer.export.common import (
     Cancelled,
     ExportError,
@@ -61,6 +62,10 @@ MP4_MISSING = (
     "GIF, WebP and PNG work without it"
 )
 META_KEY = "gcnn-viewer"  # PNG text chunk holding the provenance JSON
+# A PDF of the view whose one page would be larger than this (inches, tabloid: A4 or Letter
+# print it at 70% or more) is split into pages: one model a page, and as many of its angles
+# as fit.
+PDF_PAGE_MAX = (17.0, 11.0)
 
 
 def _subtitle(spec: ViewSpec) -> str:
@@ -74,15 +79,19 @@ def check_dpi(dpi: int) -> None:
 
 # -- writing figures ----------------------------------------------------------------------------
 def save_figure(
-    fig: Figure,
+    fig: Figure | Sequence[Figure],
     path: Path | str,
     record: dict[str, Any],
     dpi: int,
     cancelled: Cancelled | None = None,
 ) -> Path:
     """Write ``fig`` as PNG/SVG/PDF (by suffix) atomically, with ``record`` as metadata:
-    PNG text chunks, PDF document info, SVG Dublin Core description."""
+    PNG text chunks, PDF document info, SVG Dublin Core description. Several figures: the
+    pages of one PDF (PNG and SVG hold one)."""
+    pages = [fig] if isinstance(fig, Figure) else list(fig)
     fmt = suffix_of(path, FIGURE_FORMATS, "a figure")
+    if len(pages) > 1 and fmt != "pdf":
+        raise ExportError(f"only a PDF has pages: {Path(path).name} holds one figure")
     check_dpi(dpi)
     text = provenance_json(record)
     title = record.get("title", "gcnn-viewer export")
@@ -100,8 +109,42 @@ def save_figure(
     else:
         metadata = {"Title": title, "Creator": software, "Description": text, "Date": None}
     with atomic_output(path, cancelled) as tmp, rc_context():
-        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
+        if len(pages) == 1:
+            pages[0].savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
+        else:
+            from matplotlib.backends.backend_pdf import PdfPages
+
+            with PdfPages(tmp, metadata=metadata) as pdf:
+                for page in pages:
+                    pdf.savefig(page, dpi=dpi, facecolor="white")
     return Path(path)
+
+
+def view_pages(spec: ViewSpec, frames: Sequence[FrameResult], pdf: bool) -> list[Figure]:
+    """The view's figure, shaped for a landscape page or slide (rows side by side); for a
+    PDF whose one page would exceed :data:`PDF_PAGE_MAX`, pages of one model each, with as
+    many of its angles as fit (at least one)."""
+
+    def fits(view: ViewFigure) -> bool:
+        return view.sheet.width <= PDF_PAGE_MAX[0] and view.sheet.height <= PDF_PAGE_MAX[1]
+
+    figure = ViewFigure(spec, frames, subtitle=_subtitle(spec))
+    if not pdf or fits(figure) or (len(spec.models) < 2 and len(frames) < 2):
+        return [figure.figure]
+    pages = []
+    for i, m in enumerate(spec.models):  # each model keeps its panel's colour
+        one = dataclasses.replace(m, panel=m.panel if m.panel is not None else i)
+        start = 0
+        while start < len(frames):
+            for count in range(len(frames) - start, 0, -1):
+                chunk = frames[start : start + count]
+                page = dataclasses.replace(spec, models=[one], angles=tuple(f.angle for f in chunk))
+                view = ViewFigure(page, chunk, subtitle=_subtitle(spec))
+                if count == 1 or fits(view):
+                    break
+            pages.append(view.figure)
+            start += count
+    return pages
 
 
 def figure_frames(
@@ -146,10 +189,10 @@ def export_figure(
             more = {"layer": layer}
         else:
             frames = figure_frames(spec, None, progress, cancelled)
-            fig = ViewFigure(spec, frames, subtitle=_subtitle(spec)).figure
+            fig = view_pages(spec, frames, suffix_of(path, FIGURE_FORMATS, "a figure") == "pdf")
             kind = "figure"
             title = f"{' vs '.join(m.title for m in spec.models)} feature maps"
-            more = {}
+            more = {"pages": len(fig)} if len(fig) > 1 else {}
     record = provenance(spec, kind, title=title, **more)
     check_cancelled(cancelled)
     save_figure(fig, path, record, dpi, cancelled)
@@ -424,7 +467,7 @@ def export_sweep(
     # the sidecar is committed first: a Cancel seen then leaves neither file
     with atomic_output(path) as tmp, atomic_output(sidecar, cancelled) as tmp_meta:
         tmp.write_text(buffer.getvalue(), encoding="utf-8")
-        tmp_meta.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        tmp_meta.write_text(json_text(record, indent=2) + "\n", encoding="utf-8")
     return path
 
 
@@ -480,7 +523,7 @@ def export_data(spec: ViewSpec, path: Path | str, *, cancelled: Cancelled | None
     )
     # a file object: given a name, np.savez would append ".npz" to the temp file's
     with atomic_output(path, cancelled) as tmp, open(tmp, "wb") as f:
-        np.savez_compressed(f, meta=np.array(json.dumps(record)), **arrays)
+        np.savez_compressed(f, meta=np.array(json_text(record)), **arrays)
     return Path(path)
 
 

@@ -11,6 +11,7 @@ is made; Cancel stops an export and leaves no file.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,9 @@ class ExportDialog(QtWidgets.QDialog):
         self.layer_grid.setHorizontalSpacing(10)
         self.layer_grid.setVerticalSpacing(2)
         self.layer_checks: dict[str, QtWidgets.QCheckBox] = {}
+        # the rotate-and-cycle figure shows one layer: its boxes then act as radio buttons
+        self.layer_group = QtWidgets.QButtonGroup(self)
+        self.layer_group.setExclusive(False)
         self.channels = named(
             QtWidgets.QLineEdit(),
             "exportChannels",
@@ -155,7 +159,8 @@ class ExportDialog(QtWidgets.QDialog):
         size_row.addWidget(self.fps)
         size_row.addStretch(1)
         form.addRow("&Format:", self.format)
-        form.addRow("Size:", size_row)
+        self.size_label = QtWidgets.QLabel("Size:")
+        form.addRow(self.size_label, size_row)
         path_row = QtWidgets.QHBoxLayout()
         path_row.addWidget(self.path, 1)
         path_row.addWidget(self.browse)
@@ -256,6 +261,7 @@ class ExportDialog(QtWidgets.QDialog):
             names += [n for n in model.probe.layers if n not in names]
         if names != list(self.layer_checks):
             for box in self.layer_checks.values():
+                self.layer_group.removeButton(box)
                 self.layer_grid.removeWidget(box)
                 box.deleteLater()
             self.layer_checks = {}
@@ -266,10 +272,32 @@ class ExportDialog(QtWidgets.QDialog):
                 box.toggled.connect(self._changed)
                 self.layer_grid.addWidget(box, i // columns, i % columns)
                 box.show()  # a layout shows a new child of a visible widget only later
+                self.layer_group.addButton(box)
                 self.layer_checks[name] = box
+        exclusive = self.layer_group.exclusive()
+        self.layer_group.setExclusive(False)  # (an exclusive group keeps one box ticked)
         for name, box in self.layer_checks.items():
             with QtCore.QSignalBlocker(box):
                 box.setChecked(chosen is None or name in chosen)
+        if exclusive:
+            self._one_layer(True)
+
+    def _one_layer(self, one: bool) -> None:
+        """``one``: the layer boxes become radio buttons holding the first ticked layer (all
+        ticked: the figure's default, l1); else check boxes again, with the same ticks."""
+        if one == self.layer_group.exclusive() and not one:
+            return
+        if one:
+            ticked = [n for n, b in self.layer_checks.items() if b.isChecked()]
+            if len(ticked) == len(self.layer_checks) and ch.RC_LAYER in self.layer_checks:
+                keep = ch.RC_LAYER
+            else:
+                keep = ticked[0] if ticked else next(iter(self.layer_checks), None)
+            self.layer_group.setExclusive(False)
+            for name, box in self.layer_checks.items():
+                with QtCore.QSignalBlocker(box):
+                    box.setChecked(name == keep)
+        self.layer_group.setExclusive(one)
 
     def _fill_formats(self, fmt: str | None = None) -> None:
         kind = self.kind.currentData()
@@ -290,7 +318,7 @@ class ExportDialog(QtWidgets.QDialog):
         for widget in (self.layer_box, self.channels, self.stabilised):
             widget.setEnabled(maps)
         self.layer_box.setToolTip(
-            "The lecture figure shows one layer: the first ticked (all ticked: l1)"
+            "The lecture figure shows one layer: choose it"
             if kind == "rotate-and-cycle"
             else "Layers to show (default: all)"
         )
@@ -300,6 +328,8 @@ class ExportDialog(QtWidgets.QDialog):
         self.dpi.setVisible(kind != "data")
         self.frames.setVisible(kind == "animation")
         self.fps.setVisible(kind == "animation")
+        self._form.setRowVisible(self.size_label, kind != "data")  # NPZ: no size to give
+        self._one_layer(kind == "rotate-and-cycle")
 
     # -- reading the widgets ------------------------------------------------------------------
     def choices(self) -> ch.ExportChoices:
@@ -329,7 +359,11 @@ class ExportDialog(QtWidgets.QDialog):
             names = ch.model_names(self.base, c.models)
         except ExportError:
             return
-        name = ch.default_filename(c.kind, names, c.fmt, c.layers, float(self.base.angles[0]))
+        try:  # the angles the file will show (typed, with quarter turns), else the current one
+            angles = ch.plan(c, self.base, check_path=False).spec.angles
+        except ExportError:
+            angles = (float(self.base.angles[0]),)
+        name = ch.default_filename(c.kind, names, c.fmt, c.layers, angles)
         self.path.setText(str(self.exporter.folder() / name))
 
     # -- option changes -----------------------------------------------------------------------
@@ -512,7 +546,12 @@ class Exporter(QtCore.QObject):
         The same model in both panels, or two models with one name (a P4CNN trained in the
         app beside the shipped one): the right one's data is named ``…-2``."""
         state = self.window.state
-        models = unique_names([ExportModel.from_entry(state.panel_entry(i)) for i in range(2)])
+        models = unique_names(  # each model drawn in its panel's colour, as on screen
+            [
+                dataclasses.replace(ExportModel.from_entry(state.panel_entry(i)), panel=i)
+                for i in range(2)
+            ]
+        )
         source = source_text(state.drawing) or "empty canvas"
         return ViewSpec(
             models,
@@ -531,9 +570,15 @@ class Exporter(QtCore.QObject):
         return folder if folder.is_dir() else Path.home()
 
     def open_dialog(
-        self, kind: str | None = None, *, panel: int | None = None, layer: str | None = None
+        self,
+        kind: str | None = None,
+        *,
+        panel: int | None = None,
+        layer: str | None = None,
+        models: str | None = None,
     ) -> ExportDialog:
-        """File ▸ Export…; ``kind``/``panel``/``layer`` preset the dialog (context menus)."""
+        """File ▸ Export…; ``kind``/``panel``/``layer``/``models`` preset the dialog (context
+        menus)."""
         if self.dialog is not None and self.runner.busy("export"):
             # one export at a time: show the one running (or stopping: the dialog was
             # closed meanwhile, and a hidden dialog does not come up by raise_ alone)
@@ -553,6 +598,8 @@ class Exporter(QtCore.QObject):
                 preset.dpi = ch.default_dpi(kind)
             preset.kind = kind
             preset.fmt = ch.formats(kind)[0]
+        if models is not None:
+            preset.models = models
         if panel is not None:
             preset.models = ("left", "right")[panel] if len(base.models) > 1 else "both"
         if layer is not None:
@@ -569,8 +616,9 @@ class Exporter(QtCore.QObject):
         return self.open_dialog("figure", panel=panel, layer=layer)
 
     def open_sweep(self) -> ExportDialog:
-        """The sweep plot's context menu: *Export plot…*."""
-        return self.open_dialog("sweep")
+        """The sweep plot's context menu: *Export plot…*: the plot as shown, both models
+        (not the model of an earlier layer export)."""
+        return self.open_dialog("sweep", models="both")
 
     def exported(self, path: Path) -> None:
         self.last_path = path

@@ -7,12 +7,11 @@ import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
 
 from gcnn_viewer.viewer.layout import GAP_INDEX, N_COLOURS, ColourTables, LayerScale
+from gcnn_viewer.viewer.palette import PANEL_COLOURS, UNTRAINED_COLOUR  # noqa: F401
 
-PANEL_COLOURS = ("#d9822b", "#2f6fbd")  # left (orange), right (blue): headers, curves, markers
 GAP_COLOUR = (205, 205, 205)  # between mosaic cells
 SEQUENTIAL_MAP = "inferno"  # ReLU layers: 0 is black, strong responses bright
 DIVERGING_MAP = "CET-D1"  # the signed pre-logit layer: blue < 0 < red
-UNTRAINED_COLOUR = "#b3261e"
 
 _configured = False
 
