@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import math
 import os
@@ -115,6 +114,7 @@ def _load_data(args: argparse.Namespace, recorded: dict[str, Any] | None = None)
 # -- data --------------------------------------------------------------------------------
 def cmd_data(args: argparse.Namespace) -> int:
     from gcnn_viewer.data import data_info, fetch_mnist
+    from gcnn_viewer.data.files import json_text
 
     if args.action == "fetch":
         directory = fetch_mnist(Path(args.source) if args.source else None, progress=_progress)
@@ -125,7 +125,7 @@ def cmd_data(args: argparse.Namespace) -> int:
         return 0
     info = data_info()
     if args.json:
-        print(json.dumps(info, indent=2, default=str))
+        print(json_text(info, indent=2, default=str))
         return 0
     mnist = info["mnist"]
     print(f"cache: {info['cache_dir']}")
@@ -333,6 +333,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import torch
     from tqdm import tqdm
 
+    from gcnn_viewer.data.files import json_text
     from gcnn_viewer.models.pretrained import load_pretrained
     from gcnn_viewer.training import iter_evaluate, load_checkpoint, resolve_device, to_tensor
 
@@ -377,7 +378,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         "data_hash": data.content_hash,
     }
     if args.json:
-        print(json.dumps(result))
+        print(json_text(result))
     else:
         print(f"{name} ({source}): {100 * error:.2f}% error on {len(labels)} {args.split} digits")
     return 0

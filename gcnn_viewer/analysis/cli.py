@@ -9,7 +9,6 @@ stderr and exit status 2, and leaves no partial file.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -183,6 +182,7 @@ def _equivariance(args: argparse.Namespace) -> int:
 
     from gcnn_viewer.analysis import figures
     from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE, equivariance_curve
+    from gcnn_viewer.data.files import json_text
     from gcnn_viewer.export.common import resolve_input, resolve_models
 
     fmt = _check_out(args, figures.EQUIVARIANCE_FORMATS)
@@ -204,7 +204,7 @@ def _equivariance(args: argparse.Namespace) -> int:
         for m in models
     ]
     if args.json:
-        print(json.dumps(objects[0] if len(objects) == 1 else objects))
+        print(json_text(objects[0] if len(objects) == 1 else objects))
     elif args.out is None:
         for obj in objects:
             _print_equivariance(obj, EXACT_TOLERANCE)
@@ -303,6 +303,7 @@ def _accuracy(args: argparse.Namespace) -> int:
 
     from gcnn_viewer.analysis import figures
     from gcnn_viewer.analysis.accuracy import rot_accuracy, upright_accuracy
+    from gcnn_viewer.data.files import json_text
     from gcnn_viewer.export.common import resolve_models
 
     fmt = _check_out(args, figures.ACCURACY_FORMATS)
@@ -332,7 +333,7 @@ def _accuracy(args: argparse.Namespace) -> int:
         note = next(iter(results.values())).note
         print(f"note: {note}", file=sys.stderr)
     if args.json:
-        print(json.dumps(objects[0] if len(objects) == 1 else objects))
+        print(json_text(objects[0] if len(objects) == 1 else objects))
     elif args.out is None:
         for name, r in results.items():
             _print_accuracy(name, r, upright)
@@ -410,6 +411,7 @@ class _UsageError(GcnnViewerError):
 def _filters(args: argparse.Namespace) -> int:
     from gcnn_viewer.analysis import figures
     from gcnn_viewer.analysis.filters import filter_bank, layer_parameters, parameter_counts
+    from gcnn_viewer.data.files import json_text
     from gcnn_viewer.export.common import resolve_models
 
     fmt = _check_out(args, figures.FILTER_FORMATS)
@@ -435,7 +437,7 @@ def _filters(args: argparse.Namespace) -> int:
         },
     }
     if args.json:
-        print(json.dumps(obj))
+        print(json_text(obj))
     elif args.out is None:
         print(
             f"{model.name} {args.layer} channel {bank.channel}: stored {list(bank.stored.shape)}"

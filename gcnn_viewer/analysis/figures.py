@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from gcnn_viewer import __version__
 from gcnn_viewer.analysis.accuracy import RotAccuracy, UprightAccuracy
 from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE
 from gcnn_viewer.analysis.filters import FilterBank, LayerParameters
+from gcnn_viewer.data.files import json_text
 from gcnn_viewer.export.colours import PANEL_COLOURS
 from gcnn_viewer.export.common import atomic_output, check_destination, suffix_of
 from gcnn_viewer.export.figures import rc_context
@@ -72,14 +72,14 @@ def write_csv(
     sidecar = path.with_name(path.name + ".json")
     with atomic_output(path) as tmp, atomic_output(sidecar) as tmp_meta:
         tmp.write_text(buffer.getvalue(), encoding="utf-8")
-        tmp_meta.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        tmp_meta.write_text(json_text(meta, indent=2) + "\n", encoding="utf-8")
     return path
 
 
 def write_npz(path: Path | str, arrays: Mapping[str, np.ndarray], meta: dict) -> Path:
     """An NPZ of ``arrays`` plus ``"meta"``: the provenance as a JSON string."""
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
-        np.savez_compressed(f, meta=np.array(json.dumps(meta)), **arrays)
+        np.savez_compressed(f, meta=np.array(json_text(meta)), **arrays)
     return Path(path)
 
 

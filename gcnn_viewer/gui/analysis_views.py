@@ -685,7 +685,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def save(view: QtWidgets.QWidget, name: str) -> None:
         tabs.setCurrentWidget(view)
         QtWidgets.QApplication.processEvents()
-        tabs.grab().save(str(out / f"analysis-view-{name}.png"))
+        from gcnn_viewer.data.files import atomic_path
+
+        with atomic_path(out / f"analysis-view-{name}.png") as tmp:
+            tabs.grab().save(str(tmp), "PNG")
 
     def done(kind: str) -> None:
         pending.discard(kind)
