@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import gcnn_viewer
@@ -492,3 +493,80 @@ def test_every_file_the_package_writes_goes_through_the_one_atomic_helper():
         for line, what in direct_writes(path.read_text(encoding="utf-8")):
             offenders.append(f"{path.relative_to(ROOT)}:{line}: {what}")
     assert offenders == []
+
+
+# -- 5. Nothing silently wrong ------------------------------------------------------------------
+def _no_constant(name: str):
+    raise AssertionError(f"{name} is not JSON")
+
+
+def accuracy_json(monkeypatch, capsys) -> dict:
+    """``gcnn-viewer analyse accuracy --model p4cnn --json`` on 300 synthetic MNIST-rot test
+    digits (the real command and the real cache; only the data set is small)."""
+    from gcnn_viewer import cli
+    from gcnn_viewer.analysis import cli as analysis_cli
+    from tests.analysis.test_accuracy import synthetic_rot
+
+    monkeypatch.setattr(analysis_cli, "_data_for", lambda model: synthetic_rot(300))
+    capsys.readouterr()
+    assert cli.main(["analyse", "accuracy", "--model", "p4cnn", "--bins", "12", "--json"]) == 0
+    out = capsys.readouterr().out
+    return json.loads(out, parse_constant=_no_constant)  # NaN/Infinity are not JSON
+
+
+def _rewrite(path: Path, **changes) -> None:
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays.update(changes)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def _another_models(a: dict) -> dict:
+    """Predictions and error that agree with each other, but the meta names other weights:
+    a file only the claimed weights hash can tell apart."""
+    from tests.analysis.test_accuracy import synthetic_rot
+
+    predictions = (a["predictions"].astype(np.int64) + 1) % 10
+    _, labels = synthetic_rot(300).split("test")
+    error = np.float64(np.count_nonzero(predictions != labels) / len(labels))
+    meta = str(a["meta"]).replace(a["sha"], "f" * 64)
+    return {"predictions": predictions.astype(np.int8), "error": error, "meta": np.array(meta)}
+
+
+CORRUPTIONS = {
+    "zeroed predictions": lambda p, a: _rewrite(p, predictions=np.zeros_like(a["predictions"])),
+    "out-of-range predictions": lambda p, a: _rewrite(
+        p, predictions=np.full_like(a["predictions"], 77)
+    ),
+    "a stored NaN": lambda p, a: _rewrite(p, error=np.float64("nan")),
+    "another model's predictions": lambda p, a: _rewrite(p, **_another_models(a)),
+    "a truncated file": lambda p, a: p.write_bytes(p.read_bytes()[:100]),
+}
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_a_wrong_analysis_cache_is_rebuilt_not_believed(corruption, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GCNN_VIEWER_DATA", str(tmp_path / "cache"))
+    first = accuracy_json(monkeypatch, capsys)
+    (cached,) = (tmp_path / "cache" / "analysis").glob("*.npz")
+    with np.load(cached, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["sha"] = json.loads(str(arrays["meta"]))["weights_sha256"]
+    CORRUPTIONS[corruption](cached, arrays)
+    again = accuracy_json(monkeypatch, capsys)
+    assert again == first
+    with np.load(cached, allow_pickle=False) as npz:  # rebuilt: right the next time too
+        assert np.array_equal(npz["predictions"], arrays["predictions"])
+
+
+def test_json_output_never_holds_nan_or_infinity():
+    """The one JSON helper: a value that is not a number is null, and strict JSON results."""
+    from gcnn_viewer.data.files import json_text
+
+    text = json_text({"error": float("nan"), "bins": [np.float32("inf"), 0.5], "n": np.int64(3)})
+    assert json.loads(text, parse_constant=_no_constant) == {
+        "error": None,
+        "bins": [None, 0.5],
+        "n": 3,
+    }
