@@ -570,3 +570,55 @@ def test_json_output_never_holds_nan_or_infinity():
         "bins": [None, 0.5],
         "n": 3,
     }
+
+
+def _cached_mnist_rot(path: Path, angles: np.ndarray | None = None, **meta_more) -> Path:
+    """A cache file as ``load_mnist_rot`` writes it, from a small synthetic set; ``angles``
+    replaces the recorded angles after the hashes are taken (a corrupted file)."""
+    import hashlib
+    from dataclasses import asdict
+
+    from tests.analysis.test_accuracy import synthetic_rot
+
+    data = synthetic_rot(50)
+    meta = {"spec": asdict(data.spec), "content_hash": data.content_hash, **meta_more}
+    if meta_more.get("angles_sha256") == "right":  # the recorded angles' and indices' sha256
+        digest = hashlib.sha256(np.ascontiguousarray(data.angles, "<f4").tobytes())
+        digest.update(np.ascontiguousarray(data.source_index, "<i8").tobytes())
+        meta["angles_sha256"] = digest.hexdigest()
+    with open(path, "wb") as f:
+        np.savez(
+            f,
+            images=data.images,
+            labels=data.labels,
+            angles=data.angles if angles is None else angles,
+            source_index=data.source_index,
+            meta=np.array(json.dumps(meta)),
+        )
+    return path
+
+
+def test_a_cached_mnist_rot_with_angles_out_of_range_is_refused(tmp_path):
+    """The content hash covers images and labels only: angles of 400° or NaN (by which the
+    accuracy analysis bins its digits) were believed."""
+    from gcnn_viewer.data import DataError
+    from gcnn_viewer.data.mnist_rot import read_mnist_rot
+
+    good = read_mnist_rot(_cached_mnist_rot(tmp_path / "good.npz"))
+    for bad in (np.float32(400.0), np.float32("nan")):
+        angles = good.angles.copy()
+        angles[3] = bad
+        with pytest.raises(DataError, match="out of range"):
+            read_mnist_rot(_cached_mnist_rot(tmp_path / "bad.npz", angles))
+
+
+def test_a_cached_mnist_rot_whose_angles_changed_is_refused(tmp_path):
+    from gcnn_viewer.data import DataError
+    from gcnn_viewer.data.mnist_rot import read_mnist_rot
+
+    path = _cached_mnist_rot(tmp_path / "good.npz", angles_sha256="right")
+    good = read_mnist_rot(path)
+    angles = np.roll(good.angles, 1)  # every angle still in range, but not the recorded ones
+    path = _cached_mnist_rot(tmp_path / "bad.npz", angles, angles_sha256="right")
+    with pytest.raises(DataError, match="angles hash"):
+        read_mnist_rot(path)

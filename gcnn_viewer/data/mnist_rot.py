@@ -258,6 +258,7 @@ def read_mnist_rot(path: Path) -> MnistRot:
                 path=path,
                 generator={str(k): str(v) for k, v in meta.get("generator", {}).items()},
             )
+            recorded_angles = meta.get("angles_sha256")  # absent in caches written before it
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path} is unreadable or corrupt ({type(exc).__name__})") from exc
     n = spec.n_total
@@ -273,7 +274,36 @@ def read_mnist_rot(path: Path) -> MnistRot:
         raise DataError(f"{path} does not hold arrays of the shapes its spec describes")
     if content_hash(data.images, data.labels) != data.content_hash:
         raise DataError(f"{path} fails its content hash check")
+    if recorded_angles is not None and angles_hash(data) != recorded_angles:
+        raise DataError(f"{path} fails its angles hash check")
+    if not _in_range(data):
+        raise DataError(
+            f"{path} holds values out of range (labels 0-9, angles in [0, 360), MNIST indices)"
+        )
     return data
+
+
+def angles_hash(data: MnistRot) -> str:
+    """sha256 of the recorded angles and source indices (the content hash covers the images
+    and labels only, and stays as it is: checkpoints record it)."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(data.angles, dtype="<f4").tobytes())
+    digest.update(np.ascontiguousarray(data.source_index, dtype="<i8").tobytes())
+    return digest.hexdigest()
+
+
+def _in_range(data: MnistRot) -> bool:
+    if data.angles.dtype.kind != "f" or data.source_index.dtype.kind not in "iu":
+        return False
+    if not len(data.labels):
+        return True
+    angles = np.asarray(data.angles, np.float64)
+    return bool(
+        0 <= data.labels.min() <= data.labels.max() <= 9
+        and np.isfinite(angles).all()
+        and 0.0 <= angles.min() <= angles.max() < 360.0
+        and 0 <= data.source_index.min() <= data.source_index.max() < 70_000
+    )
 
 
 def _write(data: MnistRot, path: Path) -> None:
@@ -281,6 +311,7 @@ def _write(data: MnistRot, path: Path) -> None:
     meta = {
         "spec": asdict(data.spec),
         "content_hash": data.content_hash,
+        "angles_sha256": angles_hash(data),
         "generator": data.generator,
         "note": NOTE,
     }
