@@ -5,13 +5,16 @@ examples, Help, the View menu's docks, Reset window layout.
 The checklist reads the tests' source: a menu entry counts when a ``trigger(...)`` /
 ``menu_action(...)`` call names its path or a ``key(qtbot, ...)`` call presses one of its
 shortcuts; a button counts when a ``click(qtbot, ...)`` names the attribute holding it (or
-its object name). A new action or button without such a test fails here.
+its object name). A call counts only when its function checks something after it (an
+``assert``, ``pytest.raises``, ``qtbot.waitUntil`` / ``waitSignal``): reaching an entry and
+looking at nothing proves nothing. A new action or button without such a test fails here.
 """
 
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import ast  # noqa: E402
 import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -21,7 +24,54 @@ from PySide6 import QtCore, QtWidgets  # noqa: E402
 from .conftest import click, key, trigger, wait_frame  # noqa: E402
 
 HERE = Path(__file__).parent
-SOURCE = "\n".join(p.read_text() for p in sorted(HERE.glob("test_*.py")))
+USER_INPUT = {"trigger", "menu_action", "key", "click"}
+CHECKS = {"waitUntil", "waitSignal", "waitSignals", "raises", "assertNotEmitted"}
+
+
+def _name(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def checked_calls(source: str) -> list[str]:
+    """The source of every user-input call that its own function checks something after: an
+    assert below it, or a ``pytest.raises``/``waitSignal`` block around or below it, or a
+    ``waitUntil`` below it."""
+    tree = ast.parse(source)
+    found = []
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    for function in functions:
+        inner = {
+            id(node)
+            for other in ast.walk(function)
+            if other is not function and isinstance(other, ast.FunctionDef | ast.AsyncFunctionDef)
+            for node in ast.walk(other)
+        }
+        own = [n for n in ast.walk(function) if id(n) not in inner]
+        last_check = 0
+        for node in own:
+            if isinstance(node, ast.Assert):
+                last_check = max(last_check, node.lineno)
+            elif isinstance(node, ast.With) and any(
+                isinstance(item.context_expr, ast.Call) and _name(item.context_expr) in CHECKS
+                for item in node.items
+            ):
+                last_check = max(last_check, node.end_lineno or node.lineno)
+            elif isinstance(node, ast.Call) and _name(node) in CHECKS:
+                last_check = max(last_check, node.lineno)
+        for node in own:
+            if (
+                isinstance(node, ast.Call)
+                and _name(node) in USER_INPUT
+                and node.lineno <= last_check
+            ):
+                found.append(ast.get_source_segment(source, node) or "")
+    return found
+
+
+SOURCE = "\n".join(
+    call for p in sorted(HERE.glob("test_*.py")) for call in checked_calls(p.read_text())
+)
 KEYS_PRESSED = set(re.findall(r"key\(qtbot, [^\n]*?\"([^\"]+)\"\)", SOURCE))
 CLICKS = "\n".join(re.findall(r"click\(qtbot, [^\n]*\)", SOURCE))
 # buttons clicked in a loop by an object name built from a prefix: f"sample_{name}"
@@ -67,6 +117,7 @@ def holders(window, widget) -> set[str]:
     owners = [window, window.input_panel, window.rotation, window.brush, window.browser]
     owners += [window.train_panel, window.sweep, *window.panels]
     owners += [window.analysis.accuracy, window.analysis.filters]
+    owners += [window.maps_area, window.maps_area.bar]
     return {name for owner in owners for name, value in vars(owner).items() if value is widget}
 
 
@@ -94,6 +145,16 @@ def test_the_checklist_can_fail():
             return []
 
     assert not reached(("File", "No such entry"), Fake())
+    # a call with nothing checked after it in its function does not count
+    unchecked = "def test_x(window, qtbot):\n    assert window\n    click(qtbot, window.b)\n"
+    checked = "def test_x(window, qtbot):\n    click(qtbot, window.b)\n    assert window\n"
+    waited = (
+        "def test_x(window, qtbot):\n"
+        "    with qtbot.waitSignal(window.done):\n        key(qtbot, window, \"F5\")\n"
+    )
+    assert checked_calls(unchecked) == []
+    assert checked_calls(checked) == ["click(qtbot, window.b)"]
+    assert checked_calls(waited) == ['key(qtbot, window, "F5")']
 
 
 def test_example_buttons_and_the_examples_menu_load_each_sample(window, qtbot):

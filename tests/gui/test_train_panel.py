@@ -12,7 +12,6 @@ import torch  # noqa: E402
 from PySide6 import QtCore  # noqa: E402
 
 from gcnn_viewer.training import Trainer, load_checkpoint  # noqa: E402
-from gcnn_viewer.training.loop import Progress  # noqa: E402
 from gcnn_viewer.viewer.models import ModelCatalog  # noqa: E402
 from tests.training.conftest import tiny_datasets  # noqa: E402
 
@@ -248,9 +247,6 @@ def test_end_of_run_passes_show_in_the_status_and_the_bar(trainer_window, qtbot)
     """The "finishing" records (BN statistics, evaluations) move the bar and say which pass
     is running, and add no point to the curves."""
     panel = trainer_window.train_panel
-    fields = Progress.__dataclass_fields__
-    if "phase" not in fields:
-        pytest.skip("Progress has no end-of-run phase fields yet (issue 9 §3, core side)")
     panel.epochs.setValue(1)
     shown = []
     panel.progressShown.connect(
