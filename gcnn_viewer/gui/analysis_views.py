@@ -29,10 +29,30 @@ from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE, equivariance_curv
 from gcnn_viewer.analysis.filters import filter_bank, layer_parameters, parameter_counts
 from gcnn_viewer.gui.jobs import JobThread
 from gcnn_viewer.gui.style import configure_pyqtgraph
+from gcnn_viewer.viewer.palette import PANEL_COLOURS
 
-PANEL_COLOURS = ("#d9822b", "#2f6fbd")  # the app's left (orange) and right (blue) panels
 EQUIVARIANCE_ANGLES = np.arange(72) * 5.0  # 0, 5, …, 355 degrees
 LOG_FLOOR = 1e-9  # where an error of exactly 0 is drawn on the log scale
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def angle_ticks() -> list[list[tuple[float, str]]]:
+    """0°…360°: labels every 90° (every 45° ran together in a narrow plot), a grid line
+    every 45°."""
+    return [
+        [(float(a), f"{a}°") for a in range(0, 361, 90)],
+        [(float(a), "") for a in range(45, 360, 90)],
+    ]
+
+
+def decade_ticks(low: int, high: int, every: int = 3) -> list[list[tuple[float, str]]]:
+    """A log axis (values are exponents) from 10^low to 10^high: every ``every``-th decade
+    labelled, all in one format (10⁰, 10⁻³, …), a grid line at each decade."""
+    major = [(float(k), f"10{str(k).translate(SUPERSCRIPT)}") for k in range(high, low - 1, -1)]
+    return [
+        [t for t in major if (high - int(t[0])) % every == 0],
+        [(t[0], "") for t in major if (high - int(t[0])) % every != 0],
+    ]
 WORKER_THREADS = 1  # torch threads of the analysis thread: leave a core to the GUI
 
 
@@ -138,7 +158,10 @@ class EquivariancePanel(QtWidgets.QWidget):
             plot.setLogMode(x=False, y=True)
             plot.setXRange(0, 360, padding=0.01)
             plot.setYRange(np.log10(LOG_FLOOR / 2), 1.0, padding=0)
-            plot.getAxis("bottom").setTicks([[(a, f"{a}°") for a in range(0, 361, 45)]])
+            plot.getAxis("bottom").setTicks(angle_ticks())
+            plot.getAxis("left").setTicks(decade_ticks(int(np.log10(LOG_FLOOR)), 0))
+            plot.setLabel("bottom", "input turned")
+            plot.setLabel("left", "relative error")
             plot.showGrid(x=True, y=True, alpha=0.2)
             band = pg.LinearRegionItem(
                 (np.log10(LOG_FLOOR / 2), np.log10(EXACT_TOLERANCE)),
@@ -267,6 +290,10 @@ class AccuracyView(QtWidgets.QWidget):
         self.status = QtWidgets.QLabel("")
         self.status.setObjectName("accuracyStatus")
         self.status.setWordWrap(True)
+        # the models' colours, above the plot: a legend inside covered the curves where the
+        # error is high (Z2CNN near 350°)
+        self.legend = QtWidgets.QLabel("")
+        self.legend.setObjectName("accuracyLegend")
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.compute_button)
         top.addWidget(self.cancel_button)
@@ -280,17 +307,17 @@ class AccuracyView(QtWidgets.QWidget):
         self.plot.setMouseEnabled(False, False)
         self.plot.setXRange(0, 360, padding=0)
         self.plot.setYRange(0, 10, padding=0.02)
-        self.plot.getAxis("bottom").setTicks([[(a, f"{a}°") for a in range(0, 361, 45)]])
+        self.plot.getAxis("bottom").setTicks(angle_ticks())
         self.plot.setLabel("left", "test error (%)")
         self.plot.setLabel("bottom", "the digit's angle (click: turn the input there)")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.addLegend(offset=(-4, 4), labelTextSize="8pt", brush=(255, 255, 255, 200))
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.marker = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#303030", width=1))
         self.plot.addItem(self.marker)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(top)
+        layout.addWidget(self.legend)
         layout.addWidget(self.plot, 1)
 
     def set_models(self, models: Sequence[AnalysisModel]) -> None:
@@ -388,8 +415,8 @@ class AccuracyView(QtWidgets.QWidget):
     def _replot(self) -> None:
         for item in list(self.plot.listDataItems()):
             self.plot.removeItem(item)
-        self.plot.plotItem.legend.clear()
         top = 1.0
+        keys = []
         for i, m in enumerate(self.models):
             r = self.results.get(m.key)
             if r is None:
@@ -397,8 +424,10 @@ class AccuracyView(QtWidgets.QWidget):
             edges = np.array([b.lo for b in r.bins] + [r.bins[-1].hi])
             err = np.array([100 * b.error if b.error is not None else 0.0 for b in r.bins])
             top = max(top, float(err.max()))
-            pen = pg.mkPen(PANEL_COLOURS[i % 2], width=2)
-            self.plot.plot(edges, err, stepMode="center", pen=pen, name=m.title)
+            colour = PANEL_COLOURS[i % 2]
+            self.plot.plot(edges, err, stepMode="center", pen=pg.mkPen(colour, width=2))
+            keys.append(f"<span style='color:{colour}'>━━</span>&nbsp;{m.title}")
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(keys))
         self.plot.setYRange(0, top * 1.1, padding=0)
 
     def _clicked(self, event) -> None:
@@ -437,11 +466,20 @@ def bank_mosaic(stored: np.ndarray, expanded: np.ndarray, gap: int = 1, column_g
     return out, centres
 
 
+FILTER_MAP = "CET-D1"  # the weights: blue negative, white 0, red positive
+
+
+def weight_limit(mosaic: np.ndarray) -> float:
+    """The largest |weight| in a filter mosaic: its colour scale runs from −limit to +limit."""
+    limit = float(np.nanmax(np.abs(mosaic))) if np.isfinite(mosaic).any() else 1.0
+    return limit or 1.0
+
+
 def mosaic_rgb(mosaic: np.ndarray) -> np.ndarray:
     """uint8 RGB ``[H, W, 3]`` of a filter mosaic: a diverging map symmetric about 0 (blue
     negative, red positive), the NaN gaps white so that every filter stands apart."""
-    limit = float(np.nanmax(np.abs(mosaic))) if np.isfinite(mosaic).any() else 1.0
-    lut = pg.colormap.get("CET-D1").getLookupTable(nPts=256)[:, :3].astype(np.uint8)
+    limit = weight_limit(mosaic)
+    lut = pg.colormap.get(FILTER_MAP).getLookupTable(nPts=256)[:, :3].astype(np.uint8)
     index = np.clip((np.nan_to_num(mosaic) / (limit or 1.0) + 1.0) * 127.5, 0, 255)
     rgb = lut[index.astype(np.int64)]
     rgb[np.isnan(mosaic)] = 255
@@ -495,6 +533,19 @@ class FiltersView(QtWidgets.QWidget):
         self.plot.getAxis("left").setStyle(tickLength=0)
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
+        # what a colour means: the weights from −max|w| (blue) to +max|w| (red), under the
+        # filters (the image is coloured already: the bar only shows the scale)
+        self.colour_bar = pg.ColorBarItem(
+            values=(-1.0, 1.0),
+            colorMap=pg.colormap.get(FILTER_MAP),
+            label="weight",
+            interactive=False,
+            orientation="horizontal",
+            width=12,
+            colorMapMenu=False,
+        )
+        self.colour_bar.axis.enableAutoSIPrefix(False)  # the weights themselves, not ×0.001
+        self.plot.getPlotItem().layout.addItem(self.colour_bar, 4, 1)
         self.column_labels: list[pg.TextItem] = []
         # the copy that made a clicked feature map: its output orientation's column, outlined
         self.orientation: int | None = None
@@ -595,6 +646,8 @@ class FiltersView(QtWidgets.QWidget):
         mosaic, centres = bank_mosaic(bank.stored, bank.expanded)
         self.mosaic = mosaic
         self.image.setImage(mosaic_rgb(mosaic), levels=(0, 255))
+        limit = weight_limit(mosaic)
+        self.colour_bar.setLevels((-limit, limit))
         for label in self.column_labels:
             self.plot.removeItem(label)
         titles = ["stored"] + [f"at {lab}" if lab else "applied" for lab in bank.output_labels]
