@@ -43,15 +43,39 @@ class ActionSpec:
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "&File",
-        ("openImage", "openModel", "saveModel", "export", "-", "train", EXAMPLES, "-", "quit"),
+        (
+            "openImage",
+            "openModel",
+            "saveModel",
+            "export",
+            "-",
+            "train",
+            EXAMPLES,
+            "browseDigits",
+            "-",
+            "quit",
+        ),
     ),
     ("&Edit", ("undo", "redo", "-", "clear")),
-    ("&View", ("stabilisedView", "-", DOCKS, "resetLayout")),
+    (
+        "&View",
+        (
+            "stabilisedView",
+            "-",
+            "focusLayer",
+            "previousLayer",
+            "nextLayer",
+            "showMaps",
+            "-",
+            DOCKS,
+            "resetLayout",
+        ),
+    ),
     (
         "&Rotate",
         ("rotatePlus", "rotateMinus", "rotateZero", "spin", "-", "previousDigit", "nextDigit"),
     ),
-    ("&Help", ("help", "-", "about", "aboutQt")),
+    ("&Help", ("help", "shortcuts", "-", "about", "aboutQt")),
 )
 
 
@@ -100,6 +124,14 @@ def window_actions(w) -> list[ActionSpec]:
             ("Ctrl+T",),
             "Train a model from scratch on MNIST-rot, with live curves",
         ),
+        ActionSpec(
+            "browseDigits",
+            "act_browse_digits",
+            "MNIST-rot &test digits…",
+            lambda: show_browser(w),
+            ("Ctrl+B",),
+            "Browse the 50,000 MNIST-rot test digits (PgUp / PgDown step through them)",
+        ),
         ActionSpec("quit", "act_quit", "&Quit", w.close, (K.Quit, "Ctrl+Q")),
         ActionSpec(
             "undo",
@@ -126,6 +158,40 @@ def window_actions(w) -> list[ActionSpec]:
             ("S",),
             "Rotate every map back and undo the orientation shift: equivariant maps stand still",
             checkable=True,
+        ),
+        ActionSpec(
+            "focusLayer",
+            "act_focus",
+            "&Focus on one layer",
+            lambda on: w.focus.toggle(bool(on)),
+            ("F",),
+            "One layer of both models, large (a double click on a layer does it too); "
+            "F again: every layer",
+            checkable=True,
+        ),
+        ActionSpec(
+            "previousLayer",
+            "act_previous_layer",
+            "Previous layer",
+            lambda: w.focus.step(-1),
+            (",",),
+            "Focus on the layer before",
+        ),
+        ActionSpec(
+            "nextLayer",
+            "act_next_layer",
+            "Next layer",
+            lambda: w.focus.step(+1),
+            (".",),
+            "Focus on the layer after",
+        ),
+        ActionSpec(
+            "showMaps",
+            "act_show_maps",
+            "Feature &maps in front",
+            lambda: w.analysis.show_maps(),
+            ("M",),
+            "Bring the feature maps back in front of an analysis view",
         ),
         ActionSpec(
             "rotatePlus",
@@ -175,6 +241,14 @@ def window_actions(w) -> list[ActionSpec]:
             "&What am I looking at?",
             lambda: show_help(w),
             (K.HelpContents, "F1"),
+        ),
+        ActionSpec(
+            "shortcuts",
+            "act_shortcuts",
+            "&Keyboard shortcuts",
+            lambda: show_shortcuts(w),
+            ("Ctrl+/",),
+            "Every key the window knows, from its menus",
         ),
         ActionSpec("about", "act_about", "&About gcnn-viewer", lambda: show_about(w)),
         ActionSpec(
@@ -237,6 +311,78 @@ def build_menus(
                 fillers[item](menu)
             else:
                 menu.addAction(actions[item])
+
+
+def shortcut_rows(
+    window: QtWidgets.QMainWindow, menus: Sequence[tuple[str, Sequence[str]]] = MENUS
+) -> list[tuple[str, str, str]]:
+    """``(menu, entry, keys)`` for every menu entry that has keys, in menu order, read from
+    the window's actions (so the list cannot drift from what the keys do)."""
+    rows = []
+    for title, items in menus:
+        for item in items:
+            action = window.findChild(QtGui.QAction, item)
+            if action is None or not action.shortcuts():
+                continue
+            keys = ", ".join(
+                k.toString(QtGui.QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()
+            )
+            text = action.text().replace("&", "").rstrip("…")
+            rows.append((title.replace("&", ""), text, keys))
+    return rows
+
+
+def show_shortcuts(window: QtWidgets.QMainWindow) -> QtWidgets.QDialog:
+    """Help ▸ Keyboard shortcuts: a table of :func:`shortcut_rows` (not modal: it may stay
+    open beside the window)."""
+    dialog = window.findChild(QtWidgets.QDialog, "shortcutsDialog")
+    if dialog is None:
+        dialog = QtWidgets.QDialog(window)
+        dialog.setObjectName("shortcutsDialog")
+        dialog.setWindowTitle("Keyboard shortcuts")
+        table = QtWidgets.QTableWidget(0, 3, dialog)
+        table.setObjectName("shortcutsTable")
+        table.setHorizontalHeaderLabels(["Menu", "Command", "Keys"])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        note = QtWidgets.QLabel(
+            "Single keys (F, S, P, M, [ ] , .) act while the focus is not in a text or "
+            "number field. Tab moves the keyboard focus; the focused control is outlined."
+        )
+        note.setWordWrap(True)
+        close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(dialog.close)
+        layout = QtWidgets.QVBoxLayout(dialog)
+        layout.addWidget(table, 1)
+        layout.addWidget(note)
+        layout.addWidget(close)
+        dialog.resize(560, 520)
+    table = dialog.findChild(QtWidgets.QTableWidget, "shortcutsTable")
+    rows = shortcut_rows(window)
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+    table.resizeColumnsToContents()
+    table.horizontalHeader().setStretchLastSection(True)
+    dialog.show()
+    dialog.raise_()
+    return dialog
+
+
+def show_browser(w) -> None:
+    """File ▸ MNIST-rot test digits…: the Input dock in front, scrolled to the browser, the
+    keyboard in its index box; or, without the data, why not (status bar)."""
+    w.input_dock.show()
+    w.input_dock.raise_()
+    browser = w.browser
+    scroll = w.input_dock.widget()
+    if isinstance(scroll, QtWidgets.QScrollArea):
+        scroll.ensureWidgetVisible(browser)
+    if browser.refresh():
+        browser.index.setFocus()
+    else:
+        w.statusBar().showMessage(browser.unavailable_reason(), 10000)
 
 
 def follow_edits(w) -> None:

@@ -26,6 +26,7 @@ from gcnn_viewer.gui.analysis_views import (
 from gcnn_viewer.gui.docks import Area
 from gcnn_viewer.viewer.layout import MapPixel
 from gcnn_viewer.viewer.models import ModelEntry
+from gcnn_viewer.viewer.window_policy import analysis_swaps
 
 ANALYSIS_SHARE = 0.4  # of the window's height, for an analysis tab brought forward
 
@@ -80,11 +81,15 @@ class AnalysisDocks(QtCore.QObject):
         self.equivariance_dock.visibilityChanged.connect(self._equivariance_visible)
         # The sweep needs a strip; the analysis plots and filter mosaics need height: a tab
         # brought forward takes a larger share of the window, the sweep's tab gives it back.
-        for dock in (self.equivariance_dock, self.accuracy_dock, self.filters_dock):
-            dock.visibilityChanged.connect(lambda shown, d=dock: shown and self._grow(d))
-        window.sweep_dock.visibilityChanged.connect(
-            lambda shown: shown and QtCore.QTimer.singleShot(0, window.docks.fit)
-        )
+        # In a short window the tab brought forward takes the maps' place instead (M, or
+        # the sweep's tab, brings them back): a share left the maps as slivers at 1024×700.
+        self.docks = (self.equivariance_dock, self.accuracy_dock, self.filters_dock)
+        for dock in self.docks:
+            dock.visibilityChanged.connect(
+                lambda shown, d=dock: self._grow(d) if shown else self._maybe_unswap()
+            )
+        window.sweep_dock.visibilityChanged.connect(lambda shown: shown and self._unswap())
+        window.maps_area.swapped_note.clicked.connect(self.show_maps)
         for panel in window.panels:
             panel.maps.clicked.connect(lambda hit, i=panel.index: self.open_filter(i, hit))
 
@@ -135,11 +140,41 @@ class AnalysisDocks(QtCore.QObject):
     def _grow(self, dock: QtWidgets.QDockWidget) -> None:
         def grow() -> None:
             window = self.window
-            if is_visible_tab(dock) and not dock.isFloating():
+            if not is_visible_tab(dock) or dock.isFloating():
+                return
+            if analysis_swaps(window.height()):
+                window.maps_area.set_swapped(True)
+                window.docks.fill = dock
+                window.resizeDocks([dock], [window.height()], QtCore.Qt.Orientation.Vertical)
+            else:
                 height = max(dock.height(), int(ANALYSIS_SHARE * window.height()))
                 window.resizeDocks([dock], [height], QtCore.Qt.Orientation.Vertical)
 
         QtCore.QTimer.singleShot(0, grow)  # after Qt has switched the tabs
+
+    def _unswap(self) -> None:
+        """The maps back in their place, the sweep at its own height."""
+        window = self.window
+        window.docks.fill = None
+        if window.maps_area.swapped:
+            window.maps_area.set_swapped(False)
+        QtCore.QTimer.singleShot(0, window.docks.fit)
+
+    def _maybe_unswap(self) -> None:
+        def check() -> None:  # once Qt has switched tabs: is an analysis view still in front?
+            window = self.window
+            in_front = any(is_visible_tab(d) and not d.isFloating() for d in self.docks)
+            if not in_front and (window.maps_area.swapped or window.docks.fill is not None):
+                self._unswap()
+
+        QtCore.QTimer.singleShot(0, check)
+
+    def show_maps(self) -> None:
+        """View ▸ Feature maps in front (M): the sweep's tab forward, the maps in place."""
+        sweep = self.window.sweep_dock
+        sweep.show()
+        sweep.raise_()
+        self._unswap()
 
     # -- feature map -> filter --------------------------------------------------------------
     def open_filter(self, index: int, hit: tuple[str, MapPixel]) -> bool:

@@ -78,6 +78,11 @@ class DrawingCanvas(QtWidgets.QWidget):
         ):
             self._focused_at = time.monotonic()
         super().focusInEvent(event)
+        self.update()  # the focus frame
+
+    def focusOutEvent(self, event: QtGui.QFocusEvent) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        self.update()
 
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
         if event.button() == QtCore.Qt.MouseButton.LeftButton:
@@ -166,9 +171,13 @@ class DrawingCanvas(QtWidgets.QWidget):
                 QtCore.Qt.AlignmentFlag.AlignCenter,
                 "Draw a digit here\n(left mouse button or pen)",
             )
-        painter.setPen(QtGui.QPen(QtGui.QColor("#808080"), 1))
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-        painter.drawRect(sq.adjusted(0.5, 0.5, -0.5, -0.5))
+        if self.hasFocus():  # the keyboard focus is here: a Tab stop must show it
+            painter.setPen(QtGui.QPen(self.palette().highlight().color(), 3))
+            painter.drawRect(sq.adjusted(1.5, 1.5, -1.5, -1.5))
+        else:
+            painter.setPen(QtGui.QPen(QtGui.QColor("#808080"), 1))
+            painter.drawRect(sq.adjusted(0.5, 0.5, -0.5, -0.5))
         painter.end()
 
 

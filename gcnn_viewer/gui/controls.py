@@ -13,6 +13,7 @@ from gcnn_viewer.viewer.state import ViewerState
 
 SPIN_STEP = 2  # degrees per tick while spinning (a divisor of 90: every quarter turn is hit)
 SPIN_INTERVAL_MS = 30
+ANGLE_TYPED_LIMIT = 3600  # the angle box takes −3600 … 3600 and shows it modulo 360
 EXACT_NOTE = (
     "Only multiples of 90° are exact symmetries of the pixel grid (a pure rot90, no "
     "interpolation). Other angles are resampled from a 4× finer digit, so they are close "
@@ -45,11 +46,16 @@ class RotationControls(QtWidgets.QGroupBox):
         self.slider.setToolTip("Angle θ in 1° steps")
         self.spin = QtWidgets.QSpinBox()
         self.spin.setObjectName("angleSpin")
-        self.spin.setRange(0, 359)
-        self.spin.setWrapping(True)
+        # any whole angle may be typed, −30 or 400 too: it is shown normalised (330°, 40°)
+        # once Enter is pressed (the range 0…359 dropped the minus sign, and 400 became 40)
+        self.spin.setRange(-ANGLE_TYPED_LIMIT, ANGLE_TYPED_LIMIT)
+        self.spin.setKeyboardTracking(False)
         self.spin.setSuffix("°")
         self.spin.setPrefix("θ = ")
-        self.spin.setToolTip("Type an angle")
+        self.spin.setToolTip(
+            "Type an angle and press Enter; negative angles and angles of 360° or more "
+            "are turned into 0…359° (−30 → 330)"
+        )
 
         self.minus = QtWidgets.QPushButton("⟲ −90°")
         self.minus.setObjectName("minus90")
@@ -116,7 +122,7 @@ class RotationControls(QtWidgets.QGroupBox):
 
         self.dial.valueChanged.connect(lambda v: self._set_angle(self._from_dial(v)))
         self.slider.valueChanged.connect(self._set_angle)
-        self.spin.valueChanged.connect(self._set_angle)
+        self.spin.valueChanged.connect(self._typed_angle)
         self.minus.clicked.connect(lambda: state.rotate_quarter(-1))
         self.plus.clicked.connect(lambda: state.rotate_quarter(+1))
         self.play.toggled.connect(lambda on: self.set_spinning(bool(on)))
@@ -138,7 +144,13 @@ class RotationControls(QtWidgets.QGroupBox):
 
     def _set_angle(self, value: int) -> None:
         if round(self.state.angle) % 360 != value % 360:
-            self.state.angle = value
+            self.state.angle = value % 360
+
+    def _typed_angle(self, value: int) -> None:
+        self._set_angle(value)
+        if value != value % 360:  # shown normalised, also when the angle did not change
+            with QtCore.QSignalBlocker(self.spin):
+                self.spin.setValue(value % 360)
 
     def sync(self, angle: float) -> None:
         value = round(angle) % 360
@@ -245,6 +257,7 @@ class TestDigitBrowser(QtWidgets.QGroupBox):
         self.next.clicked.connect(lambda: self.step(+1))
         self.index.valueChanged.connect(lambda i: self.show_index(int(i)))
         self._problem = ""  # why the cached data cannot be used, if it cannot
+        self.shown: int | None = None  # the index of the digit last loaded from here
         self._show_availability()
 
     def _show_availability(self) -> None:
@@ -312,12 +325,15 @@ class TestDigitBrowser(QtWidgets.QGroupBox):
         return self.browser is not None
 
     def step(self, delta: int) -> bool:
-        """Load the digit ``delta`` away; False (nothing changes) when there is no data."""
+        """Load the digit ``delta`` away; False (nothing changes) when there is no data.
+        Before any digit was loaded from here, ◀ / ▶ load the one the index box shows
+        (▶ from index 0 loads digit #0, not #1)."""
         if not self._ensure():
             self.refresh()  # fetched since (from the Train panel, or the CLI)?
             if not self._ensure():
                 return False
-        self.show_index(self.browser.index + delta)
+        start = self.browser.index
+        self.show_index(start if self.shown is None else start + delta)
         return True
 
     def show_index(self, index: int) -> None:
@@ -330,4 +346,5 @@ class TestDigitBrowser(QtWidgets.QGroupBox):
                 self.index.setValue(i)
         text = self.browser.describe()
         self.info.setText(text)
+        self.shown = i
         self.digitChosen.emit(self.browser.image(), text)

@@ -36,6 +36,7 @@ class Docks(QtCore.QObject):
         self.hidden_by_default: list[QtWidgets.QDockWidget] = []
         self.column: list[QtWidgets.QDockWidget] = []
         self.bottom: QtWidgets.QDockWidget | None = None
+        self.fill: QtWidgets.QDockWidget | None = None  # a dock in the maps' place (analysis)
         self.restored = False  # the dock layout came from the settings
         self.laid_out = False  # shown and its docks sized once: user drags count from now
         self._fitting = False  # fit() is resizing docks (not the user)
@@ -107,7 +108,10 @@ class Docks(QtCore.QObject):
             if left and not left[0].isFloating():
                 window.resizeDocks(left[:1], [width], QtCore.Qt.Orientation.Horizontal)
             bottom = self.bottom
-            if bottom is not None and bottom.isVisible() and not bottom.isFloating():
+            fill = self.fill
+            if fill is not None and fill.isVisible() and not fill.isFloating():
+                window.resizeDocks([fill], [window.height()], QtCore.Qt.Orientation.Vertical)
+            elif bottom is not None and bottom.isVisible() and not bottom.isFloating():
                 window.resizeDocks([bottom], [height], QtCore.Qt.Orientation.Vertical)
         finally:
             self._fitting = False
@@ -118,14 +122,12 @@ class Docks(QtCore.QObject):
         at as the preferred ones (a restored layout)."""
         if self.restored:
             left = next((d for d in reversed(self.column) if d.isVisible()), None)
-            if left is not None:
-                self.sizes.input_width = left.width()
-            if self.bottom is not None and self.bottom.isVisible():
-                self.sizes.sweep_height = self.bottom.height()
-            size = (self.window.width(), self.window.height())
-            self.sizes.fitted(size, time.monotonic())
-        else:
-            self.fit()
+            bottom = self.bottom
+            self.sizes.restored(
+                left.width() if left is not None else self.sizes.input_width,
+                bottom.height() if bottom is not None and bottom.isVisible() else None,
+            )
+        self.fit()  # a restored sweep squeezed too short (its legend clipped) grows back
         self.laid_out = True
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802

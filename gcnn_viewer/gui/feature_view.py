@@ -28,6 +28,7 @@ from gcnn_viewer.viewer.layout import (
     LayerScale,
     MapPixel,
     best_columns,
+    layer_layout,
 )
 from gcnn_viewer.viewer.models import ModelProbe
 
@@ -46,6 +47,9 @@ TOP_TIP_GROUP = (
 TOP_TIP_PLANAR = (
     "top: the last convolution, one 1×1 map per class (0–9): these values are the 10 logits"
 )
+FOCUS_BAR = (10.0, 4.0)  # a focused layer's colour bar: thickness and gap, in screen pixels
+FOCUS_CHROME = (26.0, 50.0)  # ... its left axis and margins, its title, header and margins
+LABEL_OVERHANG = 14  # screen pixels a column label may reach past its plot's side
 STAGGERED = 2  # column-label level: two lines, so that narrow columns keep every label
 WINNER_COLOUR = "#00c8ff"  # outline of the orientation that wins a class's max
 
@@ -95,7 +99,10 @@ class MosaicItem:
 class LayerPlot:
     """The plot, image, colour bar and hover outline of one layer."""
 
-    def __init__(self, layout: LayerLayout, scale: LayerScale) -> None:
+    def __init__(self, layout: LayerLayout, scale: LayerScale, px: float | None = None) -> None:
+        """``px``: the screen pixels per mosaic pixel the plot will be drawn at (a focused
+        layer): its colour bar and numbers then take fixed screen sizes; None: sizes in
+        proportion to the mosaic (the overview)."""
         self.layout, self.scale = layout, scale
         self.lut = lookup_table(scale)
         height, width = layout.shape
@@ -135,14 +142,20 @@ class LayerPlot:
         self.bar.setLookupTable(self.lut)
         self.bar.setLevels((0, N_COLOURS))
         long_side = max(height, width)
-        thick, gap = BAR_HEIGHT * long_side, BAR_GAP * long_side
+        font = small_font(-1.5)
+        if px is None:
+            thick, gap = BAR_HEIGHT * long_side, BAR_GAP * long_side
+            room = (LABEL_ROOM[0] * long_side, LABEL_ROOM[1] * long_side)
+        else:
+            thick, gap = FOCUS_BAR[0] / px, FOCUS_BAR[1] / px
+            room = tuple(r / px for r in bar_label_room(font, scale))
         if self.vertical:
             self.bar.setRect(QtCore.QRectF(width + gap, 0, thick, height))
             ends = (
                 (scale.hi, width + gap + thick, 0, "top"),
                 (scale.lo, width + gap + thick, height, "bottom"),
             )
-            self._extent = (width + gap + thick + LABEL_ROOM[0] * long_side, height)
+            self._extent = (width + gap + thick + room[0], height)
             self._bare = (width + gap + thick, height)  # without room for the labels
         else:
             self.bar.setRect(QtCore.QRectF(0, height + gap, width, thick))
@@ -150,10 +163,9 @@ class LayerPlot:
                 (scale.lo, 0, height + gap + thick, "left"),
                 (scale.hi, width, height + gap + thick, "right"),
             )
-            self._extent = (width, height + gap + thick + LABEL_ROOM[1] * long_side)
+            self._extent = (width, height + gap + thick + room[1])
             self._bare = (width, height + gap + thick)
         self.plot.addItem(self.bar)
-        font = small_font(-1.5)
         self.bar_labels = []
         for value, x, y, where in ends:
             # plain Qt text (no Python paint) at a fixed pixel size, hung from a point that
@@ -204,7 +216,11 @@ class LayerPlot:
         self._label_level: int | None = None
         top = self.plot.getAxis("top")
         self.set_column_labels(0)
-        top.setStyle(tickFont=tick_font, tickLength=0, tickTextOffset=1)
+        # a label centred on the last column may be wider than it: let it reach past the
+        # plot's edge (pyqtgraph dropped it: P4MCNN lost "m270" at 1600×1000)
+        top.setStyle(
+            tickFont=tick_font, tickLength=0, tickTextOffset=1, hideOverlappingLabels=LABEL_OVERHANG
+        )
         top.setHeight(14)
         left = self.plot.getAxis("left")
         half = layout.cell / 2
@@ -316,7 +332,7 @@ class LayerPlot:
             return None
         best = np.argmax(data.reshape(data.shape[0], data.shape[1], -1).max(-1), axis=1)
         for c, (rect, g) in enumerate(zip(self.winners, best, strict=True)):
-            top, left = self.layout.cell_origin(c, int(g))
+            top, left = self.layout.cell_origin(self.layout.channel_id(c), int(g))
             rect.setRect(left, top, self.layout.cell, self.layout.cell)
             rect.setVisible(True)
         return best
@@ -325,18 +341,71 @@ class LayerPlot:
         if pixel is None:
             self.outline.setVisible(False)
             return
-        top, left = self.layout.cell_origin(pixel.channel, pixel.orientation)
+        try:
+            top, left = self.layout.cell_origin(pixel.channel, pixel.orientation)
+        except ValueError:  # a channel a focused layer does not show
+            self.outline.setVisible(False)
+            return
         self.outline.setRect(left, top, self.layout.cell, self.layout.cell)
         self.outline.setVisible(True)
 
+    def screen_px_per_map_px(self) -> float:
+        """Screen pixels per pixel of a feature map as the mosaic is drawn now (measured
+        from the image item's geometry on screen)."""
+        views = self.plot.scene().views() if self.plot.scene() is not None else []
+        if not views:
+            return 0.0
+        item = self.image.item
+        rect = item.mapToScene(item.boundingRect()).boundingRect()
+        shown = views[0].mapFromScene(rect).boundingRect()
+        return shown.height() / self.layout.shape[0] * self.layout.zoom
+
+    def drawn_column_labels(self) -> list[str]:
+        """The column labels pyqtgraph paints now (it drops a label that would leave the
+        axis, and lines that do not fit its height)."""
+        axis = self.plot.getAxis("top")
+        image = QtGui.QImage(4, 4, QtGui.QImage.Format.Format_RGB32)
+        painter = QtGui.QPainter(image)
+        try:
+            painter.setFont(axis.style["tickFont"])
+            specs = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        return [text.strip() for _, _, text in specs[2]] if specs else []
+
+    def header_fits(self) -> bool:
+        """Every column label is on screen, whole: the full set painted, each no wider than
+        its column, and the header tall enough for its lines."""
+        pixel = self.plot.getViewBox().viewPixelSize()[0]
+        full = [t.replace("°", "") for t in self.layout.column_labels]
+        drawn = [t.replace("°", "") for t in self.drawn_column_labels()]
+        if pixel <= 0 or drawn != full:
+            return False
+        column_px = self.layout.pitch / pixel
+        lines = 2 if self._label_level == STAGGERED else 1
+        widest = max(self._tick_metrics.horizontalAdvance(t) for t in self.column_label_texts)
+        height = self.plot.getAxis("top").geometry().height()
+        return widest + 2 <= column_px * lines and height >= lines * self._tick_metrics.height()
+
+
+def bar_label_room(font: QtGui.QFont, scale: LayerScale) -> tuple[float, float]:
+    """Screen pixels the colour bar's numbers need beside it and under it."""
+    metrics = QtGui.QFontMetrics(font)
+    wide = max(metrics.horizontalAdvance(format_value(v)) for v in (scale.lo, scale.hi))
+    return wide + 6.0, metrics.height() + 2.0
+
 
 class FeatureMapView(pg.GraphicsLayoutWidget):
-    """All layers of one model. ``hovered`` and ``clicked`` (left button) carry
-    ``(layer name, MapPixel)``; ``exportRequested(layer)``: *Export this layer…* chosen in a
+    """All layers of one model, or one of them large (focus mode, :meth:`set_focus`).
+
+    ``hovered`` and ``clicked`` (left button; sent once the double-click time has passed
+    without a second click) carry ``(layer name, MapPixel)``; ``layerActivated(layer)``: a
+    double click on a layer; ``exportRequested(layer)``: *Export this layer…* chosen in a
     layer's context menu."""
 
     hovered = QtCore.Signal(object)
     clicked = QtCore.Signal(object)
+    layerActivated = QtCore.Signal(str)
     exportRequested = QtCore.Signal(str)  # a layer's context menu: Export this layer…
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
@@ -362,6 +431,18 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
         self.setMinimumSize(160, 150)
         self.context_menu: QtWidgets.QMenu | None = None  # the last one shown (tests)
+        # focus mode: one layer (a range of its channels) drawn as large as the view allows
+        self.focus: str | None = None
+        self.focus_ids: tuple[int, ...] | None = None  # None: all channels
+        self.focus_plot: LayerPlot | None = None
+        self._focus_px = 0.0  # the screen pixels per mosaic pixel it was built for
+        self._frame: PanelFrame | None = None
+        # a single click waits out the double-click time: a double click (focus) must not
+        # first act as a click (which brings the Filters view forward)
+        self._click_timer = QtCore.QTimer(self)
+        self._click_timer.setSingleShot(True)
+        self._click_timer.timeout.connect(self._emit_click)
+        self._pending_click: tuple[str, MapPixel] | None = None
 
     # -- model ------------------------------------------------------------------------------
     def set_probe(self, probe: ModelProbe) -> None:
@@ -376,11 +457,113 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
         self.mosaics = {}
         self._columns = 0
         self._hover = None
-        self._arrange()
+        self._frame = None
+        self.focus_plot = None
+        if self.focus is not None and self.focus in self.layers:
+            self.set_focus(self.focus, self.focus_ids)  # the same layer of the new model
+        else:
+            self.focus = self.focus_ids = None
+            self._arrange()
         QtCore.QTimer.singleShot(0, self._fit_labels)
+
+    # -- focus mode -------------------------------------------------------------------------
+    def set_focus(self, layer: str | None, channel_ids: tuple[int, ...] | None = None) -> None:
+        """Show only ``layer`` (None: every layer again), and of it only ``channel_ids`` (a
+        range; None: all), as large as the view allows."""
+        if layer is not None and layer not in self.layers:
+            layer = None
+        if layer is not None and channel_ids is not None:
+            count = self.layers[layer].layout.channels
+            channel_ids = tuple(c for c in channel_ids if 0 <= c < count) or None
+            if channel_ids is not None and len(channel_ids) == count:
+                channel_ids = None
+        self.focus, self.focus_ids = layer, (channel_ids if layer is not None else None)
+        self.ci.clear()  # takes the plots out of the scene; they are kept
+        self.focus_plot = None
+        self._columns = 0
+        if layer is None:
+            self._arrange()
+        else:
+            self._build_focus()
+        QtCore.QTimer.singleShot(0, self._fit_labels)
+
+    def focus_layout(self) -> LayerLayout | None:
+        if self.focus is None:
+            return None
+        full = self.layers[self.focus].layout
+        if self.focus_ids is None:
+            return full
+        if full.is_group:
+            shape = (full.channels, full.orientations, full.size, full.size)
+        else:
+            shape = (full.channels, full.size, full.size)
+        return layer_layout(full.name, shape, full.group, self.focus_ids)
+
+    def _focus_scale(self, layout: LayerLayout, scale: LayerScale) -> float:
+        """Screen pixels per mosaic pixel that fill the view with ``layout`` and its bar."""
+        height, width = layout.shape
+        room = bar_label_room(small_font(-1.5), scale)
+        area_w = max(1.0, self.width() - FOCUS_CHROME[0])
+        area_h = max(1.0, self.height() - FOCUS_CHROME[1])
+        if height > 1.6 * width:  # the bar beside the mosaic, as LayerPlot puts it
+            s = min((area_w - sum(FOCUS_BAR) - room[0]) / width, area_h / height)
+        else:
+            s = min(area_w / width, (area_h - sum(FOCUS_BAR) - room[1]) / height)
+        return max(0.05, s)
+
+    def _build_focus(self) -> None:
+        layout = self.focus_layout()
+        scale = self.layers[self.focus].scale
+        px = self._focus_scale(layout, scale)
+        if self.focus_plot is not None and self.focus_plot.plot.scene() is not None:
+            self.ci.removeItem(self.focus_plot.plot)
+        self._focus_px = px
+        plot = LayerPlot(layout, scale, px=px)
+        ids = layout.channel_ids
+        shown = (
+            f"channels {ids[0]}–{ids[-1]} of {self.layers[self.focus].layout.channels}"
+            if ids is not None
+            else f"all {layout.channels} channels"
+        )
+        size = "" if layout.name == CLASS_LAYER else f" {layout.size}×{layout.size}"
+        plot.plot.setTitle(f"<b>{layout.name}</b>{size} · {shown}", size="10pt")
+        self.focus_plot = plot
+        self.ci.addItem(plot.plot, row=0, col=0)
+        grid = self.ci.layout
+        for c in range(grid.columnCount()):
+            grid.setColumnStretchFactor(c, 1 if c == 0 else 0)
+        for r in range(grid.rowCount()):
+            grid.setRowStretchFactor(r, 1 if r == 0 else 0)
+        plot.image.item.setOpacity(0.25 if self.stale else 1.0)
+        if self._frame is not None:
+            self._show_focus(self._frame)
+        if self._hover is not None:
+            self.set_hover(self._hover)
+
+    def _show_focus(self, frame: PanelFrame) -> None:
+        plot, layer = self.focus_plot, frame.layers.get(self.focus)
+        if plot is None or layer is None:
+            return
+        ids = plot.layout.channel_ids
+        if ids is None:
+            if layer.image.shape == plot.layout.shape:
+                plot.set_mosaic(layer.image, layer.rgb)
+            data = layer.data
+        else:
+            data = layer.data[ids[0] : ids[-1] + 1]
+            plot.set_mosaic(plot.layout.render(data, plot.scale))
+        plot.mark_winners(data)
+
+    def _shown(self) -> list[tuple[str, LayerPlot]]:
+        """The layer plots on screen now."""
+        if self.focus_plot is not None:
+            return [(self.focus, self.focus_plot)]
+        return [(n, lp) for n, lp in self.layers.items() if lp.plot.scene() is not None]
 
     def _arrange(self) -> None:
         if not getattr(self, "layers", None):  # resizeEvent comes during construction
+            return
+        if getattr(self, "focus", None) is not None:
             return
         sizes = [lp.mosaic_size for lp in self.layers.values()]
         layer_size = (max(w for w, _ in sizes), max(h for _, h in sizes))
@@ -404,6 +587,10 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
+        if getattr(self, "focus_plot", None) is not None:  # rebuilt: its bar in screen pixels
+            px = self._focus_scale(self.focus_plot.layout, self.focus_plot.scale)
+            if abs(px - self._focus_px) > 0.02 * self._focus_px:
+                self._build_focus()
         self._arrange()
         QtCore.QTimer.singleShot(0, self._fit_labels)  # once the plots have their new size
 
@@ -412,7 +599,7 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
         # that has shrunk since): fit it to the view again, or its right column is cut off
         if self.ci.geometry() != self.range:
             self.ci.setGeometry(self.range)
-        for lp in self.layers.values():
+        for _, lp in self._shown():
             lp.fit_bar_labels()
             lp.fit_labels()
 
@@ -422,6 +609,9 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
 
     # -- frames -----------------------------------------------------------------------------
     def show_frame(self, frame: PanelFrame) -> None:
+        self._frame = frame
+        if self.focus_plot is not None:
+            self._show_focus(frame)
         for name, lp in self.layers.items():
             layer = frame.layers.get(name)
             if layer is not None and layer.image.shape == lp.layout.shape:
@@ -433,7 +623,7 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
 
     def set_stale(self, stale: bool) -> None:
         """Grey the maps out while they belong to an earlier input."""
-        for lp in self.layers.values():
+        for lp in [*self.layers.values(), *([self.focus_plot] if self.focus_plot else [])]:
             lp.image.item.setOpacity(0.25 if stale else 1.0)
         self.stale = stale
 
@@ -441,7 +631,7 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
     def layer_at(self, pos: QtCore.QPoint) -> str | None:
         """The layer whose plot is under the viewport position ``pos``."""
         scene = self.mapToScene(pos)
-        for name, lp in self.layers.items():
+        for name, lp in self._shown():
             if lp.plot.sceneBoundingRect().contains(scene):
                 return name
         return None
@@ -485,7 +675,7 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
     # -- hover ------------------------------------------------------------------------------
     def hit_at(self, pos: QtCore.QPointF) -> tuple[str, MapPixel] | None:
         """The map pixel under scene position ``pos``, or None."""
-        for name, lp in self.layers.items():
+        for name, lp in self._shown():
             if lp.plot.sceneBoundingRect().contains(pos):
                 p = lp.image.item.mapFromScene(pos)
                 pixel = lp.layout.locate(p.y(), p.x())
@@ -499,12 +689,44 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
             self.hovered.emit(hit)
 
     def _mouse_clicked(self, event) -> None:
-        if event.button() == QtCore.Qt.MouseButton.LeftButton:
-            hit = self.hit_at(event.scenePos())
-            if hit is not None:
-                self.clicked.emit(hit)
+        if event.button() != QtCore.Qt.MouseButton.LeftButton:
+            return
+        if event.double():
+            self._click_timer.stop()
+            self._pending_click = None
+            layer = self.layer_at(self.mapFromScene(event.scenePos()))
+            if layer is not None:
+                self.layerActivated.emit(layer)
+            return
+        hit = self.hit_at(event.scenePos())
+        if hit is not None:
+            self._pending_click = hit
+            self._click_timer.start(QtWidgets.QApplication.doubleClickInterval())
+
+    def _emit_click(self) -> None:
+        hit, self._pending_click = self._pending_click, None
+        if hit is not None:
+            self.clicked.emit(hit)
 
     def set_hover(self, hit: tuple[str, MapPixel] | None) -> None:
         self._hover = hit
-        for name, lp in self.layers.items():
+        for name, lp in [*self.layers.items(), *self._shown()]:
             lp.mark(hit[1] if hit is not None and hit[0] == name else None)
+
+    # -- keyboard focus ---------------------------------------------------------------------
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if self.hasFocus():  # a Tab stop shows that it has the keyboard (its Menu key)
+            painter = QtGui.QPainter(self.viewport())
+            pen = QtGui.QPen(self.palette().highlight().color(), 2)
+            painter.setPen(pen)
+            painter.drawRect(self.viewport().rect().adjusted(1, 1, -2, -2))
+            painter.end()
+
+    def focusInEvent(self, event: QtGui.QFocusEvent) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        self.viewport().update()
+
+    def focusOutEvent(self, event: QtGui.QFocusEvent) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        self.viewport().update()

@@ -23,7 +23,24 @@ def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    # not a Tab stop of its own (it showed no focus): its content's widgets are
+    scroll.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
     return scroll
+
+
+class WrappedLabel(QtWidgets.QLabel):
+    """A word-wrapped label of fixed width that asks for the height its text needs: in a
+    column beside the canvas a plain wrapped label got one line's height and its text ran
+    over the 28×28 thumbnail above it."""
+
+    def __init__(self, width: int, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setFixedWidth(width)
+
+    def setText(self, text: str) -> None:  # noqa: N802  (Qt's name)
+        super().setText(text)
+        self.setMinimumHeight(self.heightForWidth(self.width()))
 
 
 class InputPanel(QtWidgets.QWidget):
@@ -51,7 +68,7 @@ class InputPanel(QtWidgets.QWidget):
         preview_title.setFont(small_font(-1))
         preview_title.setWordWrap(True)
         preview_title.setFixedWidth(self.preview.width())
-        self.source_label = QtWidgets.QLabel("")
+        self.source_label = WrappedLabel(self.preview.width())
         self.source_label.setObjectName("sourceLabel")
         self.source_label.setWordWrap(True)
         self.source_label.setFont(small_font(-1.5))

@@ -25,6 +25,7 @@ class MapInspector(QtWidgets.QWidget):
         self.setObjectName("mapInspector")
         self.view = pg.GraphicsLayoutWidget()
         self.view.setFixedSize(130, 130)
+        self.view.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # a picture: no Tab stop
         self.view.setBackground("#e4e4e4")
         self.view.ci.setContentsMargins(0, 0, 0, 0)
         self.box = self.view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)

@@ -27,6 +27,7 @@ from gcnn_viewer.gui.dialogs import ask, show_error
 from gcnn_viewer.gui.docks import Area, Docks
 from gcnn_viewer.gui.export_dialog import Exporter
 from gcnn_viewer.gui.files import Files
+from gcnn_viewer.gui.focus import Focus, MapsArea
 from gcnn_viewer.gui.identity import APPLICATION, ORGANISATION, app_icon
 from gcnn_viewer.gui.input_dock import InputPanel, scrolling
 from gcnn_viewer.gui.inspector import HoverTracker, MapInspector
@@ -89,6 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.exporter = Exporter(self)  # File ▸ Export… and the context menus' exports
         self._make_panels()
         self._make_docks()
+        self.focus = Focus(self)  # one layer large: View ▸ Focus on one layer (F)
         self._make_status_bar()
         actions = {spec.name: make_action(self, spec) for spec in window_actions(self)}
         fillers = {EXAMPLES: self._fill_examples, DOCKS: self.docks.fill_view_menu}
@@ -148,7 +150,9 @@ class MainWindow(QtWidgets.QMainWindow):
             )
             # (a map's hover: HoverTracker in gui/inspector.py; a map's click: the Filters
             # view, gui/analysis_docks.py)
-        self.setCentralWidget(self.splitter)
+        # the panels, the focus-mode bar over them, their place while an analysis view has it
+        self.maps_area = MapsArea(self.splitter)
+        self.setCentralWidget(self.maps_area)
 
     def _make_docks(self) -> None:
         self.input_panel = InputPanel(self.state, self.samples)
@@ -289,6 +293,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.hover.clear()
         self._refresh_selectors()
         self.analysis.models_changed()
+        self.focus.models_changed()
         if request:
             self._react(policy.on_panel_changed())
 
@@ -349,7 +354,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.gate.accept_sweep(result, self.state.drawing.version, keys):
             return
         titles = policy.sweep_titles([self.state.catalog.get(k).title for k in keys])
-        self.sweep.set_sweep(result, keys, titles, self.state.tracked_class)
+        frame = self.gate.last_frame
+        blank = self.state.drawing.is_empty or (frame is not None and policy.is_blank(frame.input))
+        self.sweep.set_sweep(result, keys, titles, self.state.tracked_class, blank)
         if (frame := self.gate.last_frame) is not None:
             self.sweep.set_angle(frame.angle, [p.probabilities for p in frame.panels])
         self.sweepShown.emit(result)

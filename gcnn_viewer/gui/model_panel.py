@@ -21,6 +21,83 @@ HINT_PLANAR = (
     "A plain CNN has no orientation axis: each layer is a grid of its {channels} channels "
     "(row label + column label = channel). Hover a map to enlarge it."
 )
+HINT_POOLED = (
+    "Each layer filters with its {channels} filters turned by {labels} and keeps, per "
+    "channel, the largest of those responses (rotation pooling): the maps are planar, a "
+    "grid of {channels} channels (row label + column label = channel), with no orientation "
+    "columns. Hover a map to enlarge it."
+)
+SHORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1  # a selector entry's text when closed
+
+
+def short_label(entry: ModelEntry) -> str:
+    """What the closed selector shows: the model's name, and what is unusual about its
+    weights (the line under it says the rest): "Z2CNN", "P4MCNN, untrained" (in red)."""
+    if entry.source == "shipped":
+        return entry.title
+    if entry.source == "untrained":
+        return f"{entry.title}, untrained"
+    return f"{entry.title} — {entry.source}"
+
+
+def panel_hint(probe) -> str:
+    """The caption over a model's maps: what its rows and columns are."""
+    first = probe.layouts[probe.layers[0]]
+    if any(layout.is_group for layout in probe.layouts.values()):
+        labels = ", ".join(probe.group.label(g) for g in probe.group.elements)
+        return HINT_GROUP.format(labels=labels)
+    if probe.group is not None:  # a group model whose maps are pooled over orientations
+        labels = ", ".join(probe.group.label(g) for g in probe.group.elements)
+        return HINT_POOLED.format(channels=first.channels, labels=labels)
+    return HINT_PLANAR.format(channels=first.channels)
+
+
+class ModelSelector(QtWidgets.QComboBox):
+    """A combo box whose closed face shows each entry's short text (:data:`SHORT_ROLE`):
+    "Z2CNN" reads at any width, where "Z2CNN — trained (plain CNN)" was cut to
+    "Z2CNN — traine". The open list shows the full labels."""
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802
+        painter = QtWidgets.QStylePainter(self)
+        option = QtWidgets.QStyleOptionComboBox()
+        self.initStyleOption(option)
+        short = self.currentData(SHORT_ROLE)
+        if short:
+            option.currentText = self.fontMetrics().elidedText(
+                short, QtCore.Qt.TextElideMode.ElideRight, self.text_width()
+            )
+        colour = self.currentData(QtCore.Qt.ItemDataRole.ForegroundRole)
+        if isinstance(colour, QtGui.QColor):  # an untrained model: in red when closed too
+            option.palette.setColor(QtGui.QPalette.ColorRole.ButtonText, colour)
+        painter.drawComplexControl(QtWidgets.QStyle.ComplexControl.CC_ComboBox, option)
+        painter.drawControl(QtWidgets.QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+    def text_width(self) -> int:
+        option = QtWidgets.QStyleOptionComboBox()
+        self.initStyleOption(option)
+        field = self.style().subControlRect(
+            QtWidgets.QStyle.ComplexControl.CC_ComboBox,
+            option,
+            QtWidgets.QStyle.SubControl.SC_ComboBoxEditField,
+            self,
+        )
+        return field.width()
+
+    def shown_text(self) -> str:
+        """The text on the closed box, as painted."""
+        short = self.currentData(SHORT_ROLE) or self.currentText()
+        return self.fontMetrics().elidedText(
+            short, QtCore.Qt.TextElideMode.ElideRight, self.text_width()
+        )
+
+    def showPopup(self) -> None:  # noqa: N802
+        # the list as wide as its longest label, not the (narrow) box
+        widest = max(
+            (self.fontMetrics().horizontalAdvance(self.itemText(i)) for i in range(self.count())),
+            default=0,
+        )
+        self.view().setMinimumWidth(widest + 40)
+        super().showPopup()
 
 
 def probability_table(
@@ -49,6 +126,8 @@ class ProbabilityBars(pg.PlotWidget):
         self.colour = colour
         self.setObjectName("probabilityBars")
         self.setFixedHeight(96)
+        # a picture with nothing to do from the keyboard: no Tab stop (it showed no focus)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.setMenuEnabled(False)
         self.hideButtons()
         self.setMouseEnabled(False, False)
@@ -123,7 +202,7 @@ class ModelPanel(QtWidgets.QWidget):
         swatch.setFixedSize(14, 14)
         swatch.setStyleSheet(f"background:{colour}; border-radius:3px;")
         swatch.setToolTip("This model's colour in the probability-vs-angle plot")
-        self.selector = QtWidgets.QComboBox()
+        self.selector = ModelSelector()
         self.selector.setObjectName("modelSelector")
         self.selector.setSizeAdjustPolicy(
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -179,6 +258,12 @@ class ModelPanel(QtWidgets.QWidget):
         layout.addWidget(self.maps, 1)
         self.refresh_selector()
 
+    def set_focus_mode(self, on: bool) -> None:
+        """Focus mode: the maps take the room of the detail line, the caption and the bars
+        (the prediction stays in the header, the bars' numbers in its tooltip)."""
+        for widget in (self.detail, self.hint, self.bars):
+            widget.setVisible(not on)
+
     # -- selector ---------------------------------------------------------------------------
     def refresh_selector(self) -> None:
         current = self.entry.key if self.entry is not None else None
@@ -186,6 +271,7 @@ class ModelPanel(QtWidgets.QWidget):
             self.selector.clear()
             for entry in self.catalog:
                 self.selector.addItem(entry.label, entry.key)
+                self.selector.setItemData(self.selector.count() - 1, short_label(entry), SHORT_ROLE)
                 if not entry.trained:
                     i = self.selector.count() - 1
                     self.selector.setItemData(
@@ -217,12 +303,7 @@ class ModelPanel(QtWidgets.QWidget):
         self.refresh_selector()
         probe = entry.probe()
         self.update_detail(entry)
-        if probe.group is not None:
-            labels = ", ".join(probe.group.label(g) for g in probe.group.elements)
-            self.hint.setText(HINT_GROUP.format(labels=labels))
-        else:
-            first = probe.layouts[probe.layers[0]]
-            self.hint.setText(HINT_PLANAR.format(channels=first.channels))
+        self.hint.setText(panel_hint(probe))
         self.maps.set_probe(probe)
         self.prediction.setText("")
 

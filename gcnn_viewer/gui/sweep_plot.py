@@ -56,6 +56,7 @@ class SweepPlot(QtWidgets.QWidget):
 
         self.plot = pg.PlotWidget()
         self.plot.setObjectName("sweepPlotWidget")
+        self.plot.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # no keys: no Tab stop
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setMouseEnabled(False, False)
@@ -101,6 +102,14 @@ class SweepPlot(QtWidgets.QWidget):
             dot.setZValue(10)
             self.plot.addItem(dot)
             self.markers.append(dot)
+
+        self.blank = False  # the input holds no ink: no curves are drawn
+        self.empty_text = pg.TextItem(
+            "no ink: no prediction at any angle", color="#8a8a8a", anchor=(0.5, 0.5)
+        )
+        self.empty_text.setPos(180, 0.5)
+        self.empty_text.setVisible(False)
+        self.plot.addItem(self.empty_text)
 
         # pyqtgraph's own menu stays off; the viewport's context menu event is ours
         self.context_menu: QtWidgets.QMenu | None = None  # the last one shown (tests)
@@ -154,9 +163,12 @@ class SweepPlot(QtWidgets.QWidget):
         keys: tuple[str, ...],
         titles: tuple[str, ...],
         tracked: int | None,
+        blank: bool = False,
     ) -> None:
+        """``blank``: the input holds no ink: no curves (as the bars show none), a note."""
         self.result = result
         self._keys, self._titles, self._tracked = keys, titles, tracked
+        self.blank = blank
         self._replot()
 
     def set_tracked(self, tracked: int | None) -> None:
@@ -167,6 +179,13 @@ class SweepPlot(QtWidgets.QWidget):
     def _replot(self) -> None:
         result = self.result
         self.legend.clear()
+        self.empty_text.setVisible(self.blank)
+        if self.blank:
+            for curve, dot in zip(self.curves, self.markers, strict=True):
+                curve.setData([], [])
+                dot.setVisible(False)
+            self.set_stale(False)
+            return
         for i, (key, title) in enumerate(zip(self._keys, self._titles, strict=True)):
             probs = result.probabilities[key]  # [N, 10]
             cls = int(np.argmax(probs[0])) if self._tracked is None else self._tracked
@@ -178,7 +197,7 @@ class SweepPlot(QtWidgets.QWidget):
     def set_angle(self, angle: float, probabilities: list[np.ndarray] | None = None) -> None:
         """Move the marker line; with each model's current probabilities, its dots too."""
         self.angle_line.setValue(angle)
-        if probabilities is None:
+        if probabilities is None or self.blank:
             return
         for i, (dot, p) in enumerate(zip(self.markers, probabilities, strict=False)):
             dot.setPos(angle, float(p[self.classes[i]]))

@@ -93,6 +93,13 @@ class LayerLayout:
     row_labels: tuple[str, ...]
     group: Group | None = None  # the group of the orientation axis, None for planar layers
     gap: int = GAP
+    # the layer's channels this layout shows (a focused subset, see :func:`channel_range`);
+    # None: all of them, in order. ``channels`` counts those shown.
+    channel_ids: tuple[int, ...] | None = None
+
+    def channel_id(self, shown: int) -> int:
+        """The layer's channel number of the ``shown``-th channel of this layout."""
+        return shown if self.channel_ids is None else self.channel_ids[shown]
 
     @property
     def rows(self) -> int:
@@ -123,8 +130,11 @@ class LayerLayout:
         return self.group.label(g) if self.group is not None else ""
 
     def cell_origin(self, channel: int, orientation: int = 0) -> tuple[int, int]:
-        """Top-left mosaic pixel ``(row, col)`` of a map."""
-        hits = np.argwhere(self.cell_index == channel * self.orientations + orientation)
+        """Top-left mosaic pixel ``(row, col)`` of a map (``channel``: the layer's number)."""
+        shown = channel if self.channel_ids is None else channel - self.channel_ids[0]
+        if self.channel_ids is not None and not 0 <= shown < len(self.channel_ids):
+            raise ValueError(f"{self.name} shows no map ({channel}, {orientation})")
+        hits = np.argwhere(self.cell_index == shown * self.orientations + orientation)
         if len(hits) == 0:
             raise ValueError(f"{self.name} has no map ({channel}, {orientation})")
         r, c = hits[0]
@@ -146,8 +156,8 @@ class LayerLayout:
         flat = int(self.cell_index[r, c])
         if flat < 0:
             return None
-        channel, orientation = divmod(flat, self.orientations)
-        return MapPixel(channel, orientation, y // self.zoom, x // self.zoom)
+        shown, orientation = divmod(flat, self.orientations)
+        return MapPixel(self.channel_id(shown), orientation, y // self.zoom, x // self.zoom)
 
     @cached_property
     def _gather(self) -> np.ndarray:
@@ -172,8 +182,24 @@ class LayerLayout:
         return np.take(values, self._gather)
 
 
-def layer_layout(name: str, shape: tuple[int, ...], group: Group | None = None) -> LayerLayout:
-    """The layout for one layer's maps of ``shape`` ``(C, G, h, w)`` or ``(C, h, w)``."""
+def channel_range(first: int, last: int, channels: int) -> tuple[int, ...]:
+    """Channels ``first … last`` of a layer with ``channels`` (clamped to it, in order): the
+    subset a focused layer shows. A range, so that a planar grid's ``+c`` column labels stay
+    true (row label + column label = channel)."""
+    first = min(max(0, first), channels - 1)
+    last = min(max(first, last), channels - 1)
+    return tuple(range(first, last + 1))
+
+
+def layer_layout(
+    name: str,
+    shape: tuple[int, ...],
+    group: Group | None = None,
+    channel_ids: tuple[int, ...] | None = None,
+) -> LayerLayout:
+    """The layout for one layer's maps of ``shape`` ``(C, G, h, w)`` or ``(C, h, w)``;
+    ``channel_ids``: show only those channels (a contiguous range, see :func:`channel_range`),
+    their data passed as ``data[list(channel_ids)]`` to :meth:`LayerLayout.render`."""
     if len(shape) == 4:
         channels, orientations, size, width = shape
         if group is None or group.order != orientations:
@@ -185,24 +211,30 @@ def layer_layout(name: str, shape: tuple[int, ...], group: Group | None = None) 
         raise ValueError(f"{name}: expected (C, G, h, w) or (C, h, w), got {shape}")
     if size != width:
         raise ValueError(f"{name}: maps must be square, got {size}×{width}")
+    ids = tuple(range(channels)) if channel_ids is None else tuple(channel_ids)
+    if not ids or any(b != a + 1 for a, b in zip(ids, ids[1:], strict=False)):
+        raise ValueError(f"{name}: channels to show must be a range, got {ids}")
+    if ids[0] < 0 or ids[-1] >= channels:
+        raise ValueError(f"{name}: has channels 0–{channels - 1}, not {ids[0]}–{ids[-1]}")
+    channels = len(ids)
     zoom = max(1, round(CELL_TARGET / size))
     if group is not None:
         cell_index = np.arange(channels * orientations).reshape(channels, orientations)
         column_labels = tuple(group.label(g) for g in group.elements)
-        row_labels = tuple(str(c) for c in range(channels))
+        row_labels = tuple(str(c) for c in ids)
     elif name == CLASS_LAYER:
         # one value per class: a column of 10 cells, rows labelled by class as in the group
         # models' top layer (a 4-wide channel grid would leave unexplained empty cells)
         cell_index = np.arange(channels).reshape(channels, 1)
         column_labels = ("class",)
-        row_labels = tuple(str(c) for c in range(channels))
+        row_labels = tuple(str(c) for c in ids)
     else:
         cols = min(channels, PLANAR_COLUMNS)
         rows = math.ceil(channels / cols)
         flat = np.arange(rows * cols).reshape(rows, cols)  # reading order: channel r·cols + c
         cell_index = np.where(flat < channels, flat, -1)
         column_labels = tuple(f"+{c}" for c in range(cols))
-        row_labels = tuple(str(r * cols) for r in range(rows))
+        row_labels = tuple(str(ids[0] + r * cols) for r in range(rows))
     return LayerLayout(
         name=name,
         channels=channels,
@@ -213,6 +245,7 @@ def layer_layout(name: str, shape: tuple[int, ...], group: Group | None = None) 
         column_labels=column_labels,
         row_labels=row_labels,
         group=group,
+        channel_ids=None if channel_ids is None else ids,
     )
 
 

@@ -232,6 +232,14 @@ INPUT_DOCK_SHARE = 0.34  # ... and its largest share of a narrow window's width
 SWEEP_DOCK_HEIGHT = 190  # the probability-vs-angle plot's height, room permitting
 SWEEP_DOCK_SHARE = 0.21  # ... and its largest share of a short window's height
 FIT_SETTLE_S = 0.5  # dock resizes this soon after fitting them are Qt's relayout, not a drag
+SWEEP_DOCK_MIN = 150  # a restored sweep height below this is raised: its legend needs it
+ANALYSIS_SWAP_BELOW = 900  # window height under which an analysis tab takes the maps' place
+
+
+def analysis_swaps(window_height: int) -> bool:
+    """An analysis tab brought forward takes the maps' place (rather than a share of the
+    height) in a window this short: sharing left the maps as slivers at 1024×700."""
+    return window_height < ANALYSIS_SWAP_BELOW
 
 
 @dataclass
@@ -256,6 +264,13 @@ class DockSizes:
 
     def fitted(self, window: tuple[int, int], now: float) -> None:
         self.fitted_size, self.fitted_at = tuple(window), now
+
+    def restored(self, input_width: int, sweep_height: int | None) -> None:
+        """The sizes a restored layout had, as the preferred ones; a sweep squeezed below
+        :data:`SWEEP_DOCK_MIN` (the legend clipped) gets that much back."""
+        self.input_width = input_width
+        if sweep_height is not None:
+            self.sweep_height = max(sweep_height, SWEEP_DOCK_MIN)
 
     def is_user_drag(self, window: tuple[int, int], now: float) -> bool:
         """A dock resized while the window kept its fitted size, after Qt's relayout has
