@@ -339,7 +339,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device)
     target = Path(args.target)
-    if args.target in model_names() and not target.exists():
+    if args.target in model_names():  # a model's name means it, whatever files are here
         model, source, name = load_pretrained(args.target), "shipped", args.target
         recorded = None
     elif not target.exists():
@@ -613,9 +613,9 @@ def main(argv: list[str] | None = None) -> int:
         _stdout_to_devnull()
     logging.getLogger("matplotlib").setLevel(logging.ERROR)  # e.g. "created a temporary cache"
     real = sys.stdout
-    sys.stdout = _Stdout(real)
+    sys.stdout = stream = _Stdout(real)
     try:
-        return _flush_stdout(_run(argv, stdout_closed=closed))
+        return _flush_stdout(stream.release(_run(argv, stdout_closed=closed)))
     finally:
         if isinstance(sys.stdout, _Stdout):
             sys.stdout = real
@@ -623,13 +623,27 @@ def main(argv: list[str] | None = None) -> int:
 
 class _Stdout:
     """``sys.stdout`` while a command runs, remembering the first error writing to it (print
-    may raise it in the middle of a command, and argparse swallows it)."""
+    may raise it in the middle of a command, and argparse swallows it). With ``held`` a list,
+    what is printed is kept until :meth:`release`: a ``--json`` command prints its object only
+    once everything else (writing ``--out``) has succeeded."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
         self.error: OSError | None = None
+        self.held: list[str] | None = None
+
+    def release(self, status: int) -> int:
+        """Print what was held when the command succeeded (``status`` 0); else drop it."""
+        held, self.held = self.held, None
+        if held and status == 0:
+            with contextlib.suppress(OSError):  # recorded in self.error
+                self.write("".join(held))
+        return status
 
     def write(self, text: str) -> int:
+        if self.held is not None:
+            self.held.append(text)
+            return len(text)
         try:
             return self._stream.write(text)
         except OSError as exc:
@@ -730,6 +744,9 @@ def _run(argv: list[str] | None, stdout_closed: bool = False) -> int:
     args.invocation = ["gcnn-viewer", *(sys.argv[1:] if argv is None else argv)]
     if stdout_closed and (args.command is not None or args.install_desktop):
         return _stdout_error()  # refused before any work: what it would print would be lost
+    _note_shadowed_files(args)
+    if getattr(args, "json", False) and isinstance(sys.stdout, _Stdout):
+        sys.stdout.held = []  # one complete object, printed only when the command succeeds
     try:
         if args.install_desktop or args.uninstall_desktop:
             from gcnn_viewer.desktop import main as desktop_main
@@ -774,6 +791,22 @@ def _run(argv: list[str] | None, stdout_closed: bool = False) -> int:
             )
             return 2
         return _report_bug()
+
+
+def _note_shadowed_files(args: argparse.Namespace) -> None:
+    """A model argument that is a model's name (``p4cnn``) always means that model, even
+    when a file of that name is in the current folder (``./p4cnn`` means the file): say so
+    when there is such a file, so nobody wonders which one was used."""
+    if args.command in (None, "train", "reproduce", "data"):  # names only, never files there
+        return
+    given = getattr(args, "target", None) or getattr(args, "model", None) or []
+    for text in [given] if isinstance(given, str) else given:
+        if text in model_names() and Path(text).exists():
+            print(
+                f"gcnn-viewer: note: {text} means the model {text}, not the file {text} in this "
+                f"folder; for the file, write ./{text}",
+                file=sys.stderr,
+            )
 
 
 def _one_line(exc: BaseException) -> str:

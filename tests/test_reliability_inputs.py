@@ -8,6 +8,8 @@ exit status, its stderr, the processes it starts); in-process otherwise.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -19,8 +21,9 @@ from PIL import Image
 
 from gcnn_viewer import cli
 from gcnn_viewer.data.digits import IMAGE_FORMATS, DigitImageError, load_image_file
+from gcnn_viewer.data.mnist_rot import MnistRotSpec
 from gcnn_viewer.errors import GcnnViewerError
-from gcnn_viewer.export.common import resolve_input
+from gcnn_viewer.export.common import resolve_input, resolve_models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -235,3 +238,97 @@ def test_matplotlib_warnings_about_its_cache_folder_do_not_come_before_the_error
     )
     assert result.returncode == 2
     one_error_line(result.stderr, "l9")
+
+
+# -- 6. messages: a model's name means the model --------------------------------------------------
+def test_a_file_named_like_a_model_does_not_replace_the_model(tmp_path, monkeypatch):
+    (tmp_path / "p4cnn").write_bytes(os.urandom(4096))  # e.g. a download saved without suffix
+    result = run_cli(
+        ["analyse", "filters", "--model", "p4cnn", "--layer", "l1", "--json"], cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["model"] == "p4cnn"
+    notes = [line for line in result.stderr.splitlines() if line.startswith("gcnn-viewer")]
+    assert len(notes) == 1 and "./p4cnn" in notes[0] and "the model p4cnn" in notes[0]
+    # the file, asked for as a path, is what fails, and the message names it as a checkpoint
+    result = run_cli(["analyse", "filters", "--model", "./p4cnn", "--layer", "l1"], cwd=tmp_path)
+    assert result.returncode == 2
+    one_error_line(result.stderr, "p4cnn", "checkpoint")
+    monkeypatch.chdir(tmp_path)  # the Python API follows the same rule
+    (model,) = resolve_models(["p4cnn"])
+    assert model.origin == "shipped"
+
+
+# -- 6. messages: --json prints only a complete success ------------------------------------------
+def test_json_is_not_printed_when_writing_out_fails(tmp_path, monkeypatch, capsys):
+    from gcnn_viewer.analysis import figures
+    from gcnn_viewer.export.common import ExportError
+
+    def full_disk(path, *args, **kwargs):
+        raise ExportError(f"cannot write {path}: no space left on the disk")
+
+    monkeypatch.setattr(figures, "write_npz", full_disk)
+    out = tmp_path / "bank.npz"
+    argv = ["analyse", "filters", "--model", "p4cnn", "--layer", "l1", "--json", "--out", str(out)]
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no object that claims a result the command did not deliver
+    one_error_line(captured.err, "no space left")
+
+
+# -- 6. messages: a complete read-only data cache works for every command ---------------------
+@dataclasses.dataclass(frozen=True)
+class SmallSpec(MnistRotSpec):
+    """The standard spec, made small: what every command asks for in these tests."""
+
+    n_train: int = 20
+    n_valid: int = 10
+    n_test: int = 40
+
+
+@pytest.fixture
+def read_only_cache(tmp_path, monkeypatch) -> Path:
+    """A complete MNIST-rot cache in a folder that cannot be written (root ignores chmod:
+    ``os.access`` says so, as for a read-only mount), of the spec the commands ask for."""
+    from gcnn_viewer.data import mnist, mnist_rot
+    from gcnn_viewer.data.mnist_rot import MnistRot, _write, content_hash
+
+    monkeypatch.setattr(mnist_rot, "MnistRotSpec", SmallSpec)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    spec = SmallSpec()
+    n = spec.n_total
+    images = np.zeros((n, 28, 28), np.uint8)
+    images[:, 6:22, 12:16] = 255
+    labels = np.arange(n, dtype=np.int64) % 10
+    angles = np.linspace(0, 350, n).astype(np.float32)
+    data = MnistRot(images, labels, angles, np.arange(n), spec, content_hash(images, labels))
+    _write(data, cache / spec.cache_name)
+    monkeypatch.setenv("GCNN_VIEWER_DATA", str(cache))
+    real = os.access
+
+    def access(path, mode, *args, **kwargs):
+        inside = Path(path).resolve().is_relative_to(cache.resolve())
+        return False if inside and mode & os.W_OK else real(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(mnist.os, "access", access)
+    return cache
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["evaluate", "p4cnn", "--json"],
+        ["analyse", "accuracy", "--model", "p4cnn", "--bins", "4", "--json"],
+        ["export", "figure", "--model", "p4cnn", "--input", "mnist-rot:3", "--out", "OUT"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_a_complete_read_only_data_cache_works_for_every_command(
+    argv, read_only_cache, tmp_path, capsys
+):
+    argv = [a.replace("OUT", str(tmp_path / "fig.png")) for a in argv]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    if "--json" in argv:
+        assert json.loads(out)

@@ -182,7 +182,7 @@ def analysis_cache_dir(create: bool = True) -> Path:
 
 def _cache_path(kind: str, weights_sha256: str, data_key: str) -> Path:
     tag = hashlib.sha256(f"{CACHE_VERSION}:{kind}:{data_key}".encode()).hexdigest()[:16]
-    return analysis_cache_dir() / f"{kind}-{weights_sha256[:24]}-{tag}.npz"
+    return analysis_cache_dir(create=False) / f"{kind}-{weights_sha256[:24]}-{tag}.npz"
 
 
 def _read_cached(path: Path, labels: np.ndarray, meta: dict) -> tuple[np.ndarray, float] | None:
@@ -217,6 +217,7 @@ def _write_cached(path: Path, predictions: np.ndarray, error: float, meta: dict)
     """Atomic (:func:`gcnn_viewer.data.files.atomic_file`). A cache that cannot be written is
     not an error (the result is still returned); the next run computes it again."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # (a read-only cache: not cached)
         with atomic_file(path) as f:
             np.savez(
                 f,

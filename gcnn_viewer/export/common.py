@@ -240,7 +240,10 @@ def _sha256_tensors(state: dict[str, torch.Tensor]) -> str:
 
 def resolve_models(texts: Sequence[str], catalog: ModelCatalog | None = None) -> list[ExportModel]:
     """``z2cnn``, ``p4cnn``, … (shipped weights, else the app's seeded untrained stand-in) or a
-    checkpoint path, as the app would show them. Names in the data stay unique."""
+    checkpoint path, as the app would show them. Names in the data stay unique.
+
+    A model's name always means that model, even when a file of that name is in the current
+    folder: write ``./p4cnn`` (any path with a folder or a suffix) for the file."""
     if not 1 <= len(texts) <= 2:
         raise ExportError(f"give one or two models, not {len(texts)}")
     catalog = catalog if catalog is not None else ModelCatalog()
@@ -248,7 +251,7 @@ def resolve_models(texts: Sequence[str], catalog: ModelCatalog | None = None) ->
     out: list[ExportModel] = []
     for text in texts:
         path = Path(text).expanduser()
-        if text in archs and not path.is_file():
+        if text in archs:  # the name wins over a file of that name (./NAME is the file)
             entry = catalog.load(catalog.find(text).key)
         elif path.is_file() or path.suffix.lower() in CHECKPOINT_SUFFIXES or os.sep in text:
             if not path.is_file():
