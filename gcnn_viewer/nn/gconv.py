@@ -25,6 +25,7 @@ from torch import nn
 
 from gcnn_viewer.group import P4, P4M, Group
 from gcnn_viewer.nn.functional import conv2d
+from gcnn_viewer.nn.fusion import tensors_key
 
 
 def _bank_index(group: Group, input_group: Group | None, in_channels: int, k: int) -> torch.Tensor:
@@ -111,8 +112,7 @@ class GroupConv(nn.Module):
         if self.training or wants_grad:
             self._cache = None
             return self.filter_bank()
-        params = [self.weight] if self.bias is None else [self.weight, self.bias]
-        key = tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in params)
+        key = tensors_key(self.weight, self.bias)
         # Threads may share a layer (a frozen model, docs/ARCHITECTURE.md "Threads and
         # models"): the cache is read once and replaced by one assignment, never changed in
         # place, so a reader sees a whole old entry or a whole new one; two threads racing
