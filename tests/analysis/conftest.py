@@ -7,15 +7,7 @@ import pytest
 import torch
 
 from gcnn_viewer.models.networks import build_model
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small forward passes on one thread (no OpenMP contention on a 2-core machine)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+from tests.fixtures import _one_thread  # noqa: F401 (autouse here)
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ synthetic digit, and small sizes so that every test runs in about a second on 2 
 from __future__ import annotations
 
 import pytest
-import torch
 
 from gcnn_viewer.export import ExportInput, ViewSpec, resolve_models
 from tests.export.helpers import seven
+from tests.fixtures import _one_thread  # noqa: F401 (autouse here)
 
 
 @pytest.fixture(scope="session")
@@ -25,12 +25,3 @@ def digit() -> ExportInput:
 def spec(models, digit) -> ViewSpec:
     """Two models, two layers (keeps figures small and fast), 0° and 90°."""
     return ViewSpec(models, digit, angles=(0, 90), layers=("l1", "top"))
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small forward passes on one thread (no OpenMP contention on a 2-core CI machine)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

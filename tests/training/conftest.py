@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gcnn_viewer.training import Datasets
+from gcnn_viewer.training import Datasets, TrainConfig
 
 
 def tiny_datasets(n_train=48, n_valid=16, n_test=16, seed=0) -> Datasets:
@@ -26,3 +26,8 @@ def tiny_datasets(n_train=48, n_valid=16, n_test=16, seed=0) -> Datasets:
 @pytest.fixture
 def tiny():
     return tiny_datasets()
+
+
+def cfg(**kw) -> TrainConfig:
+    """A small CPU run: P4CNN, batch 16, one epoch unless told otherwise."""
+    return TrainConfig(**{"model": "p4cnn", "epochs": 1, "batch_size": 16, "device": "cpu", **kw})

@@ -12,14 +12,7 @@ from gcnn_viewer.training import (
     load_checkpoint,
     read_checkpoint,
 )
-
-
-def cfg(**kw):
-    kw.setdefault("model", "p4cnn")
-    kw.setdefault("epochs", 1)
-    kw.setdefault("batch_size", 16)
-    kw.setdefault("device", "cpu")
-    return TrainConfig(**kw)
+from tests.training.conftest import cfg
 
 
 def phases(records):

@@ -1,4 +1,5 @@
 import math
+from functools import partial
 
 import pytest
 import torch
@@ -13,14 +14,9 @@ from gcnn_viewer.training import (
     to_tensor,
 )
 from gcnn_viewer.training.loop import recalibrate_batch_norm, rotate_batch
+from tests.training.conftest import cfg as small_run
 
-
-def cfg(**kw):
-    kw.setdefault("model", "p4cnn")
-    kw.setdefault("epochs", 2)
-    kw.setdefault("batch_size", 16)
-    kw.setdefault("device", "cpu")
-    return TrainConfig(**kw)
+cfg = partial(small_run, epochs=2)
 
 
 def test_generator_yields_progress_and_lowers_the_loss(tiny):

@@ -13,6 +13,7 @@ from gcnn_viewer.models import build_model
 from gcnn_viewer.models.pretrained import pretrained_path
 from gcnn_viewer.training.checkpoint import save_checkpoint
 from gcnn_viewer.viewer.models import ModelCatalog
+from tests.fixtures import _one_thread  # noqa: F401 (autouse here)
 
 
 def save_model(path: Path, name: str, seed: int = 0) -> Path:
@@ -47,12 +48,3 @@ def seven() -> np.ndarray:
         y, x = int(9 + 13 * t), int(19 - 7 * t)
         img[y : y + 2, x : x + 3] = 1.0
     return img
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """As the app's worker: small forward passes on one thread (no OpenMP contention)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
