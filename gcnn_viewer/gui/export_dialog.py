@@ -13,23 +13,43 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.errors import first_line
-from gcnn_viewer.export import choices as ch
-from gcnn_viewer.export.common import (
-    ExportError,
-    ExportInput,
-    ExportModel,
-    ViewSpec,
-    unique_names,
-)
 from gcnn_viewer.gui.dialogs import show_error
 from gcnn_viewer.gui.export_runner import ExportRunner
 from gcnn_viewer.gui.stored_settings import is_text, stored
 from gcnn_viewer.viewer.window_policy import source_text
+
+# The export modules import torch and matplotlib: they are loaded on the first export (the
+# window is shown before torch is loaded: docs/ARCHITECTURE.md, "Start-up").
+ch: Any = None  # gcnn_viewer.export.choices, once loaded
+ExportError: Any = None
+ExportInput: Any = None
+ExportModel: Any = None
+ViewSpec: Any = None
+unique_names: Any = None
+
+
+def load_export() -> None:
+    """Import the export modules into this module's names (once; on the GUI thread)."""
+    global ch, ExportError, ExportInput, ExportModel, ViewSpec, unique_names
+    if ch is not None:
+        return
+    from gcnn_viewer.export import choices
+    from gcnn_viewer.export.common import (
+        ExportError,
+        ExportInput,
+        ExportModel,
+        ViewSpec,
+        unique_names,
+    )
+
+    ch = choices
+
 
 PREVIEW_DELAY_MS = 300  # options typed in a burst make one preview, not one per key
 PREVIEW_SIZE = (360, 300)  # most figures are wider than tall
@@ -325,10 +345,11 @@ class ExportDialog(QtWidgets.QDialog):
         still = kind in ch.ANGLE_KINDS
         self.angles.setEnabled(still)
         self.quarter_turns.setEnabled(still)
+        # the row first: showing it shows every widget in it
+        self._form.setRowVisible(self.size_label, kind != "data")  # NPZ: no size to give
         self.dpi.setVisible(kind != "data")
         self.frames.setVisible(kind == "animation")
         self.fps.setVisible(kind == "animation")
-        self._form.setRowVisible(self.size_label, kind != "data")  # NPZ: no size to give
         self._one_layer(kind == "rotate-and-cycle")
 
     # -- reading the widgets ------------------------------------------------------------------
@@ -536,8 +557,19 @@ class Exporter(QtCore.QObject):
         self.window = window
         self.runner = ExportRunner(self)
         self.dialog: ExportDialog | None = None
-        self.last = ch.ExportChoices()  # the options of the last export, offered again
+        self._last = None  # the options of the last export, offered again (ExportChoices)
         self.last_path: Path | None = None
+
+    @property
+    def last(self) -> ch.ExportChoices:
+        if self._last is None:
+            load_export()
+            self._last = ch.ExportChoices()
+        return self._last
+
+    @last.setter
+    def last(self, choices: ch.ExportChoices) -> None:
+        self._last = choices
 
     def view_spec(self) -> ViewSpec:
         """What is on screen, as plain data for an export: both panels' models, the current
@@ -545,6 +577,7 @@ class Exporter(QtCore.QObject):
         the angle, the stabilised view; every layer and channel (the app shows them all).
         The same model in both panels, or two models with one name (a P4CNN trained in the
         app beside the shipped one): the right one's data is named ``…-2``."""
+        load_export()
         state = self.window.state
         models = unique_names(  # each model drawn in its panel's colour, as on screen
             [
@@ -586,6 +619,7 @@ class Exporter(QtCore.QObject):
             self.dialog.raise_()
             self.dialog.activateWindow()
             return self.dialog
+        load_export()
         try:
             base = self.view_spec()
         except ExportError as exc:

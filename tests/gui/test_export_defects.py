@@ -89,9 +89,15 @@ def test_npz_shows_no_empty_size_row(window, qtbot):
     key(qtbot, window, "Ctrl+E")
     dialog = open_dialog(qtbot, window)
     (label,) = [w for w in dialog.findChildren(QtWidgets.QLabel) if w.text() == "Size:"]
-    assert label.isVisible()
+
+    def shown() -> set[str]:
+        return {n for n in ("dpi", "frames", "fps") if getattr(dialog, n).isVisible()}
+
+    assert label.isVisible() and shown() == {"dpi"}
     choose(qtbot, dialog.kind, "data")
-    assert not label.isVisible()
-    assert not any(w.isVisible() for w in (dialog.dpi, dialog.frames, dialog.fps))
+    assert not label.isVisible() and shown() == set()
     choose(qtbot, dialog.kind, "animation")
-    assert label.isVisible() and dialog.frames.isVisible()
+    assert label.isVisible() and shown() == {"dpi", "frames", "fps"}
+    for kind in ("rotate-and-cycle", "sweep", "figure"):  # a figure has no frames
+        choose(qtbot, dialog.kind, kind)
+        assert label.isVisible() and shown() == {"dpi"}, kind
