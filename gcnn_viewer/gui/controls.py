@@ -13,12 +13,32 @@ from gcnn_viewer.viewer.state import ViewerState
 
 SPIN_STEP = 2  # degrees per tick while spinning (a divisor of 90: every quarter turn is hit)
 SPIN_INTERVAL_MS = 30
-ANGLE_TYPED_LIMIT = 3600  # the angle box takes −3600 … 3600 and shows it modulo 360
+ANGLE_TYPED_LIMIT = 999  # the angle box takes −999 … 999 and shows it modulo 360
 EXACT_NOTE = (
     "Only multiples of 90° are exact symmetries of the pixel grid (a pure rot90, no "
     "interpolation). Other angles are resampled from a 4× finer digit, so they are close "
     "to — not exactly — a rotation."
 )
+
+
+class AngleSpinBox(QtWidgets.QSpinBox):
+    """The angle box: any whole angle from −999° to 999° may be typed (−30, 400); the angle
+    follows as it is typed, and the box shows it in 0…359° once editing ends (Enter, focus
+    out) or an arrow steps it (359 → 0). A range of 0…359 dropped the minus sign of −30
+    and turned 400 into 40."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRange(-ANGLE_TYPED_LIMIT, ANGLE_TYPED_LIMIT)
+        self.editingFinished.connect(self.normalise)
+
+    def normalise(self) -> None:
+        if self.value() != self.value() % 360:
+            self.setValue(self.value() % 360)  # the same angle: the state does not change
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        super().stepBy(steps)
+        self.normalise()
 
 
 class RotationControls(QtWidgets.QGroupBox):
@@ -44,12 +64,8 @@ class RotationControls(QtWidgets.QGroupBox):
         self.slider.setTickPosition(QtWidgets.QSlider.TickPosition.TicksBelow)
         self.slider.setPageStep(90)
         self.slider.setToolTip("Angle θ in 1° steps")
-        self.spin = QtWidgets.QSpinBox()
+        self.spin = AngleSpinBox()
         self.spin.setObjectName("angleSpin")
-        # any whole angle may be typed, −30 or 400 too: it is shown normalised (330°, 40°)
-        # once Enter is pressed (the range 0…359 dropped the minus sign, and 400 became 40)
-        self.spin.setRange(-ANGLE_TYPED_LIMIT, ANGLE_TYPED_LIMIT)
-        self.spin.setKeyboardTracking(False)
         self.spin.setSuffix("°")
         self.spin.setPrefix("θ = ")
         self.spin.setToolTip(
@@ -122,7 +138,7 @@ class RotationControls(QtWidgets.QGroupBox):
 
         self.dial.valueChanged.connect(lambda v: self._set_angle(self._from_dial(v)))
         self.slider.valueChanged.connect(self._set_angle)
-        self.spin.valueChanged.connect(self._typed_angle)
+        self.spin.valueChanged.connect(self._set_angle)
         self.minus.clicked.connect(lambda: state.rotate_quarter(-1))
         self.plus.clicked.connect(lambda: state.rotate_quarter(+1))
         self.play.toggled.connect(lambda on: self.set_spinning(bool(on)))
@@ -146,12 +162,6 @@ class RotationControls(QtWidgets.QGroupBox):
         if round(self.state.angle) % 360 != value % 360:
             self.state.angle = value % 360
 
-    def _typed_angle(self, value: int) -> None:
-        self._set_angle(value)
-        if value != value % 360:  # shown normalised, also when the angle did not change
-            with QtCore.QSignalBlocker(self.spin):
-                self.spin.setValue(value % 360)
-
     def sync(self, angle: float) -> None:
         value = round(angle) % 360
         for widget, v in (
@@ -159,7 +169,8 @@ class RotationControls(QtWidgets.QGroupBox):
             (self.slider, value),
             (self.spin, value),
         ):
-            if widget.value() != v:
+            # (the angle box may hold −30 or 400 while it is typed in: the same angle)
+            if widget.value() % 360 != v:
                 with QtCore.QSignalBlocker(widget):
                     widget.setValue(v)
         exact = quarter_turns(angle) is not None

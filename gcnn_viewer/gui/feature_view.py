@@ -32,8 +32,8 @@ from gcnn_viewer.viewer.layout import (
 )
 from gcnn_viewer.viewer.models import ModelProbe
 
-BAR_GAP = 0.03  # colour bar: distance from the mosaic, as a fraction of its longer side
-BAR_HEIGHT = 0.035  # colour bar thickness, same unit
+BAR_GAP = 0.015  # colour bar: distance from the mosaic, as a fraction of its longer side
+BAR_HEIGHT = 0.028  # colour bar thickness, same unit (thin: the maps get the width)
 LABEL_ROOM = (0.18, 0.1)  # room for the colour bar's value labels (beside, under), same unit
 CHROME = (22.0, 38.0)  # pixels each layer needs besides its mosaic: axes and title
 LAYER_TIPS = {
@@ -279,16 +279,23 @@ class LayerPlot:
         need_w = max(metrics.horizontalAdvance(t.text()) for t in self.bar_labels) + 3
         need_h = metrics.height() + 1
 
-        def fits(extent: tuple[float, float]) -> bool:
+        def scale_of(extent: tuple[float, float]) -> float:
             # pixels per mosaic unit when the view shows `extent` (aspect locked)
-            scale = min(rect.width() / extent[0], rect.height() / extent[1])
+            return min(rect.width() / extent[0], rect.height() / extent[1])
+
+        def fits(extent: tuple[float, float]) -> bool:
+            scale = scale_of(extent)
             if self.vertical:
                 return (self._extent[0] - self._bare[0]) * scale >= need_w
             mosaic_px = self.layout.shape[1] * scale
             room = (self._extent[1] - self._bare[1]) * scale
             return room >= need_h and mosaic_px >= 2 * need_w
 
-        show = fits(self._extent)
+        # the maps come first: where the numbers' room would draw a map pixel on less than a
+        # screen pixel (and without it, on one or more), they go (P4CNN's l1 at 1600×1000)
+        zoom = self.layout.zoom
+        shrinks = scale_of(self._extent) * zoom < 1.0 <= scale_of(self._bare) * zoom
+        show = fits(self._extent) and not shrinks
         if show != self.bar_labels_shown:
             self.bar_labels_shown = show
             for text in self.bar_labels:
@@ -582,8 +589,11 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
         grid = self.ci.layout
         for c in range(grid.columnCount()):
             grid.setColumnStretchFactor(c, 1 if c < columns else 0)
+        # each row as tall as its tallest mosaic asks (P4CNN's l1 row: 26×26 maps)
+        plots = list(self.layers.values())
         for r in range(grid.rowCount()):
-            grid.setRowStretchFactor(r, 1)
+            row = plots[r * columns : (r + 1) * columns]
+            grid.setRowStretchFactor(r, max((round(lp.mosaic_size[1]) for lp in row), default=0))
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -13,13 +13,12 @@ from gcnn_viewer.viewer.inference import PanelFrame
 from gcnn_viewer.viewer.models import ModelCatalog, ModelEntry
 
 OPEN_ITEM = "__open__"
-HINT_GROUP = (
-    "Rows: channels. Columns: the same filter turned by {labels} — its orientation "
-    "channels. Hover a map to enlarge it."
-)
+BARS_HEIGHT = 76  # the probability bars: enough to read, the rest for the maps
+# one line in a panel at 1600 px (the maps need the height); hovering is in the status bar
+HINT_GROUP = "Rows: channels. Columns: the same filter turned by {labels} (orientation channels)."
 HINT_PLANAR = (
-    "A plain CNN has no orientation axis: each layer is a grid of its {channels} channels "
-    "(row label + column label = channel). Hover a map to enlarge it."
+    "No orientation axis: each layer is a grid of its {channels} channels "
+    "(row label + column label = channel)."
 )
 HINT_POOLED = (
     "Each layer filters with its {channels} filters turned by {labels} and keeps, per "
@@ -125,7 +124,7 @@ class ProbabilityBars(pg.PlotWidget):
         super().__init__(parent)
         self.colour = colour
         self.setObjectName("probabilityBars")
-        self.setFixedHeight(96)
+        self.setFixedHeight(BARS_HEIGHT)
         # a picture with nothing to do from the keyboard: no Tab stop (it showed no focus)
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.setMenuEnabled(False)

@@ -227,9 +227,9 @@ def opened_image_text(name: str, shape: tuple[int, ...]) -> str:
 
 
 # -- dock sizes -----------------------------------------------------------------------------
-INPUT_DOCK_WIDTH = 390  # the Input / Train column's width when the window has room for it
+INPUT_DOCK_WIDTH = 370  # the Input / Train column's width when the window has room for it
 INPUT_DOCK_SHARE = 0.34  # ... and its largest share of a narrow window's width
-SWEEP_DOCK_HEIGHT = 190  # the probability-vs-angle plot's height, room permitting
+SWEEP_DOCK_HEIGHT = 170  # the probability-vs-angle plot's height, room permitting
 SWEEP_DOCK_SHARE = 0.21  # ... and its largest share of a short window's height
 FIT_SETTLE_S = 0.5  # dock resizes this soon after fitting them are Qt's relayout, not a drag
 SWEEP_DOCK_MIN = 150  # a restored sweep height below this is raised: its legend needs it

@@ -9,6 +9,7 @@ from PIL import Image  # noqa: E402
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from gcnn_viewer.viewer.models import ModelCatalog  # noqa: E402
+from gcnn_viewer.viewer.window_policy import INPUT_DOCK_WIDTH  # noqa: E402
 
 from .conftest import (  # noqa: E402
     SEVEN,
@@ -166,6 +167,8 @@ def test_the_browser_notices_data_fetched_in_the_train_panel(
     click(qtbot, window.train_panel.fetch_button)
     qtbot.waitUntil(lambda: "ready" in window.train_panel.status.text(), timeout=10_000)
     assert window.browser.next.isEnabled()
+    key(qtbot, window, "PgDown")  # the first step loads the digit the index shows: #0
+    assert "MNIST-rot test #0" in window.state.drawing.source
     key(qtbot, window, "PgDown")
     assert "MNIST-rot test #1" in window.state.drawing.source
     click(qtbot, window.browser.prev)
@@ -261,5 +264,6 @@ def test_a_first_launch_gives_the_maps_the_room(make_window, qtbot):
     window = make_window(resize=False)
     qtbot.waitUntil(lambda: window.docks.laid_out, timeout=5000)
     settle(qtbot, window)
-    assert window.sweep_dock.height() <= 200 and abs(window.input_dock.width() - 390) <= 4
+    assert window.sweep_dock.height() <= 200
+    assert abs(window.input_dock.width() - INPUT_DOCK_WIDTH) <= 4
     assert window.panels[P4].maps.height() > 2 * window.sweep_dock.height()
