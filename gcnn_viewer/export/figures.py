@@ -755,14 +755,18 @@ def sweep_figure(
 ) -> Figure:
     """Each model's probability of the class it predicts upright, as the input turns; ticks
     under the curves mark angles where the model predicts another class. Each curve in its
-    panel's colour, as the app's sweep draws it (an untrained model says so in the legend)."""
+    panel's colour, as the app's sweep draws it (an untrained model says so in the legend).
+    ``spec.extra["tracked_class"]`` (the app's "Probability of" choice, 0–9): that class for
+    every model instead, as the app's plot shows it."""
+    tracked = spec.extra.get("tracked_class")
+    tracked = tracked if isinstance(tracked, int) and 0 <= tracked <= 9 else None
     fig = Figure(figsize=(7.0, 3.6))
     fig.patch.set_facecolor("white")
     ax = fig.add_axes((0.09, 0.15, 0.88, 0.63))
     n = len(spec.models)
     for i, m in enumerate(spec.models):
         p = probabilities[m.name]  # [N, 10]
-        cls = int(np.argmax(p[0]))
+        cls = int(np.argmax(p[0])) if tracked is None else tracked
         colour = panel_colour(m.panel if m.panel is not None else i)
         untrained = "" if m.trained else " (UNTRAINED)"
         label = f"{m.title}{untrained}: P(class {cls})"

@@ -5,6 +5,8 @@ Driven by right clicks on the real context menus, clicks and keys."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import numpy as np
 from PIL import Image
 from PySide6 import QtWidgets
@@ -51,6 +53,25 @@ def test_the_sweep_export_after_a_layer_export_has_both_models_in_their_colours(
     export_and_wait(qtbot, dialog)
     left, right = PANEL_COLOURS  # the right panel's P4CNN blue, the left panel's orange
     assert colour_pixels(out, right) > 100 and colour_pixels(out, left) > 100
+
+
+def test_the_sweep_export_plots_the_class_the_app_plots(window, qtbot, tmp_path):
+    choose(qtbot, window.sweep.class_box, 3)  # "Probability of class 3"
+    plot = window.sweep.plot
+    click_menu_entry(
+        qtbot, right_click_menu(qtbot, plot, plot.viewport().rect().center()), "Export plot"
+    )
+    dialog = open_dialog(qtbot, window)
+    choose(qtbot, dialog.format, "svg")
+    out = tmp_path / "sweep.svg"
+    type_into(qtbot, dialog.path, str(out))
+    export_and_wait(qtbot, dialog)
+    root = ET.parse(out).getroot()
+    text = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for panel in window.panels:  # both curves, each the probability of class 3
+        assert f"{panel.entry.title}: P(class 3)" in text or (
+            f"{panel.entry.title} (UNTRAINED): P(class 3)" in text
+        )
 
 
 def test_the_file_name_lists_the_quarter_turns(window, qtbot):
