@@ -160,7 +160,6 @@ def _plot(title: str, y_label: str) -> pg.PlotWidget:
     for axis in ("bottom", "left"):  # "epoch (x0.001)" early in a run reads as nonsense
         plot.getAxis(axis).enableAutoSIPrefix(False)
     plot.showGrid(x=True, y=True, alpha=0.2)
-    plot.addLegend(offset=(-4, 4), labelTextSize="8pt", brush=(255, 255, 255, 210))
     plot.setMinimumHeight(90)
     cache_plot(plot.getPlotItem())
     return plot
@@ -327,7 +326,12 @@ class TrainPanel(QtWidgets.QWidget):
 
         # -- curves ----------------------------------------------------------------------------
         self.loss_plot = _plot("Training loss", "loss")
-        self.error_plot = _plot("Error", "%")
+        # the key is in the title: a legend inside the plot covered the curves
+        self.error_plot = _plot(
+            f"Error: <span style='color:{TRAIN_COLOUR}'>━ train</span> · "
+            f"<span style='color:{VALID_COLOUR}'>● valid</span>",
+            "%",
+        )
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen(TRAIN_COLOUR, width=1.5))
         self.train_curve = self.error_plot.plot(
             [], [], pen=pg.mkPen(TRAIN_COLOUR, width=1.5), name="train"

@@ -83,6 +83,20 @@ def test_the_wheel_over_the_curves_scrolls_the_dock_and_never_zooms(trainer_wind
     assert plot.getViewBox().viewRange() == before
 
 
+def test_the_error_key_covers_no_curve(trainer_window, qtbot):
+    panel = trainer_window.train_panel
+    panel.epochs.setValue(2)
+    with qtbot.waitSignal(panel.runEnded, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, panel.start_button)
+    item = panel.error_plot.getPlotItem()
+    box = item.getViewBox()
+    legend = item.legend
+    assert legend is None or not legend.sceneBoundingRect().intersects(box.sceneBoundingRect())
+    title = item.titleLabel.text
+    assert "train" in title and "valid" in title  # the key, above the plot
+    assert len(panel.curves.valid) == 2
+
+
 def cancel_after(qtbot, panel, epochs: int):
     qtbot.waitUntil(lambda: panel.last is not None and panel.last.epoch >= epochs, timeout=20_000)
     with qtbot.waitSignal(panel.runEnded, timeout=RUN_TIMEOUT_MS) as ended:
