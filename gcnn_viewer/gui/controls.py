@@ -110,10 +110,10 @@ class RotationControls(QtWidgets.QGroupBox):
         self.stabilised_note.setSizePolicy(
             QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
         )
-        note = QtWidgets.QLabel(EXACT_NOTE)
-        note.setWordWrap(True)
-        note.setFont(small_font(-1.5))
-        note.setStyleSheet("color:#606060")
+        # why only quarter turns are exact: on the "exact / interpolated" label, the dial and
+        # the slider (three lines under the controls pushed the browser below the fold)
+        for widget in (self.exact, self.dial, self.slider):
+            widget.setToolTip(f"{widget.toolTip()}\n{EXACT_NOTE}".strip())
 
         right = QtWidgets.QGridLayout()
         right.addWidget(self.spin, 0, 0, 1, 2)
@@ -130,7 +130,6 @@ class RotationControls(QtWidgets.QGroupBox):
         layout.addWidget(self.slider)
         layout.addWidget(self.stabilised)
         layout.addWidget(self.stabilised_note)
-        layout.addWidget(note)
 
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(SPIN_INTERVAL_MS)
@@ -337,14 +336,15 @@ class TestDigitBrowser(QtWidgets.QGroupBox):
 
     def step(self, delta: int) -> bool:
         """Load the digit ``delta`` away; False (nothing changes) when there is no data.
-        Before any digit was loaded from here, ◀ / ▶ load the one the index box shows
-        (▶ from index 0 loads digit #0, not #1)."""
+        Before any digit was loaded from here, ▶ loads the one the index box shows (from
+        index 0: digit #0, which it skipped); ◀ goes back from it (to the last digit)."""
         if not self._ensure():
             self.refresh()  # fetched since (from the Train panel, or the CLI)?
             if not self._ensure():
                 return False
         start = self.browser.index
-        self.show_index(start if self.shown is None else start + delta)
+        first = self.shown is None and delta > 0
+        self.show_index(start if first else start + delta)
         return True
 
     def show_index(self, index: int) -> None:

@@ -13,7 +13,8 @@ from gcnn_viewer.gui.style import small_font
 from gcnn_viewer.viewer.models import sample_title
 from gcnn_viewer.viewer.state import ViewerState
 
-EXAMPLES_PER_ROW = 6  # more example digits than this: two rows
+EXAMPLES_PER_ROW = 10  # more example digits than this: two rows (ten fit the column's width)
+CANVAS_MAX = 16_777_215  # Qt's QWIDGETSIZE_MAX: no limit
 
 
 def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
@@ -25,7 +26,23 @@ def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
     scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     # not a Tab stop of its own (it showed no focus): its content's widgets are
     scroll.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    fit = getattr(widget, "fit_height", None)
+    if fit is not None:  # the widget adapts to the height on show (a smaller canvas)
+        scroll.viewport().installEventFilter(_HeightFollower(scroll, fit))
     return scroll
+
+
+class _HeightFollower(QtCore.QObject):
+    """Tells ``fit(height)`` the scroll area's visible height whenever it changes."""
+
+    def __init__(self, parent: QtCore.QObject, fit) -> None:
+        super().__init__(parent)
+        self.fit = fit
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if event.type() == QtCore.QEvent.Type.Resize:
+            self.fit(event.size().height())
+        return False
 
 
 class WrappedLabel(QtWidgets.QLabel):
@@ -64,7 +81,9 @@ class InputPanel(QtWidgets.QWidget):
         self.browser = TestDigitBrowser()
         self.browser.digitChosen.connect(lambda img, text: state.drawing.set_image(img, text))
 
-        preview_title = QtWidgets.QLabel("<b>Model input</b><br>28×28, as the models see it")
+        # two short lines: the column under it must fit beside a small canvas (1024×768)
+        preview_title = QtWidgets.QLabel("<b>Model input</b> 28×28")
+        preview_title.setToolTip("The 28×28 image the models see: centred and scaled like MNIST")
         preview_title.setFont(small_font(-1))
         preview_title.setWordWrap(True)
         preview_title.setFixedWidth(self.preview.width())
@@ -88,7 +107,7 @@ class InputPanel(QtWidgets.QWidget):
         samples = list(samples)
         per_row = len(samples) if len(samples) <= EXAMPLES_PER_ROW else -(-len(samples) // 2)
         examples = QtWidgets.QGridLayout()
-        examples.setHorizontalSpacing(4)
+        examples.setHorizontalSpacing(2)
         examples.setVerticalSpacing(2)
         examples.addWidget(QtWidgets.QLabel("Examples:"), 0, 0)
         for i, name in enumerate(samples):
@@ -109,3 +128,12 @@ class InputPanel(QtWidgets.QWidget):
         col.addWidget(self.rotation)
         col.addWidget(self.browser)
         col.addStretch(1)
+
+    def fit_height(self, available: int) -> None:
+        """The canvas gives way (down to its minimum) so that the controls under it, the
+        rotation and the MNIST-rot browser, are on screen in a short window (1024×768)."""
+        canvas = self.canvas
+        others = self.minimumSizeHint().height() - canvas.minimumHeight()
+        side = max(canvas.minimumHeight(), min(CANVAS_MAX, available - others))
+        if canvas.maximumHeight() != side:
+            canvas.setMaximumHeight(side)

@@ -49,6 +49,8 @@ class MapInspector(QtWidgets.QWidget):
         row.setContentsMargins(4, 4, 4, 4)
         row.addWidget(self.view, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         row.addWidget(self.text, 1)
+        # no taller than its picture: the Input dock above it keeps the rest of the column
+        self.setMaximumHeight(self.view.height() + 8)
         self.target: tuple | None = None
 
     def clear(self) -> None:

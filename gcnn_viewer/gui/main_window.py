@@ -33,6 +33,7 @@ from gcnn_viewer.gui.input_dock import InputPanel, scrolling
 from gcnn_viewer.gui.inspector import HoverTracker, MapInspector
 from gcnn_viewer.gui.model_panel import ModelPanel
 from gcnn_viewer.gui.session import restore_session, save_session
+from gcnn_viewer.gui.startup import ModelLoader, StartWhenShown, show_loading
 from gcnn_viewer.gui.style import PANEL_COLOURS, colour_tables, configure_pyqtgraph
 from gcnn_viewer.gui.sweep_plot import AUTO, SweepPlot
 from gcnn_viewer.gui.train_panel import TrainPanel
@@ -62,6 +63,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     frameShown = QtCore.Signal(object)
     sweepShown = QtCore.Signal(object)
+    models_ready = False  # until the start-up thread has loaded the panels' models
 
     def __init__(
         self,
@@ -120,18 +122,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self.state.catalog.changed.connect(self._model_updated)
 
         restore_session(self)
-        for i in range(len(self.panels)):
-            self._panel_changed(i, request=False)
+        # The window is shown before torch is imported: the models load on a thread of their
+        # own (gui/startup.py); until then the panels say so, and the canvas takes strokes,
+        # which are shown as soon as the models are there.
+        for i, panel in enumerate(self.panels):
+            show_loading(panel, self.state.panel_keys[i])
+        titles = [self.state.catalog.get(k).title for k in self.state.panel_keys]
+        self.setWindowTitle(policy.window_title(titles))
         self._angle_changed(self.state.angle, request=False)
         if load_sample and self.state.drawing.is_empty and self.samples:
             default = next((n for n in self.samples if n.startswith(DEFAULT_SAMPLE)), None)
             self.load_sample(default or next(iter(self.samples)))
-        else:
-            self._react(policy.on_panel_changed())
+        self.loader = ModelLoader(self.state.catalog, self.state.panel_keys, self)
+        self.loader.finished.connect(self._models_loaded)  # loaded or failed: carry on
+        StartWhenShown(self, self.loader)  # once the window is on screen
         self.canvas.setFocus()
         self.statusBar().showMessage(
-            "Draw a digit, then turn the dial. Hover a feature map to enlarge it. "
-            "F1 explains the panels.",
+            "Draw a digit, then turn the dial. Hover a feature map to enlarge it; double-click "
+            "a layer (or press F) to see it large. F1 explains the panels.",
             15000,
         )
 
@@ -217,15 +225,26 @@ class MainWindow(QtWidgets.QMainWindow):
     failed_text = property(lambda self: self.gate.failed_text)
 
     # -- requests ----------------------------------------------------------------------------
+    def _models_loaded(self) -> None:
+        """The start-up thread is done: show the panels' models, then the first frame and
+        sweep of whatever is drawn by now."""
+        if self.gate.closed or self.models_ready:
+            return
+        self.models_ready = True
+        for i in range(len(self.panels)):
+            self._panel_changed(i, request=False)
+        self.train_panel.refresh_devices()
+        self._react(policy.on_panel_changed())
+
     def request_frame(self) -> None:
-        if not self.gate.closed:
+        if not self.gate.closed and self.models_ready:
             request = self.state.frame_request()
             self.gate.frame_requested(request.seq)
             self.scheduler.submit_frame(request)
 
     def request_sweep(self, live: bool = False) -> None:
         """``live``: keep the old curves drawn (not greyed) until the new ones arrive."""
-        if not self.gate.closed:
+        if not self.gate.closed and self.models_ready:
             if not live:
                 self.sweep.set_stale(True)
             self.scheduler.submit_sweep(self.state.sweep_request())
@@ -405,6 +424,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.exporter.shutdown()
         self.analysis.shutdown()
         self.worker.stop()
+        self.loader.wait()  # (an import of torch cannot be interrupted)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
         closed = self.gate.closed

@@ -228,6 +228,26 @@ def test_p4mcnn_keeps_every_orientation_header_at_1600x1000(window, qtbot):
         assert lp.header_fits(), (name, lp.column_label_texts)
 
 
+def test_the_input_column_fits_at_1024x768(window, qtbot):
+    settle(qtbot, window, PROJECTOR)
+    scroll = window.input_dock.widget()
+    assert scroll.verticalScrollBar().value() == 0
+    rotation, browser = window.rotation, window.browser
+    for widget in (
+        window.canvas,
+        rotation.dial,
+        rotation.spin,
+        rotation.play,
+        rotation.stabilised,
+        browser.prev,
+        browser.index,
+        browser.next,
+    ):
+        shown = widget.visibleRegion().boundingRect()
+        assert shown == widget.rect(), f"{widget.objectName()} is below the fold"
+    assert window.canvas.height() >= window.canvas.minimumHeight()
+
+
 def test_the_model_selectors_read_whole_at_1024x768(window, qtbot):
     settle(qtbot, window, PROJECTOR)
     for panel in window.panels:
