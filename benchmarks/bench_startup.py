@@ -1,43 +1,216 @@
-"""Start-up time of the desktop app: interpreter start -> main window shown with its first
-frame (both models' feature maps) painted.
+"""Start-up, measured side by side in one run (issue 20, "A window in a second").
 
-    python benchmarks/bench_startup.py            # 3 runs, each in a fresh interpreter
+    python benchmarks/bench_startup.py              # 5 rounds, a private Xvfb screen
+    python benchmarks/bench_startup.py --offscreen  # without X (no "mapped" column)
 
-Uses the offscreen Qt platform unless DISPLAY is set (then the real X server, e.g. Xvfb).
+Each round starts, in fresh processes and in turn (so that the machine's noise falls on all
+alike): ``python -c "import torch"``, ``gcnn-viewer --version``, ``gcnn-viewer --help`` and
+the app itself, launched as ``gcnn-viewer`` is (``gcnn_viewer.cli.main([])``). For the app
+it records, from the moment the process is started:
+
+- **mapped**: the main window is mapped on the X screen (found by its title with xdotool, as
+  ``packaging/measure_startup.py`` does);
+- **shown**: the window's first expose event has reached the GUI thread (it paints now);
+- **maps**: the first frame of both models' feature maps is on screen (``frameShown``);
+- **stall**: the longest the GUI thread did not answer a 10 ms timer between shown and
+  maps (while torch and the models load on the start-up thread).
+
+The first round starts with an empty data cache (the colour scales are measured: "cold");
+the others find the colour scales cached, as every start after the first does. Medians are
+over the warm rounds. Settings live in a temporary folder, so a stored session of yours does
+not change what is measured.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
+
+WINDOW_TITLE = " vs "  # "Z2CNN vs P4CNN — gcnn-viewer": the main window
 
 CHILD = r"""
-import os, sys, time
-t0 = time.perf_counter()
-if not os.environ.get("DISPLAY"):
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from PySide6 import QtWidgets
-app = QtWidgets.QApplication([sys.argv[0]])
-from gcnn_viewer.gui.main_window import MainWindow
-window = MainWindow()
-window.show()
-while window.last_frame is None:
-    app.processEvents()
-    time.sleep(0.002)
-app.processEvents()
-print(time.perf_counter() - t0)
-window.close()
+import json, os, sys, time
+T0 = float(os.environ["BENCH_T0"])
+stamps = {}
+
+def stamp(name):
+    stamps.setdefault(name, time.time() - T0)
+
+def on_window(window):
+    from PySide6 import QtCore
+
+    class Exposed(QtCore.QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QtCore.QEvent.Type.Expose and obj.isExposed():
+                stamp("shown")
+            return False
+
+    handle = window.windowHandle()
+    exposed = Exposed(window)
+    handle.installEventFilter(exposed)
+    stall, last = [0.0], [time.perf_counter()]
+
+    def beat():
+        now = time.perf_counter()
+        stall[0] = max(stall[0], now - last[0])
+        last[0] = now
+
+    timer = QtCore.QTimer(window)
+    timer.setInterval(10)
+    timer.timeout.connect(beat)
+    timer.start()
+
+    def maps(_frame):
+        if "maps" in stamps:
+            return
+        stamp("maps")
+        beat()
+        timer.stop()
+        stamps["stall"] = stall[0]
+        print("BENCH " + json.dumps(stamps), flush=True)
+        QtCore.QTimer.singleShot(0, window.close)
+
+    window.frameShown.connect(maps)
+
+import gcnn_viewer.gui.app as gui_app
+run_app = gui_app.run_app
+gui_app.run_app = lambda argv=None: run_app(argv, on_window=on_window)
+from gcnn_viewer.cli import main
+sys.exit(main([]))
 """
 
 
-def main(runs: int = 3) -> None:
-    times = []
-    for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True)
-        times.append(float(out.stdout.strip().splitlines()[-1]))
-    shown = ", ".join(f"{t:.2f}" for t in times)
-    print(f"window with first frame: {shown} s (median {statistics.median(times):.2f} s)")
+def launcher() -> list[str]:
+    found = shutil.which("gcnn-viewer", path=str(Path(sys.executable).parent))
+    return [found] if found else [sys.executable, "-m", "gcnn_viewer"]
+
+
+def wall(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=env)
+    return time.perf_counter() - start
+
+
+def app_times(env: dict[str, str], display: str | None, timeout: float = 120.0) -> dict:
+    env = dict(env, BENCH_T0=repr(time.time()))
+    start = time.perf_counter()
+    app = subprocess.Popen(
+        [sys.executable, "-c", CHILD], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    mapped = None
+    try:
+        while display and mapped is None and time.perf_counter() - start < timeout:
+            found = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--name", WINDOW_TITLE],
+                env=env,
+                capture_output=True,
+            )
+            if found.returncode == 0 and found.stdout.strip():
+                mapped = time.perf_counter() - start
+            elif app.poll() is not None:
+                break
+            else:
+                time.sleep(0.02)
+        out, err = app.communicate(timeout=timeout)
+    finally:
+        if app.poll() is None:
+            app.kill()
+    lines = [line for line in out.splitlines() if line.startswith("BENCH ")]
+    if not lines:
+        raise RuntimeError(f"the app did not report its start-up: {err.strip()[-2000:]}")
+    times = json.loads(lines[-1][len("BENCH ") :])
+    times["mapped"] = mapped
+    return times
+
+
+def start_xvfb(display: str) -> subprocess.Popen:
+    for tool in ("Xvfb", "xdotool"):
+        if shutil.which(tool) is None:
+            sys.exit(f"bench_startup: {tool} is needed (or use --offscreen)")
+    server = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp", "-noreset"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    from gcnn_viewer.gui.platform_check import xcb_connects
+
+    deadline = time.monotonic() + 30
+    while not xcb_connects(display):
+        if server.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"bench_startup: Xvfb did not start on {display}")
+        time.sleep(0.1)
+    return server
+
+
+def median(values: list[float | None]) -> str:
+    values = [v for v in values if v is not None]
+    return f"{statistics.median(values):.2f}" if values else "-"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="warm rounds (default 5)")
+    parser.add_argument("--display", default=":73")
+    parser.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="gcnn-bench-startup-"))
+    env = dict(os.environ, GCNN_VIEWER_DATA=str(scratch / "cache"))
+    env["XDG_CONFIG_HOME"] = str(scratch / "config")  # QSettings: no stored session
+    env.pop("WAYLAND_DISPLAY", None)
+    server = None
+    if args.offscreen:
+        env["QT_QPA_PLATFORM"], display = "offscreen", None
+    else:
+        env.pop("QT_QPA_PLATFORM", None)
+        display = env["DISPLAY"] = args.display
+        server = start_xvfb(display)
+    try:
+        cli = launcher()
+        wall([*cli, "--version"], env)  # warm the file cache once
+        rows = []
+        for i in range(args.runs + 1):
+            row = {
+                "torch": wall([sys.executable, "-c", "import torch"], env),
+                "version": wall([*cli, "--version"], env),
+                "help": wall([*cli, "--help"], env),
+            }
+            row.update(app_times(env, display))
+            rows.append(row)
+            print(
+                f"round {i} ({'cold' if i == 0 else 'warm'} colour-scale cache): "
+                + ", ".join(f"{k} {v:.2f}" for k, v in row.items() if isinstance(v, float)),
+                flush=True,
+            )
+        warm = rows[1:]
+        col = {k: [r.get(k) for r in warm] for k in rows[0]}
+        print(
+            f"\nmedian of {len(warm)} warm starts, seconds (CPUs: {os.cpu_count()}, "
+            f"{'offscreen' if args.offscreen else 'Xvfb'}):\n"
+            f"  python -c 'import torch'  {median(col['torch'])}\n"
+            f"  gcnn-viewer --version     {median(col['version'])}\n"
+            f"  gcnn-viewer --help        {median(col['help'])}\n"
+            f"  window mapped (xdotool)   {median(col['mapped'])}\n"
+            f"  window shown (exposed)    {median(col['shown'])}\n"
+            f"  first feature maps        {median(col['maps'])}\n"
+            f"  longest GUI stall         {median(col['stall'])}\n"
+            f"  cold cache: shown {rows[0]['shown']:.2f}, maps {rows[0]['maps']:.2f}"
+        )
+        ratio = statistics.median(c for c in col["maps"]) / statistics.median(col["torch"])
+        print(f"  first maps / import torch: {ratio:.2f}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -332,3 +332,159 @@ def test_a_complete_read_only_data_cache_works_for_every_command(
     out = capsys.readouterr().out
     if "--json" in argv:
         assert json.loads(out)
+
+
+# -- 7. the Python API checks what it is given -------------------------------------------------
+@pytest.fixture(scope="module")
+def spec_parts():
+    return resolve_models(["p4cnn"]), resolve_input("7")
+
+
+def _view_spec(parts, **kwargs):
+    from gcnn_viewer.export import ViewSpec
+
+    models, source = parts
+    return ViewSpec(models, source, **kwargs)
+
+
+def _digit():
+    from gcnn_viewer.data.digits import to_mnist_digit
+
+    image = np.zeros((28, 28), np.float32)
+    image[6:22, 13:15] = 1.0
+    return to_mnist_digit(image)
+
+
+def _model():
+    from gcnn_viewer.models import load_pretrained
+
+    return load_pretrained("p4cnn")
+
+
+def _state():
+    from gcnn_viewer.viewer.models import ModelCatalog
+    from gcnn_viewer.viewer.state import ViewerState
+
+    return ViewerState(ModelCatalog())
+
+
+def _set(obj, name, value):
+    setattr(obj, name, value)
+
+
+NAN = float("nan")
+API = [  # (id, call(parts), the argument the one-line message names)
+    ("build_model channels=0", lambda p: _build("p4cnn", channels=0), "channels"),
+    ("build_model channels=1e9", lambda p: _build("p4cnn", channels=10**9), "channels"),
+    ("build_model channels=2.5", lambda p: _build("z2cnn", channels=2.5), "channels"),
+    ("build_model channels=True", lambda p: _build("p4mcnn", channels=True), "channels"),
+    ("build_model unknown option", lambda p: _build("p4cnn", width=3), "width"),
+    ("build_model name not text", lambda p: _build(3), "name"),
+    ("build_model dropout NaN", lambda p: _build("z2cnn", dropout=NAN), "dropout"),
+    ("P4ConvZ2 out 1e9", lambda p: _layer("P4ConvZ2", 1, 10**9, 3), "out_channels"),
+    ("P4ConvP4 in 1.5", lambda p: _layer("P4ConvP4", 1.5, 4, 3), "in_channels"),
+    ("P4MConvZ2 kernel 0", lambda p: _layer("P4MConvZ2", 1, 4, 0), "kernel_size"),
+    ("ViewSpec channels [1.5]", lambda p: _view_spec(p, channels=[1.5]), "channels"),
+    ("ViewSpec channels [-1]", lambda p: _view_spec(p, channels=[-1]), "channels"),
+    ("ViewSpec channels 3", lambda p: _view_spec(p, channels=3), "channels"),
+    ("ViewSpec layers 'l1'", lambda p: _view_spec(p, layers="l1"), "layers"),
+    ("ViewSpec layers [1]", lambda p: _view_spec(p, layers=[1]), "layers"),
+    ("ViewSpec angles [NaN]", lambda p: _view_spec(p, angles=[NAN]), "angles"),
+    ("ViewSpec angles 90", lambda p: _view_spec(p, angles=90), "angles"),
+    ("ViewSpec angles ['90']", lambda p: _view_spec(p, angles=["90"]), "angles"),
+    ("ViewSpec stabilised 'no'", lambda p: _view_spec(p, stabilised="no"), "stabilised"),
+    ("ViewSpec models [str]", lambda p: _view_spec((["p4cnn"], p[1])), "models"),
+    ("ViewSpec input str", lambda p: _view_spec((p[0], "7")), "input"),
+    ("resolve_models str", lambda p: resolve_models("p4cnn"), "a list"),
+    ("resolve_input int", lambda p: resolve_input(7), "input"),
+    ("rotate_input NaN", lambda p: _rotate(_digit(), NAN), "angle"),
+    ("rotate_input text", lambda p: _rotate(_digit(), "90"), "angle"),
+    ("to_mnist_digit factor 0", lambda p: _to_digit(np.eye(30), factor=0), "factor"),
+    ("to_mnist_digit NaN", lambda p: _to_digit(np.full((30, 30), NAN)), "non-finite"),
+    ("equivariance angles [NaN]", lambda p: _curve(_model(), _digit(), [NAN]), "angles"),
+    ("equivariance angles '90'", lambda p: _curve(_model(), _digit(), "90"), "angles"),
+    ("equivariance model name", lambda p: _curve("p4cnn", _digit(), [0]), "model"),
+    ("equivariance x 3x3", lambda p: _curve(_model(), np.eye(3), [0]), "28×28"),
+    ("filter_bank channel 1.5", lambda p: _bank(_model(), "l1", 1.5), "channel"),
+    ("filter_bank layer list", lambda p: _bank(_model(), ["l1"], 0), "layer"),
+    ("filter_bank model str", lambda p: _bank("p4cnn", "l1", 0), "model"),
+    ("upright angles '90'", lambda p: _upright(_model(), "90"), "angles"),
+    ("sweep step text", lambda p: _render("sweep_angles", "5"), "--step"),
+    (
+        "animation frames 2.5",
+        lambda p: _render("check_animation_options", 2.5, 12, 100),
+        "--frames",
+    ),
+    ("dpi text", lambda p: _render("check_dpi", "100"), "--dpi"),
+    ("state angle NaN", lambda p: _set(_state(), "angle", NAN), "angle"),
+    ("state brush text", lambda p: _set(_state(), "brush", "big"), "brush"),
+    ("state class 2.5", lambda p: _set(_state(), "tracked_class", 2.5), "tracked class"),
+    ("drawing NaN image", lambda p: _drawing(np.full((28, 28), NAN)), "non-finite"),
+    ("drawing huge image", lambda p: _drawing(np.zeros((5000, 2), np.float32)), "at most"),
+]
+
+
+def _build(*args, **kwargs):
+    from gcnn_viewer.models import build_model
+
+    return build_model(*args, **kwargs)
+
+
+def _layer(name, *args):
+    import gcnn_viewer.nn as layers
+
+    return getattr(layers, name)(*args)
+
+
+def _rotate(*args):
+    from gcnn_viewer.data.digits import rotate_input
+
+    return rotate_input(*args)
+
+
+def _to_digit(*args, **kwargs):
+    from gcnn_viewer.data.digits import to_mnist_digit
+
+    return to_mnist_digit(*args, **kwargs)
+
+
+def _curve(*args):
+    from gcnn_viewer.analysis import equivariance_curve
+
+    return equivariance_curve(*args)
+
+
+def _bank(*args):
+    from gcnn_viewer.analysis import filter_bank
+
+    return filter_bank(*args)
+
+
+def _upright(model, angles):
+    from gcnn_viewer.analysis import upright_accuracy
+
+    images = np.zeros((4, 28, 28), np.uint8)
+    return upright_accuracy(model, angles, mnist=(images, np.arange(4)))
+
+
+def _render(name, *args):
+    from gcnn_viewer.export import render
+
+    return getattr(render, name)(*args)
+
+
+def _drawing(image):
+    from gcnn_viewer.viewer.drawing import Drawing
+
+    Drawing().set_image(image)
+
+
+@pytest.mark.parametrize("call,needle", [a[1:] for a in API], ids=[a[0] for a in API])
+def test_public_functions_check_their_arguments(call, needle, spec_parts):
+    """One documented exception type (GcnnViewerError; ConfigError, a ValueError too, for a
+    bad value), one line naming the argument: never a ZeroDivisionError, a 36 GB allocation,
+    a channel silently truncated, a string read letter by letter or a NaN inside numpy."""
+    with pytest.raises(GcnnViewerError) as info:
+        call(spec_parts)
+    message = str(info.value)
+    assert "\n" not in message and needle in message, message

@@ -34,7 +34,7 @@ from torch import nn
 from gcnn_viewer.data import DataError, MnistRot, cache_dir, load_mnist, mnist_dir, rotate_digit
 from gcnn_viewer.data.digits import quarter_turns
 from gcnn_viewer.data.files import atomic_file, json_text
-from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.errors import GcnnViewerError, check_numbers
 from gcnn_viewer.training import iter_evaluate, to_tensor
 
 Progress = Callable[[int, int], None]  # (done, total), as export's
@@ -257,7 +257,7 @@ def cached_predict(
 # -- MNIST-rot ------------------------------------------------------------------------------
 def bin_edges(bins: int) -> np.ndarray:
     """``bins + 1`` edges over 0–360°."""
-    if not isinstance(bins, int) or not 1 <= bins <= 360:
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 360:
         raise AnalysisError(f"--bins must be an integer from 1 to 360, not {bins}")
     return np.linspace(0.0, 360.0, bins + 1)
 
@@ -343,12 +343,9 @@ def upright_accuracy(
 ) -> UprightAccuracy:
     """Error on the MNIST test digits turned by each angle (``mnist``: (images, labels) to
     use instead of the cached MNIST test split)."""
-    angles = tuple(float(a) for a in angles)
+    angles = check_numbers(angles, "angles", error=AnalysisError)  # never "90" read as 9, 0
     if not angles:
         raise AnalysisError("give at least one angle")
-    for a in angles:
-        if not math.isfinite(a):
-            raise AnalysisError(f"angle {a} is not a number of degrees")
     if mnist is None:
         try:
             mnist = load_mnist("test", mnist_dir(cache_dir(create=False), create=False))

@@ -154,9 +154,22 @@ def equivariance_curve(
     At quarter turns an equivariant layer gives 0 up to float32 rounding
     (:data:`EXACT_TOLERANCE`)."""
     from gcnn_viewer.data.digits import Digit, rotate_input
+    from gcnn_viewer.errors import ConfigError, check_numbers
 
-    digit = x if isinstance(x, Digit) else Digit(np.asarray(x, dtype=np.float32))
-    degrees = [float(a) for a in angles]
+    if not callable(getattr(model, "feature_maps", None)):
+        raise ConfigError(f"model must be a gcnn-viewer model, not {type(model).__name__}")
+    if isinstance(x, Digit):
+        digit = x
+    else:
+        try:
+            image = np.asarray(x, dtype=np.float32)
+        except (TypeError, ValueError):
+            kind = type(x).__name__
+            raise ConfigError(f"x must be a Digit or a 28×28 image, not {kind}") from None
+        if image.shape != (28, 28) or not np.isfinite(image).all():
+            raise ConfigError(f"x must be a finite 28×28 image, not one of shape {image.shape}")
+        digit = Digit(image)
+    degrees = list(check_numbers(angles, "angles"))  # NaN, text or one number: one line
     images = np.stack([digit.image] + [rotate_input(digit, a) for a in degrees])  # [1+N, 28, 28]
     batch = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None]
     was_training = model.training

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from gcnn_viewer.analysis.accuracy import AnalysisError
+from gcnn_viewer.errors import check_int
 from gcnn_viewer.group import Group
 from gcnn_viewer.models.networks import HIDDEN_LAYERS
 from gcnn_viewer.nn import GroupConv
@@ -67,6 +68,8 @@ class LayerParameters:
 
 def conv_layers(model: nn.Module) -> dict[str, nn.Module]:
     """The model's convolutions by the name of the layer they make: l1 … l6, top."""
+    if not isinstance(model, nn.Module):
+        raise AnalysisError(f"model must be a gcnn-viewer model, not {type(model).__name__}")
     convs = getattr(model, "convs", None)
     top = getattr(model, "top", None)
     if convs is None or top is None:
@@ -78,6 +81,8 @@ def conv_layers(model: nn.Module) -> dict[str, nn.Module]:
 
 def _conv(model: nn.Module, layer: str) -> nn.Module:
     layers = conv_layers(model)
+    if not isinstance(layer, str):
+        raise AnalysisError(f"layer must be a layer's name (text), not {type(layer).__name__}")
     if layer not in layers:
         name = getattr(model, "name", type(model).__name__)
         raise AnalysisError(
@@ -90,9 +95,9 @@ def _conv(model: nn.Module, layer: str) -> nn.Module:
 def filter_bank(model: nn.Module, layer: str, channel: int) -> FilterBank:
     """The stored filter of output ``channel`` of ``layer`` and the bank the layer applies."""
     conv = _conv(model, layer)
-    if not 0 <= int(channel) < conv.out_channels:
+    channel = check_int(channel, "channel", error=AnalysisError)  # 1.5 is not channel 1
+    if not 0 <= channel < conv.out_channels:
         raise AnalysisError(f"{layer} has channels 0..{conv.out_channels - 1}, not {channel}")
-    channel = int(channel)
     with torch.no_grad():
         if isinstance(conv, GroupConv):
             g, c_in, g_in, k = (

@@ -29,11 +29,19 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from gcnn_viewer.errors import GcnnViewerError, describe_os_error, first_line
+from gcnn_viewer.errors import (
+    ConfigError,
+    GcnnViewerError,
+    check_int,
+    check_number,
+    describe_os_error,
+    first_line,
+)
 
 MNIST_SIZE = 28  # the models' input is [1, 28, 28]
 FIT_SIZE = 20  # the ink's bounding box is scaled to fit FIT_SIZE × FIT_SIZE
 SUPERSAMPLE = 4  # preprocessed digits keep a (28·4)² version for sharp rotations
+MAX_FACTOR = 16  # a preprocessed digit is at most (28·16)² px
 INK_THRESHOLD = 0.1  # fraction of the brightest pixel that counts as ink for the bounding box
 MAX_IMAGE_SIDE = 4096  # px; checked from the header before decoding (a digit never needs more)
 # The only image formats ever decoded, named as the user knows them and as Pillow does. The
@@ -140,9 +148,17 @@ def to_mnist_digit(image: np.ndarray, *, factor: int = SUPERSAMPLE) -> Digit:
     its aspect ratio, so its longer side is 20 px, then placed so its centre of mass is at the
     centre of the 28×28 field (to 1/``factor`` px). A blank image gives a blank digit.
     """
-    image = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    factor = check_int(factor, "factor", 1, MAX_FACTOR)
+    try:
+        image = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"image must be an array of grey values, not {type(image).__name__}"
+        ) from None
     if image.ndim != 2:
-        raise ValueError(f"expected a 2-D grey image, got shape {image.shape}")
+        raise ConfigError(f"expected a 2-D grey image, got shape {image.shape}")
+    if not np.isfinite(image).all():
+        raise ConfigError("the image holds non-finite values (NaN)")
     size = MNIST_SIZE * factor
     out = np.zeros((size, size), np.float32)
     peak = float(image.max()) if image.size else 0.0
@@ -178,8 +194,9 @@ def mnist_preprocess(image: np.ndarray) -> np.ndarray:
 
 
 def quarter_turns(angle: float) -> int | None:
-    """``k`` in 0..3 when ``angle`` (degrees) is a multiple of 90° (k quarter turns), else None."""
-    turns = angle / 90.0
+    """``k`` in 0..3 when ``angle`` (degrees) is a multiple of 90° (k quarter turns), else None.
+    :class:`ConfigError` for an angle that is not a finite number."""
+    turns = check_number(angle, "angle") / 90.0
     nearest = round(turns)
     if math.isclose(turns, nearest, rel_tol=0.0, abs_tol=1e-9):
         return nearest % 4
@@ -195,6 +212,9 @@ def rotate_input(digit: Digit, angle: float) -> np.ndarray:
     the bicubic filter MNIST-rot itself was generated with (:mod:`gcnn_viewer.data.mnist_rot`),
     so rotated inputs look like the training data. Returns float32 ``[28, 28]`` in [0, 1].
     """
+    if not isinstance(digit, Digit):
+        raise ConfigError(f"digit must be a Digit, not {type(digit).__name__}")
+    angle = check_number(angle, "angle")
     k = quarter_turns(angle)
     if k is not None:
         return np.ascontiguousarray(np.rot90(digit.image, k))

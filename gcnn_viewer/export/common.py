@@ -27,7 +27,13 @@ from gcnn_viewer import __version__
 from gcnn_viewer.data.digits import DigitImageError, load_image_file, rotate_input
 from gcnn_viewer.data.files import atomic_path, json_text, write_target
 from gcnn_viewer.data.mnist import sha256_file
-from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.errors import (
+    GcnnViewerError,
+    check_ints,
+    check_names,
+    check_numbers,
+    check_sequence,
+)
 from gcnn_viewer.models.networks import GCNNModel
 from gcnn_viewer.viewer.drawing import Drawing, InputSnapshot
 from gcnn_viewer.viewer.inference import (
@@ -244,6 +250,7 @@ def resolve_models(texts: Sequence[str], catalog: ModelCatalog | None = None) ->
 
     A model's name always means that model, even when a file of that name is in the current
     folder: write ``./p4cnn`` (any path with a folder or a suffix) for the file."""
+    texts = check_names(texts, "models", ExportError)  # ["p4cnn"], not "p4cnn"
     if not 1 <= len(texts) <= 2:
         raise ExportError(f"give one or two models, not {len(texts)}")
     catalog = catalog if catalog is not None else ModelCatalog()
@@ -285,6 +292,8 @@ class ExportInput:
 
 def resolve_input(text: str | None) -> ExportInput:
     """``0``–``9`` (the shipped sample of that digit), an image path, or ``mnist-rot:N``."""
+    if text is not None and not isinstance(text, (str, os.PathLike)):
+        raise ExportError(f"input must be text or a path, not {type(text).__name__}")
     text = DEFAULT_INPUT if text is None else str(text).strip()
     if len(text) == 1 and text in "0123456789":  # not str.isdigit: "²" is a digit to it
         return _sample_input(int(text))
@@ -360,14 +369,33 @@ class ViewSpec:
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in the provenance
 
     def __post_init__(self) -> None:
+        # checked as given (one ExportError line): a string is not a list of layers, 1.5 is
+        # not channel 1, NaN is not an angle
+        self.models = tuple(check_sequence(self.models, "models", ExportError))
         if not self.models:
             raise ExportError("an export needs at least one model")
-        self.angles = tuple(float(a) for a in self.angles)
+        for i, model in enumerate(self.models):
+            if not isinstance(model, ExportModel):
+                raise ExportError(
+                    f"models[{i}] must be an ExportModel (see resolve_models), not "
+                    f"{type(model).__name__}"
+                )
+        if not isinstance(self.input, ExportInput):
+            raise ExportError(
+                f"input must be an ExportInput (see resolve_input), not {type(self.input).__name__}"
+            )
+        self.angles = check_numbers(self.angles, "angles", error=ExportError)
         if not self.angles:
             raise ExportError("an export needs at least one angle")
-        for a in self.angles:
-            if not np.isfinite(a):
-                raise ExportError(f"angle {a} is not a number of degrees")
+        if self.layers is not None:
+            self.layers = check_names(self.layers, "layers", ExportError)
+        if self.channels is not None:
+            self.channels = check_ints(self.channels, "channels", 0, error=ExportError)
+        if not isinstance(self.stabilised, (bool, np.bool_)):
+            raise ExportError(f"stabilised must be True or False, not {self.stabilised!r}")
+        self.stabilised = bool(self.stabilised)
+        if not isinstance(self.extra, dict):
+            raise ExportError(f"extra must be a dict, not {type(self.extra).__name__}")
         names = [m.name for m in self.models]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:  # their data keys, CSV columns and figure panels would overwrite each other

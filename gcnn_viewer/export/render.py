@@ -24,6 +24,7 @@ from PIL import Image, PngImagePlugin
 
 from gcnn_viewer import __version__
 from gcnn_viewer.data.files import json_text
+from gcnn_viewer.errors import check_int, check_number
 from gcnn_viewer.export.common import (
     Cancelled,
     ExportError,
@@ -73,6 +74,7 @@ def _subtitle(spec: ViewSpec) -> str:
 
 
 def check_dpi(dpi: int) -> None:
+    dpi = check_number(dpi, "--dpi", error=ExportError)  # not text, True or NaN
     if not 10 <= dpi <= 2400:
         raise ExportError(f"--dpi must be between 10 and 2400, not {dpi}")
 
@@ -254,6 +256,8 @@ def mp4_available() -> bool:
 
 def check_animation_options(frames: int, fps: float, dpi: int) -> None:
     """One line for values no animation can have."""
+    frames = check_int(frames, "--frames", error=ExportError)  # 2.5 frames is not 2 or 3
+    fps = check_number(fps, "--fps", error=ExportError)
     if not 2 <= frames <= 3600:
         raise ExportError(f"--frames must be between 2 and 3600, not {frames}")
     if not 0.1 <= fps <= 100:
@@ -422,6 +426,7 @@ def _write_mp4(images: list[Image.Image], tmp: Path, fps: float, text: str) -> N
 # -- probability vs angle -----------------------------------------------------------------------
 def sweep_angles(step: float) -> np.ndarray:
     """0, step, … below 360 (default 5°: 0…355)."""
+    step = check_number(step, "--step", error=ExportError)
     if not 0 < step <= 180:
         raise ExportError(f"--step must be between 0 and 180 degrees, not {step}")
     n = int(np.floor(360.0 / step - 1e-9)) + 1

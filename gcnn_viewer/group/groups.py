@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch is imported where it is used: the app shows its window first
+    import torch
 
 
 def _p4_compose(g: int, h: int) -> int:
@@ -66,6 +68,8 @@ class Group:
     @cached_property
     def cayley_table(self) -> torch.Tensor:
         """``table[g, h] = index(g·h)``, int64 ``[G, G]``."""
+        import torch
+
         return torch.tensor(
             [[self._compose(g, h) for h in self.elements] for g in self.elements],  # type: ignore[operator]
             dtype=torch.long,
@@ -74,6 +78,8 @@ class Group:
     @cached_property
     def orientation_permutations(self) -> torch.Tensor:
         """``perm[g, h] = index(g⁻¹·h)``, int64 ``[G, G]``: the orientation axis reindexing of g."""
+        import torch
+
         return torch.tensor(
             [[self.compose(self.inverse(g), h) for h in self.elements] for g in self.elements],
             dtype=torch.long,
@@ -93,6 +99,8 @@ class Group:
 
     def act_on_image(self, g: int, x: torch.Tensor) -> torch.Tensor:
         """Transform the last two (spatial) dims of ``x`` ``[..., H, W]`` by g."""
+        import torch
+
         self._check(g)
         y = torch.rot90(x, self.rotation(g), dims=(-2, -1))
         return torch.flip(y, dims=(-2,)) if self.mirrored(g) else y

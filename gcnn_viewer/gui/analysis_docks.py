@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from gcnn_viewer.export.common import ExportModel
 from gcnn_viewer.gui.analysis_views import (
     AccuracyView,
     AnalysisModel,
@@ -34,6 +33,8 @@ ANALYSIS_SHARE = 0.4  # of the window's height, for an analysis tab brought forw
 def analysis_model(entry: ModelEntry) -> AnalysisModel:
     """A catalog entry as the views take it. Only weights read from a file are cached by
     their sha256 (a model in training changes with every snapshot: never cached)."""
+    from gcnn_viewer.export.common import ExportModel  # (torch: loaded after the window)
+
     digest = ExportModel.from_entry(entry).sha256 if entry.path is not None else None
     return AnalysisModel(entry.key, entry.title, entry.model, digest)
 

@@ -17,19 +17,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-import torch
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gcnn_viewer.analysis.accuracy import AnalysisCancelled, RotAccuracy, rot_accuracy
-from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE, equivariance_curve
-from gcnn_viewer.analysis.filters import filter_bank, layer_parameters, parameter_counts
+from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE
 from gcnn_viewer.gui.jobs import JobThread
 from gcnn_viewer.gui.style import configure_pyqtgraph
 from gcnn_viewer.viewer.palette import PANEL_COLOURS
+
+if TYPE_CHECKING:
+    # the analyses import torch: they are imported where they run, so that the window can be
+    # shown before torch is loaded (docs/ARCHITECTURE.md, "Start-up")
+    import torch
+
+    from gcnn_viewer.analysis.accuracy import RotAccuracy
 
 EQUIVARIANCE_ANGLES = np.arange(72) * 5.0  # 0, 5, …, 355 degrees
 LOG_FLOOR = 1e-9  # where an error of exactly 0 is drawn on the log scale
@@ -76,10 +80,16 @@ class AnalysisWorker(JobThread):
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(
             "gcnn-viewer analysis",
-            cancelled_errors=(AnalysisCancelled,),
+            cancelled_errors=_cancelled_errors,
             torch_threads=WORKER_THREADS,
             parent=parent,
         )
+
+
+def _cancelled_errors() -> tuple[type[BaseException], ...]:
+    from gcnn_viewer.analysis.accuracy import AnalysisCancelled  # (on the analysis thread)
+
+    return (AnalysisCancelled,)
 
 
 def _owned_worker(widget: QtWidgets.QWidget, worker: AnalysisWorker | None) -> AnalysisWorker:
@@ -188,6 +198,9 @@ class EquivariancePanel(QtWidgets.QWidget):
         models, digit = list(self.models), self.digit
 
         def job(progress, cancelled):
+            from gcnn_viewer.analysis.accuracy import AnalysisCancelled
+            from gcnn_viewer.analysis.equivariance import equivariance_curve
+
             out = {}
             for i, m in enumerate(models):
                 if cancelled():
@@ -349,6 +362,8 @@ class AccuracyView(QtWidgets.QWidget):
         models, loader, bins = list(self.models), self.data_loader, self.bins
 
         def job(progress, cancelled):
+            from gcnn_viewer.analysis.accuracy import rot_accuracy
+
             data = loader()
             if data is None:
                 return None
@@ -642,6 +657,8 @@ class FiltersView(QtWidgets.QWidget):
             return
         key, layer, channel = where
         model = self.models[self.model_box.currentIndex()]
+        from gcnn_viewer.analysis.filters import filter_bank
+
         bank = filter_bank(model.model, layer, channel)
         mosaic, centres = bank_mosaic(bank.stored, bank.expanded)
         self.mosaic = mosaic
@@ -680,6 +697,8 @@ class FiltersView(QtWidgets.QWidget):
             f"{model.title} {layer}, output channel {channel}: the stored filter and the "
             f"{copies} cop{'ies' if copies > 1 else 'y'} the layer applies{orientation}{clicked}"
         )
+        from gcnn_viewer.analysis.filters import layer_parameters, parameter_counts
+
         p = layer_parameters(model.model, layer)
         counts = parameter_counts(model.model)
         total, plain = sum(c.params for c in counts), sum(c.plain_params for c in counts)

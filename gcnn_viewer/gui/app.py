@@ -9,33 +9,14 @@ import traceback
 from gcnn_viewer.errors import first_line
 
 
-def _splash(QtCore, QtGui, QtWidgets):
-    """A splash screen with the icon while the models load; None if there is no icon."""
-    from gcnn_viewer.gui.identity import SPLASH_FILE, resource_path
+def run_app(argv: list[str] | None = None, *, on_window=None) -> int:
+    """Create the QApplication and the main window; return the exit status.
 
-    pixmap = QtGui.QPixmap(str(resource_path(SPLASH_FILE)))
-    if pixmap.isNull():
-        return None
-    pixmap = pixmap.scaled(
-        160,
-        160,
-        QtCore.Qt.AspectRatioMode.KeepAspectRatio,
-        QtCore.Qt.TransformationMode.SmoothTransformation,
-    )
-    splash = QtWidgets.QSplashScreen(pixmap)
-    splash.showMessage(
-        "gcnn-viewer: loading models…",
-        QtCore.Qt.AlignmentFlag.AlignBottom | QtCore.Qt.AlignmentFlag.AlignHCenter,
-    )
-    splash.show()
-    QtWidgets.QApplication.processEvents()
-    return splash
-
-
-def run_app(argv: list[str] | None = None) -> int:
-    """Create the QApplication and the main window; return the exit status."""
+    The window is on screen before torch is imported: the models load on a thread of their
+    own (:mod:`gcnn_viewer.gui.startup`), so there is no splash screen. ``on_window(window)``
+    is called once the window is shown (benchmarks/bench_startup.py measures with it)."""
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-    from PySide6 import QtCore, QtGui, QtWidgets
+    from PySide6 import QtCore, QtWidgets
 
     from gcnn_viewer.gui.identity import APPLICATION, DISPLAY_NAME, ORGANISATION
     from gcnn_viewer.gui.platform_check import display_problem
@@ -53,7 +34,6 @@ def run_app(argv: list[str] | None = None) -> int:
     )
     app.setApplicationDisplayName(DISPLAY_NAME)
     app.setDesktopFileName(DISPLAY_NAME)
-    splash = _splash(QtCore, QtGui, QtWidgets)  # torch takes a second or two to import
 
     from gcnn_viewer.gui.identity import app_icon
     from gcnn_viewer.gui.main_window import MainWindow
@@ -72,8 +52,8 @@ def run_app(argv: list[str] | None = None) -> int:
     sys.excepthook = excepthook
     try:
         window.show()
-        if splash is not None:
-            splash.finish(window)
+        if on_window is not None:
+            on_window(window)
         status = app.exec()
     finally:
         sys.excepthook = previous_hook

@@ -1,6 +1,6 @@
 """The app's name and icon, shared by the launcher (:mod:`gcnn_viewer.gui.app`) and the main
-window, so that neither imports the other. Torch-free: the launcher shows its splash (the
-icon) before torch is imported."""
+window, so that neither imports the other. Torch-free, as everything the window is built
+from: it is shown before torch is imported."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from gcnn_viewer.models.registry import RESOURCE_PACKAGE
 ORGANISATION = APPLICATION = "gcnn-viewer"  # QSettings' names: where the settings live
 DISPLAY_NAME = "gcnn-viewer"  # window titles' suffix and the desktop file's name
 ICON_FILES = ("icon.svg", "icon.png")  # in the shipped resources
-SPLASH_FILE = "icon.png"
 
 
 def resource_path(name: str) -> Path:

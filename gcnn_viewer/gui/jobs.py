@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import torch
 from PySide6 import QtCore
 
 from gcnn_viewer.errors import first_line
@@ -26,7 +25,9 @@ class JobThread(QtCore.QThread):
     """``finishedJob(kind, seq, result)``, ``failedJob(kind, seq, line)``,
     ``cancelledJob(kind, seq)``, ``progressed(kind, seq, done, total)``.
 
-    ``cancelled_errors``: the exceptions a job raises when it stops on request.
+    ``cancelled_errors``: the exceptions a job raises when it stops on request, or a function
+    that returns them (called on this thread: their modules may import torch, which the
+    window does not load before it is shown).
     ``first``: kinds taken before any other waiting job. ``finish_when_cancelled``: emit the
     result of a job that returned although cancelled meanwhile (an export that returned has
     written its file); otherwise such a result is dropped. ``torch_threads``: torch's threads
@@ -42,7 +43,9 @@ class JobThread(QtCore.QThread):
         self,
         name: str,
         *,
-        cancelled_errors: tuple[type[BaseException], ...] = (),
+        cancelled_errors: (
+            tuple[type[BaseException], ...] | Callable[[], tuple[type[BaseException], ...]]
+        ) = (),
         first: Sequence[str] = (),
         finish_when_cancelled: bool = False,
         torch_threads: int = 1,
@@ -106,7 +109,11 @@ class JobThread(QtCore.QThread):
         return next((k for k in self.first if k in self._pending), next(iter(self._pending)))
 
     def run(self) -> None:
+        import torch  # here: the window is shown before torch is imported
+
         torch.set_num_threads(self.torch_threads)
+        if callable(self.cancelled_errors):
+            self.cancelled_errors = self.cancelled_errors()
         while True:
             with self._cv:
                 self._cv.wait_for(lambda: self._closed or bool(self._pending))

@@ -9,8 +9,10 @@ the panel puts the model in training into the catalog and updates that entry in 
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -20,8 +22,6 @@ from gcnn_viewer.gui.dialogs import ask, show_error
 from gcnn_viewer.gui.style import cache_plot, configure_pyqtgraph, small_font
 from gcnn_viewer.models.registry import model_names, model_spec
 from gcnn_viewer.models.train_config import TrainConfig, train_option
-from gcnn_viewer.training.checkpoint import load_checkpoint
-from gcnn_viewer.training.loop import Progress
 from gcnn_viewer.viewer.models import ModelCatalog, describe_checkpoint
 from gcnn_viewer.viewer.training import (
     TRAINING_NICENESS,
@@ -42,6 +42,9 @@ from gcnn_viewer.viewer.training import (
     mnist_rot_loader,
     plan_run,
 )
+
+if TYPE_CHECKING:  # (torch loads after the window is shown: docs/ARCHITECTURE.md, "Start-up")
+    from gcnn_viewer.training.loop import Progress
 
 CURVE_REFRESH_MS = 250  # curves redraw at most this often, however fast records come
 SPIN_MAX = 2**31 - 1  # a QSpinBox holds a C int
@@ -230,7 +233,8 @@ class TrainPanel(QtWidgets.QWidget):
         self.augment.setCurrentIndex(max(0, self.augment.findData(augment.default)))
         self.device = QtWidgets.QComboBox()
         self.device.setObjectName("trainDevice")
-        for text, value in device_choices():
+        # the GPUs are known once torch is loaded: refresh_devices() (the window calls it)
+        for text, value in device_choices(probe="torch" in sys.modules):
             self.device.addItem(text, value)
         self.follow = QtWidgets.QCheckBox("Show it on the right as it learns")
         self.follow.setObjectName("trainFollow")
@@ -400,6 +404,16 @@ class TrainPanel(QtWidgets.QWidget):
             augment=self.augment.currentData(),
             device=self.device.currentData(),
         )
+
+    def refresh_devices(self) -> None:
+        """Offer every device torch sees (at start only the CPU: torch was not loaded yet);
+        the choice made stays chosen."""
+        chosen = self.device.currentData()
+        with QtCore.QSignalBlocker(self.device):
+            self.device.clear()
+            for text, value in device_choices():
+                self.device.addItem(text, value)
+            self.device.setCurrentIndex(max(0, self.device.findData(chosen)))
 
     def refresh_data_status(self) -> None:
         if self.load_data is not None:
@@ -733,6 +747,8 @@ class TrainPanel(QtWidgets.QWidget):
             self.catalog.update_model(entry.key, entry.model, describe_run(result.last, "failed"))
             return
         try:
+            from gcnn_viewer.training.checkpoint import load_checkpoint
+
             checkpoint = load_checkpoint(path)
         except CheckpointError as exc:
             self.status.setText(f"Cannot read back the checkpoint: {exc}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from PySide6 import QtCore
 
 from gcnn_viewer.errors import first_line
@@ -28,6 +27,8 @@ class InferenceWorker(QtCore.QThread):
         self.setObjectName("gcnn-viewer inference")
 
     def run(self) -> None:
+        import torch  # here: the window is shown before torch is imported
+
         torch.set_num_threads(INFERENCE_THREADS)  # per thread under OpenMP: the GUI's own
         while True:
             try:

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gcnn_viewer.errors import ConfigError, check_int, check_number
 from gcnn_viewer.group import P4, P4M, Group
 from gcnn_viewer.models.registry import model_spec
 from gcnn_viewer.nn import (
@@ -31,6 +32,7 @@ from gcnn_viewer.nn.functional import conv2d
 from gcnn_viewer.nn.fusion import fold_batch_norm, fold_input_normalisation, tensors_key
 
 HIDDEN_LAYERS = ("l1", "l2", "l3", "l4", "l5", "l6")
+MAX_CHANNELS = 256  # per hidden layer; the paper's models have 7 to 20
 MNIST_SIZE = 28  # the only input size: 28→26→24→pool→12→10→8→6→4→1
 
 
@@ -208,6 +210,8 @@ class Z2CNN(GCNNModel):
 
     def __init__(self, channels: int = 20, dropout: float = 0.3) -> None:
         super().__init__()
+        channels = check_int(channels, "channels", 1, MAX_CHANNELS)
+        dropout = check_number(dropout, "dropout", 0.0, 1.0)
         self.channels, self.dropout = channels, dropout
         ins = (1,) + (channels,) * 5
         self.convs = nn.ModuleList(nn.Conv2d(c, channels, 3) for c in ins)
@@ -248,7 +252,7 @@ class _GroupCNN(GCNNModel):
 
     def __init__(self, channels: int) -> None:
         super().__init__()
-        self.channels = channels
+        self.channels = channels = check_int(channels, "channels", 1, MAX_CHANNELS)
         self.convs = nn.ModuleList(
             [self.conv_z2(1, channels, 3)] + [self.conv_g(channels, channels, 3) for _ in range(5)]
         )
@@ -302,7 +306,7 @@ class P4CNNRotationPooling(GCNNModel):
 
     def __init__(self, channels: int = 20) -> None:
         super().__init__()
-        self.channels = channels
+        self.channels = channels = check_int(channels, "channels", 1, MAX_CHANNELS)
         ins = (1,) + (channels,) * 5
         self.convs = nn.ModuleList(P4ConvZ2(c, channels, 3) for c in ins)
         self.bns = nn.ModuleList(GroupBatchNorm(channels) for _ in ins)
@@ -334,11 +338,23 @@ NETWORKS: dict[str, type[GCNNModel]] = {
 
 def build_model(name: str, **kwargs: object) -> GCNNModel:
     """A freshly initialised model with the paper's architecture (docs/ARCHITECTURE.md).
-    :class:`~gcnn_viewer.errors.ConfigError` (one line listing the valid names) for a name
-    the registry does not hold."""
+    :class:`~gcnn_viewer.errors.ConfigError` (one line) for a name the registry does not hold
+    (listing the valid names), an option the network does not take, or a bad value
+    (``channels`` a whole number in 1..:data:`MAX_CHANNELS`, ``dropout`` in 0..1)."""
+    if not isinstance(name, str):
+        raise ConfigError(f"a model name must be text, not {type(name).__name__}")
     model_spec(name)  # a registered name, or the one-line error
     try:
         cls = NETWORKS[name]
     except KeyError:  # registered without a network: a programming error, not the user's
         raise LookupError(f"model {name!r} is registered but has no network class") from None
+    import inspect
+
+    takes = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(kwargs) - set(takes))
+    if unknown:
+        raise ConfigError(
+            f"{name} takes no option {', '.join(unknown)}; its options are "
+            f"{', '.join(takes) or 'none'}"
+        )
     return cls(**kwargs)

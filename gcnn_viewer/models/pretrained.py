@@ -5,10 +5,12 @@ from __future__ import annotations
 import errno
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gcnn_viewer.models.networks import GCNNModel
-from gcnn_viewer.models.record import load_model
 from gcnn_viewer.models.registry import RESOURCE_PACKAGE, model_spec
+
+if TYPE_CHECKING:  # (torch-free to import: the app finds its files before torch loads)
+    from gcnn_viewer.models.networks import GCNNModel
 
 
 def shipped_dir() -> Path:
@@ -24,6 +26,8 @@ def pretrained_path(name: str) -> Path:
 
 def load_pretrained(name: str) -> GCNNModel:
     """The shipped trained model ``name``, in eval mode, on the CPU."""
+    from gcnn_viewer.models.record import load_model
+
     path = pretrained_path(name)
     if not path.is_file():  # a broken installation: the error names the missing file
         raise FileNotFoundError(errno.ENOENT, f"no shipped weights for {name!r}", str(path))

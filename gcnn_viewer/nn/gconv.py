@@ -23,9 +23,13 @@ import math
 import torch
 from torch import nn
 
+from gcnn_viewer.errors import ConfigError, check_int
 from gcnn_viewer.group import P4, P4M, Group
 from gcnn_viewer.nn.functional import conv2d
 from gcnn_viewer.nn.fusion import tensors_key
+
+MAX_LAYER_CHANNELS = 4096  # per group convolution: a typo (10**9) fails here, not in malloc
+MAX_KERNEL = 31
 
 
 def _bank_index(group: Group, input_group: Group | None, in_channels: int, k: int) -> torch.Tensor:
@@ -65,8 +69,14 @@ class GroupConv(nn.Module):
         super().__init__()
         if isinstance(kernel_size, tuple):
             if len(set(kernel_size)) != 1:
-                raise ValueError("group convolutions need square kernels")
+                raise ConfigError("group convolutions need square kernels")
             kernel_size = kernel_size[0]
+        # checked here: a float or a huge size would fail deep in torch, or allocate gigabytes
+        in_channels = check_int(in_channels, "in_channels", 1, MAX_LAYER_CHANNELS)
+        out_channels = check_int(out_channels, "out_channels", 1, MAX_LAYER_CHANNELS)
+        kernel_size = check_int(kernel_size, "kernel_size", 1, MAX_KERNEL)
+        stride = check_int(stride, "stride", 1, MAX_KERNEL)
+        padding = check_int(padding, "padding", 0, MAX_KERNEL)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size

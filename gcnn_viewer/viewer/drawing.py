@@ -15,7 +15,8 @@ from functools import cached_property
 import numpy as np
 from PIL import Image, ImageDraw
 
-from gcnn_viewer.data.digits import MNIST_SIZE, Digit, to_mnist_digit
+from gcnn_viewer.data.digits import MAX_IMAGE_SIDE, MNIST_SIZE, Digit, to_mnist_digit
+from gcnn_viewer.errors import ConfigError
 from gcnn_viewer.viewer.events import Event
 
 CANVAS_RES = 224  # raster side in pixels (8 × 28)
@@ -173,10 +174,20 @@ class Drawing:
         A 28×28 image is taken to be in MNIST format already and becomes the model input as
         it is; a larger one is letterboxed onto the canvas and preprocessed like a drawing.
         """
-        self.end_stroke()
-        image = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+        try:
+            image = np.asarray(image, dtype=np.float32)
+        except (TypeError, ValueError):
+            kind = type(image).__name__
+            raise ConfigError(f"image must be an array of grey values, not {kind}") from None
         if image.ndim != 2 or min(image.shape) < 1:
-            raise ValueError(f"expected a 2-D grey image, got shape {image.shape}")
+            raise ConfigError(f"expected a 2-D grey image, got shape {image.shape}")
+        if max(image.shape) > MAX_IMAGE_SIDE:
+            h, w = image.shape
+            raise ConfigError(f"the image is {w}×{h} px; at most {MAX_IMAGE_SIDE} px a side")
+        if not np.isfinite(image).all():
+            raise ConfigError("the image holds non-finite values (NaN or infinity)")
+        self.end_stroke()
+        image = np.clip(image, 0.0, 1.0)
         mnist = image.copy() if image.shape == (MNIST_SIZE, MNIST_SIZE) else None
         self._set_content(_Content(_letterbox(image), mnist, (), source))
 

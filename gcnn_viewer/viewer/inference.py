@@ -14,15 +14,17 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from gcnn_viewer.data.digits import quarter_turns, rotate_input
-from gcnn_viewer.models import GCNNModel
 from gcnn_viewer.viewer.drawing import InputSnapshot
 from gcnn_viewer.viewer.layout import ColourTables, as_group_maps, stabilise
 from gcnn_viewer.viewer.models import ModelProbe
+
+if TYPE_CHECKING:  # torch is imported where it is used: the app shows its window first
+    from gcnn_viewer.models import GCNNModel
 
 SWEEP_STEP = 2  # degrees between sweep angles: 181 angles over 0..360
 SWEEP_CHUNK = 8  # angles per sweep step: a frame waits at most one step
@@ -101,6 +103,8 @@ def stabilised_note(angle: float) -> str:
 
 def compute_frame(request: FrameRequest) -> FrameResult:
     """Every layer of every panel's model for the rotated input, as mosaics."""
+    import torch
+
     start = time.perf_counter()
     image = rotate_input(request.snapshot.digit, request.angle)  # [28, 28]
     x = torch.from_numpy(image)[None, None]  # [1, 1, 28, 28]
@@ -157,6 +161,8 @@ class SweepResult:
 
 def sweep_steps(request: SweepRequest) -> Generator[None, None, SweepResult]:
     """Class probabilities of every model at every angle, one chunk of angles per step."""
+    import torch
+
     digit = request.snapshot.digit
     n = len(request.angles)
     out = {key: np.empty((n, 10), np.float32) for key, _ in request.models}

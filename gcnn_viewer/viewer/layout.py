@@ -17,11 +17,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from gcnn_viewer.group import Group
+
+if TYPE_CHECKING:  # torch is imported where it is used: the app shows its window first
+    import torch
 
 CELL_TARGET = 24  # mosaic pixels per map side after magnification
 GAP = 2  # mosaic pixels between cells
@@ -267,6 +270,8 @@ def stabilise(maps: torch.Tensor, group: Group | None, turns: int) -> torch.Tens
     if turns == 0:
         return maps
     if group is None or maps.dim() == 3:
+        import torch
+
         return torch.rot90(maps, -turns, dims=(-2, -1))
     return group.act_on_group_map(group.inverse(turns), maps)
 

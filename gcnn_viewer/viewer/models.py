@@ -9,24 +9,31 @@ few sample digits so that colours mean the same value in every frame.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from gcnn_viewer.data.digits import Digit, open_image, rotate_input
 from gcnn_viewer.errors import CheckpointError
 from gcnn_viewer.group import Group
-from gcnn_viewer.models.networks import GCNNModel, build_model
 from gcnn_viewer.models.pretrained import shipped_dir
-from gcnn_viewer.models.record import CheckpointRecord
 from gcnn_viewer.models.registry import DEFAULT_PAIR, model_names, model_spec
-from gcnn_viewer.training.checkpoint import load_checkpoint
 from gcnn_viewer.viewer.events import Event
 from gcnn_viewer.viewer.layout import LayerLayout, LayerScale, layer_layout
+
+if TYPE_CHECKING:
+    # torch and the networks are imported where they are used, so that the app can show its
+    # window while another thread imports them (docs/ARCHITECTURE.md, "Start-up")
+    from gcnn_viewer.models.networks import GCNNModel
+    from gcnn_viewer.models.record import CheckpointRecord
 
 UNTRAINED_SEED = 0
 PERCENTILE = 99.5  # colour scale top: robust to a few hot pixels
@@ -59,6 +66,8 @@ def sample_title(stem: str) -> str:
 def torch_threads(n: int) -> Iterator[None]:
     """Run small forward passes on ``n`` threads in this thread (OpenMP's setting is per
     thread); on a busy 2-core CPU, two threads spin against each other for ~100× longer."""
+    import torch
+
     previous = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -83,6 +92,8 @@ def probe_model(model: GCNNModel, inputs: np.ndarray) -> ModelProbe:
     ReLU layers get ``0 .. p99.5``; signed layers (the pre-logit ``top``) a symmetric scale
     ``±p99.5(|v|)``, shown with a diverging colour map.
     """
+    import torch
+
     x = torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))[:, None]
     with torch.inference_mode(), torch_threads(1):
         maps = model.feature_maps(x)
@@ -99,6 +110,135 @@ def probe_model(model: GCNNModel, inputs: np.ndarray) -> ModelProbe:
             m = float(np.percentile(np.abs(values), PERCENTILE)) or 1.0
             scales[name] = LayerScale(-m, m, diverging=True)
     return ModelProbe(tuple(layouts), layouts, scales, model.group)
+
+
+# -- colour scales cached per weights ----------------------------------------------------------
+SCALES_VERSION = 1  # bump when what a cached scale means changes (the measurement, the file)
+SCALES_FOLDER = "colour-scales"
+
+
+def weights_digest(model: GCNNModel) -> str:
+    """sha256 of a model's architecture and every tensor of its state (names, dtypes, shapes,
+    bytes): the same weights give the same digest, whatever file they came from."""
+    h = hashlib.sha256(json.dumps(model.config, sort_keys=True).encode())
+    for name, t in sorted(model.state_dict().items()):
+        t = t.detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def inputs_digest(inputs: np.ndarray) -> str:
+    """sha256 of the digits the scales are measured on, and of how they are measured."""
+    x = np.ascontiguousarray(inputs, dtype=np.float32)
+    h = hashlib.sha256(f"{SCALES_VERSION}:{PERCENTILE}:{x.shape}".encode())
+    h.update(x.tobytes())
+    return h.hexdigest()
+
+
+def scales_path(weights: str, inputs: str, root: Path | None = None) -> Path:
+    """``<data cache>/colour-scales/<weights>-<inputs>.json`` (the platformdirs user cache,
+    or ``$GCNN_VIEWER_DATA``)."""
+    from gcnn_viewer.data import cache_dir
+
+    folder = Path(root) if root is not None else cache_dir(create=False)
+    return folder / SCALES_FOLDER / f"{weights[:32]}-{inputs[:16]}.json"
+
+
+def scales_record(probe: ModelProbe, weights: str, inputs: str) -> dict:
+    """What a cache file holds (JSON)."""
+    return {
+        "format": "gcnn-viewer colour scales",
+        "version": SCALES_VERSION,
+        "weights_sha256": weights,
+        "inputs_sha256": inputs,
+        "layers": [
+            {
+                "name": name,
+                "lo": probe.scales[name].lo,
+                "hi": probe.scales[name].hi,
+                "diverging": probe.scales[name].diverging,
+            }
+            for name in probe.layers
+        ],
+    }
+
+
+def scales_from_record(
+    record: object, weights: str, inputs: str, layers: Sequence[str]
+) -> dict[str, LayerScale] | None:
+    """The scales a cache file holds, or None unless it is exactly what we would have
+    measured for these weights, inputs and layers. A cache file is untrusted input: any
+    other type, a missing or extra layer, a non-finite bound, ``lo >= hi``, a ReLU scale
+    that does not start at 0 or a signed one that is not symmetric makes it None."""
+    if not isinstance(record, dict) or type(record.get("version")) is not int:
+        return None
+    if record["version"] != SCALES_VERSION:
+        return None
+    if record.get("weights_sha256") != weights or record.get("inputs_sha256") != inputs:
+        return None
+    entries = record.get("layers")
+    if not isinstance(entries, list) or len(entries) != len(layers):
+        return None
+    scales: dict[str, LayerScale] = {}
+    for name, item in zip(layers, entries, strict=True):
+        if not isinstance(item, dict) or item.get("name") != name:
+            return None
+        lo, hi, diverging = item.get("lo"), item.get("hi"), item.get("diverging")
+        if not all(type(v) in (int, float) for v in (lo, hi)) or type(diverging) is not bool:
+            return None
+        lo, hi = float(lo), float(hi)
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            return None
+        if (diverging and lo != -hi) or (not diverging and lo != 0.0):
+            return None
+        scales[name] = LayerScale(lo, hi, diverging=diverging)
+    return scales
+
+
+def cached_probe(
+    model: GCNNModel, inputs: np.ndarray, root: Path | None = None
+) -> tuple[ModelProbe, bool]:
+    """:func:`probe_model`, with the colour scales from the cache when these weights were
+    measured on these inputs before; ``(probe, True)`` on a cache hit. A hit costs one
+    forward pass of one digit (the layouts come from its shapes); a miss measures and
+    writes the cache atomically. A cache that cannot be read or written is no error."""
+    import torch
+
+    weights, measured_on = weights_digest(model), inputs_digest(inputs)
+    path, record = None, None
+    try:
+        path = scales_path(weights, measured_on, root)
+    except (OSError, ValueError):  # no usable cache folder (DataError is a ValueError)
+        pass
+    try:
+        if path is not None and path.is_file():
+            record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON: measured again
+        record = None
+    if record is not None:
+        x = torch.from_numpy(np.ascontiguousarray(inputs[:1], dtype=np.float32))[:, None]
+        with torch.inference_mode(), torch_threads(1):
+            maps = model.feature_maps(x)
+        layouts = {
+            name: layer_layout(name, tuple(t.shape[1:]), model.group)
+            for name, t in maps.items()
+            if name != "logits"
+        }
+        scales = scales_from_record(record, weights, measured_on, tuple(layouts))
+        if scales is not None:
+            return ModelProbe(tuple(layouts), layouts, scales, model.group), True
+    probe = probe_model(model, inputs)
+    if path is not None:
+        from gcnn_viewer.data.files import atomic_file, json_text
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_file(path, "w", encoding="utf-8") as f:
+                f.write(json_text(scales_record(probe, weights, measured_on), indent=1))
+        except OSError:
+            pass  # measured again next time
+    return probe, False
 
 
 def level_inputs(samples: Sequence[np.ndarray] | None = None) -> np.ndarray:
@@ -145,6 +285,9 @@ class ModelEntry:
     error: str = ""  # set when loading failed and the entry fell back to an untrained model
     _model: GCNNModel | None = field(default=None, repr=False)
     _probe: ModelProbe | None = field(default=None, repr=False)
+    # loading and probing happen once, on whichever thread asks first (the app's start-up
+    # thread, or the GUI thread when the user picks a model meanwhile): the others wait
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
     def title(self) -> str:
@@ -179,15 +322,19 @@ class ModelEntry:
     def model(self) -> GCNNModel:
         """The network, frozen (:meth:`GCNNModel.freeze`): every thread may run it, none may
         change it. New weights come as a new object (:meth:`ModelCatalog.update_model`)."""
-        if self._model is None:
-            model, self.detail = self.loader()
-            self._model = model.freeze()
-        return self._model
+        with self._lock:
+            if self._model is None:
+                model, self.detail = self.loader()
+                self._model = model.freeze()
+            return self._model
 
     def probe(self, inputs: np.ndarray | None = None) -> ModelProbe:
-        if self._probe is None:
-            self._probe = probe_model(self.model, level_inputs() if inputs is None else inputs)
-        return self._probe
+        """Layouts and colour scales (measured once; cached on disk per weights)."""
+        with self._lock:
+            if self._probe is None:
+                x = level_inputs() if inputs is None else inputs
+                self._probe, _ = cached_probe(self.model, x)
+            return self._probe
 
     @property
     def parameters(self) -> int:
@@ -196,6 +343,10 @@ class ModelEntry:
 
 def _untrained(arch: str) -> Callable[[], tuple[GCNNModel, str]]:
     def load() -> tuple[GCNNModel, str]:
+        import torch
+
+        from gcnn_viewer.models.networks import build_model
+
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(UNTRAINED_SEED)
             model = build_model(arch)
@@ -211,6 +362,8 @@ def _untrained(arch: str) -> Callable[[], tuple[GCNNModel, str]]:
 
 def _from_file(path: Path, source: str) -> Callable[[], tuple[GCNNModel, str]]:
     def load() -> tuple[GCNNModel, str]:
+        from gcnn_viewer.training.checkpoint import load_checkpoint
+
         checkpoint = load_checkpoint(path)
         return checkpoint.model, describe_checkpoint(checkpoint.record, source)
 
@@ -263,17 +416,28 @@ class ModelCatalog:
         """The entry with its model loaded; shipped weights that fail to load are replaced by
         the untrained model, with the reason in ``entry.error`` (the app never stops on it)."""
         entry = self.get(key)
-        if entry.loaded:
-            return entry
-        try:
-            entry.model  # noqa: B018  (loads)
-        except CheckpointError as exc:
-            if entry.source != "shipped":
-                raise
-            entry.loader, entry.trained, entry.source = _untrained(entry.arch), False, "untrained"
-            entry.error = str(exc)
-            entry.model  # noqa: B018
+        with entry._lock:
+            if entry.loaded:
+                return entry
+            try:
+                entry.model  # noqa: B018  (loads)
+            except CheckpointError as exc:
+                if entry.source != "shipped":
+                    raise
+                entry.loader, entry.trained = _untrained(entry.arch), False
+                entry.source, entry.error = "untrained", str(exc)
+                entry.model  # noqa: B018
         return entry
+
+    def prepare(self, keys: Sequence[str]) -> list[ModelEntry]:
+        """Load and probe the entries ``keys`` (the app does this on its start-up thread,
+        while its window is already on screen); each once, in order."""
+        entries = []
+        for key in dict.fromkeys(keys):
+            entry = self.load(key)
+            entry.probe()
+            entries.append(entry)
+        return entries
 
     def defaults(self) -> tuple[str, str]:
         """The pair shown at start: Z2CNN vs P4CNN; a model without shipped weights is
@@ -293,6 +457,8 @@ class ModelCatalog:
 
         Raises :class:`CheckpointError` (one line) for a corrupt, foreign or mismatched file.
         """
+        from gcnn_viewer.training.checkpoint import load_checkpoint
+
         path = Path(path).expanduser().resolve()
         checkpoint = load_checkpoint(path)  # fails here, before anything changes
         key = f"file:{path}"

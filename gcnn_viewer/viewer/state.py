@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from gcnn_viewer.errors import check_int, check_number
 from gcnn_viewer.viewer.drawing import DEFAULT_BRUSH, MAX_BRUSH, MIN_BRUSH, Drawing, InputSnapshot
 from gcnn_viewer.viewer.events import Event
 from gcnn_viewer.viewer.inference import FrameRequest, PanelSpec, SweepRequest
@@ -44,7 +45,7 @@ class ViewerState:
 
     @angle.setter
     def angle(self, value: float) -> None:
-        value = float(value) % 360.0
+        value = check_number(value, "angle") % 360.0  # NaN, text: ConfigError (one line)
         if value != self._angle:
             self._angle = value
             self.angle_changed.emit(value)
@@ -73,8 +74,8 @@ class ViewerState:
 
     @tracked_class.setter
     def tracked_class(self, value: int | None) -> None:
-        if value is not None and not 0 <= value <= 9:
-            raise ValueError(f"class must be 0..9 or None, got {value}")
+        if value is not None:
+            value = check_int(value, "tracked class", 0, 9)
         if value != self._tracked_class:
             self._tracked_class = value
             self.display_changed.emit()
@@ -85,7 +86,7 @@ class ViewerState:
 
     @brush.setter
     def brush(self, value: float) -> None:
-        self._brush = min(MAX_BRUSH, max(MIN_BRUSH, float(value)))
+        self._brush = min(MAX_BRUSH, max(MIN_BRUSH, check_number(value, "brush")))
 
     # -- models -----------------------------------------------------------------------------
     def panel_key(self, index: int) -> str:

@@ -18,28 +18,40 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from gcnn_viewer.errors import first_line
-from gcnn_viewer.models.networks import GCNNModel
-from gcnn_viewer.models.record import CheckpointRecord
 from gcnn_viewer.models.train_config import TrainConfig
-from gcnn_viewer.training.checkpoint import read_run, save_checkpoint
-from gcnn_viewer.training.loop import Datasets, Progress, Trainer, mps_available
+
+if TYPE_CHECKING:
+    # torch and the training loop are imported where they are used: the app builds its
+    # Train panel before torch is loaded (docs/ARCHITECTURE.md, "Start-up")
+    import torch
+
+    from gcnn_viewer.models.networks import GCNNModel
+    from gcnn_viewer.training.loop import Datasets, Progress, Trainer
 
 SNAPSHOT_EVERY = 50  # optimizer steps between weight snapshots (at most)
 SNAPSHOT_MIN_INTERVAL_S = 2.0  # and never more often than this: each one costs a re-render
 REPORT_EVERY = 10  # steps between "step" records (as the CLI)
 TRAINING_NICENESS = 10  # the training thread yields the CPU to the window and its inference
 
-DataLoader = Callable[[Callable[[str], None]], Datasets]
+DataLoader = Callable[[Callable[[str], None]], "Datasets"]
 
 
 # -- devices ---------------------------------------------------------------------------------
-def device_choices() -> list[tuple[str, str]]:
-    """``(label, device)`` for the device selector: auto, each CUDA GPU by name, MPS, CPU."""
+def device_choices(probe: bool = True) -> list[tuple[str, str]]:
+    """``(label, device)`` for the device selector: auto, each CUDA GPU by name, MPS, CPU.
+    ``probe=False``: auto and the CPU only, without importing torch (the app's first
+    second; it asks again once torch is loaded)."""
+    cores = os.cpu_count() or 1
+    cpu = (f"CPU ({cores} core{'s' if cores != 1 else ''})", "cpu")
+    if not probe:
+        return [("Auto", "auto"), cpu]
+    import torch
+
+    from gcnn_viewer.training.loop import mps_available
+
     choices: list[tuple[str, str]] = []
     cuda = torch.cuda.is_available()
     mps = mps_available()
@@ -50,8 +62,7 @@ def device_choices() -> list[tuple[str, str]]:
             choices.append((f"GPU {i}: {torch.cuda.get_device_name(i)}", f"cuda:{i}"))
     if mps:
         choices.append(("Apple GPU (MPS)", "mps"))
-    cores = os.cpu_count() or 1
-    choices.append((f"CPU ({cores} core{'s' if cores != 1 else ''})", "cpu"))
+    choices.append(cpu)
     return choices
 
 
@@ -86,6 +97,7 @@ def mnist_rot_loader(train_split: str = "trainval") -> DataLoader:
 
     def load(progress: Callable[[str], None]) -> Datasets:
         from gcnn_viewer.data import load_mnist_rot
+        from gcnn_viewer.training.loop import Datasets
 
         return Datasets.from_mnist_rot(load_mnist_rot(progress=progress), train_split)
 
@@ -125,6 +137,8 @@ def lower_thread_priority(niceness: int) -> bool:
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
     oom = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", ())
     return (oom and isinstance(exc, oom)) or "out of memory" in str(exc).lower()
 
@@ -246,11 +260,15 @@ class Snapshot:
 
     def build(self) -> GCNNModel:
         """A fresh model holding these weights (eval mode), never shared with the trainer."""
+        from gcnn_viewer.models.record import CheckpointRecord
+
         record = CheckpointRecord(self.model_config, self.state_dict)
         return record.build_model("snapshot", check=False)  # weights of our own live model
 
 
 def take_snapshot(trainer: Trainer) -> Snapshot:
+    from gcnn_viewer.models.record import CheckpointRecord
+
     record = CheckpointRecord.from_model(trainer.model)  # a detached CPU copy of the weights
     return Snapshot(
         record.model_config,
@@ -338,6 +356,10 @@ class TrainingSession:
     # -- the run (worker thread) --------------------------------------------------------------
     def run(self) -> SessionResult:
         """Load the data, train, and return how it ended; never raises."""
+        import torch
+
+        from gcnn_viewer.training.loop import Trainer
+
         previous_threads = torch.get_num_threads()
         last: Progress | None = None
         try:
@@ -431,6 +453,9 @@ def save_model_file(model: GCNNModel, path: Path | str, source: Path | None = No
     ``source``: a checkpoint known to hold exactly these weights; it is copied instead, so its
     training history and metrics travel with it.
     """
+    from gcnn_viewer.models.record import CheckpointRecord
+    from gcnn_viewer.training.checkpoint import read_run, save_checkpoint
+
     path = Path(path)
     if source is not None and Path(source).is_file():
         if Path(source).resolve() == path.resolve():
@@ -485,6 +510,8 @@ def plan_run(
         path = runs_dir / f"{config.model}-seed{config.seed}-{stamp}-{number}.pt"
         plan = RunPlan(config, path)
     else:
+        from gcnn_viewer.training.checkpoint import read_run
+
         source = Path(resume_from)
         record = read_run(source)  # validated: one line naming a bad field
         if record.resumable:
