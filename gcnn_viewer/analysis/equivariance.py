@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from gcnn_viewer.group import Group
 
+if TYPE_CHECKING:  # torch is imported where it is used (the app's window comes first)
+    import torch
+
 # Relative error allowed per dtype (docs/ARCHITECTURE.md, “Tensor and group conventions”).
-TOLERANCES = {torch.float32: 1e-5, torch.float64: 1e-12}
+TOLERANCES = {"float32": 1e-5, "float64": 1e-12}  # by dtype name (torch.float32 → "float32")
 
 
 def act(group: Group, g: int, t: torch.Tensor) -> torch.Tensor:
@@ -59,7 +62,7 @@ def assert_equivariant(
     >>> from gcnn_viewer.nn import P4ConvZ2
     >>> assert_equivariant(P4ConvZ2(1, 4, 3), torch.randn(2, 1, 9, 9), P4)  # doctest: +SKIP
     """
-    tol = TOLERANCES.get(x.dtype, 1e-3) if rtol is None else rtol
+    tol = TOLERANCES.get(str(x.dtype).removeprefix("torch."), 1e-3) if rtol is None else rtol
     errors = equivariance_errors(fn, x, group)
     bad = {group.label(g): err for g, err in errors.items() if not err <= tol}
     if bad:
@@ -81,6 +84,8 @@ def disc_mask(size: int, device: torch.device | None = None) -> torch.Tensor:
     map's centre. A rotation about the centre keeps that disc inside the map, and bilinear
     resampling of a point inside it reads only pixels of the map, so nothing from the cut
     corners (filled with zeros by the rotation) is compared. ``size`` 1: the one pixel."""
+    import torch
+
     c = (size - 1) / 2.0
     r = torch.arange(size, dtype=torch.float64, device=device) - c
     return (r[:, None] ** 2 + r[None, :] ** 2) <= c * c + 1e-9
@@ -89,6 +94,8 @@ def disc_mask(size: int, device: torch.device | None = None) -> torch.Tensor:
 def rotate_maps(t: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
     """Turn each map of ``t`` ``[B, N, H, W]`` counter-clockwise about its centre by
     ``degrees`` ``[B]`` (bilinear, zeros outside). Angle 0 returns ``t`` itself, bit for bit."""
+    import torch
+
     if t.shape[-1] == 1 and t.shape[-2] == 1:  # a 1×1 map is its own rotation
         return t
     theta = torch.deg2rad(degrees.to(t.dtype))
@@ -118,6 +125,8 @@ def transform_maps(f: torch.Tensor, degrees: Sequence[float], group: Group | Non
     (``rot90`` of every plane and, for group maps, the cycle of the orientation axis, p4m's
     too), then turns the planes by the rest ``θ − 90°·k`` (in [−45°, 45°)) with bilinear
     resampling; at quarter turns the rest is 0 and ``T_θ`` is exact."""
+    import torch
+
     n = len(degrees)
     if f.dim() == 1:
         return f.expand(n, -1)
@@ -153,6 +162,8 @@ def equivariance_curve(
     ``logits`` compares the logits directly (invariance). One forward pass for all angles.
     At quarter turns an equivariant layer gives 0 up to float32 rounding
     (:data:`EXACT_TOLERANCE`)."""
+    import torch
+
     from gcnn_viewer.data.digits import Digit, rotate_input
     from gcnn_viewer.errors import ConfigError, check_numbers
 
