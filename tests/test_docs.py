@@ -21,6 +21,9 @@ DOCS = ROOT / "docs"
 
 
 def _build(config: Path, site: Path) -> subprocess.CompletedProcess:
+    assert importlib.util.find_spec("mkdocs"), (
+        "the manual's build needs the docs extra: python -m pip install -e '.[docs]'"
+    )
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(site)],
         cwd=config.parent,
