@@ -8,6 +8,7 @@ the panel puts the model in training into the catalog and updates that entry in 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import sys
 import time
@@ -38,9 +39,11 @@ from gcnn_viewer.viewer.training import (
     finishing_fraction,
     finishing_text,
     format_duration,
+    load_curves,
     mnist_rot_cached,
     mnist_rot_loader,
     plan_run,
+    save_curves,
 )
 
 if TYPE_CHECKING:  # (torch loads after the window is shown: docs/ARCHITECTURE.md, "Start-up")
@@ -204,7 +207,7 @@ class TrainPanel(QtWidgets.QWidget):
         self._runs = 0
         self._dirty = False
         # the curves of the runs cancelled here, by checkpoint: Continue… carries them on
-        # (the file holds only one mean per finished epoch)
+        # (the file holds only one mean per finished epoch; they are also saved beside it)
         self._kept_curves: dict[Path, TrainingCurves] = {}
         self.last_checkpoint: Path | None = None  # of the last run that ended here
         self._started = 0.0
@@ -522,8 +525,10 @@ class TrainPanel(QtWidgets.QWidget):
         self.result = None
         self.last = None
         self._reset_curves()
-        kept = self._kept_curves.get(_key(plan.resume_from)) if plan.resume_from else None
-        if kept is not None:  # a run cancelled here: its curves as they were, point for point
+        kept = None
+        if plan.resume_from is not None:  # cancelled here, or in the app before a restart
+            kept = self._kept_curves.get(_key(plan.resume_from)) or load_curves(plan.resume_from)
+        if kept is not None:  # a run cancelled in the app: its curves as they were
             self.curves = copy.deepcopy(kept)
         else:  # a continued run from elsewhere: one point (the mean) per epoch so far
             self.curves.add_history(plan.history)
@@ -680,6 +685,10 @@ class TrainPanel(QtWidgets.QWidget):
             self.last_checkpoint = Path(result.checkpoint)
             if result.status == "cancelled":
                 self._kept_curves[_key(result.checkpoint)] = copy.deepcopy(self.curves)
+                # beside the checkpoint, for a Continue… after a restart (unwritable: this
+                # session still has them; after a restart, one point an epoch)
+                with contextlib.suppress(OSError):
+                    save_curves(self.curves, result.checkpoint)
         self.folder_button.setVisible(bool(result.checkpoint))
         self.folder_button.setToolTip(
             f"Open {Path(result.checkpoint).parent} in the file manager"

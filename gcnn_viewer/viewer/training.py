@@ -213,6 +213,90 @@ class TrainingCurves:
                 self.vx.append(float(h["epoch"]))
                 self.valid.append(100 * float(h["valid_error"]))
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "x": self.x,
+            "loss": self.loss,
+            "error": self.error,
+            "vx": self.vx,
+            "valid": self.valid,
+            "last": list(self._last) if self._last is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TrainingCurves:
+        """The curves :meth:`to_dict` wrote; ValueError for anything else (a file is input)."""
+
+        def numbers(key: str) -> list[float]:
+            values = data.get(key)
+            if not isinstance(values, list) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                for v in values
+            ):
+                raise ValueError(f"curves: {key} must be a list of finite numbers")
+            return [float(v) for v in values]
+
+        if not isinstance(data, dict):
+            raise ValueError("curves: not an object")
+        curves = cls(*(numbers(k) for k in ("x", "loss", "error", "vx", "valid")))
+        if not len(curves.x) == len(curves.loss) == len(curves.error) or len(curves.vx) != len(
+            curves.valid
+        ):
+            raise ValueError("curves: lists of different lengths")
+        last = data.get("last")
+        if last is not None:
+            if not (
+                isinstance(last, list)
+                and len(last) == 4
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in last[:2])
+                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in last[2:])
+            ):
+                raise ValueError("curves: last must be [epoch, steps, loss, error]")
+            curves._last = (int(last[0]), int(last[1]), float(last[2]), float(last[3]))
+        return curves
+
+
+# -- a run's curves beside its checkpoint ------------------------------------------------------
+CURVES_SUFFIX = ".curves.json"
+
+
+def curves_path(checkpoint: Path | str) -> Path:
+    """Where the app keeps the curves of the run saved at ``checkpoint``: beside it."""
+    checkpoint = Path(checkpoint)
+    return checkpoint.with_name(checkpoint.name + CURVES_SUFFIX)
+
+
+def save_curves(curves: TrainingCurves, checkpoint: Path | str) -> Path:
+    """Write the curves drawn up to ``checkpoint`` beside it (atomically), tied to that
+    file's sha256: the checkpoint holds one mean per finished epoch, and a run continued
+    later (after a restart too) is drawn point for point. Raises OSError."""
+    from gcnn_viewer.data.files import json_text, write_text
+    from gcnn_viewer.data.mnist import sha256_file
+
+    record = {"checkpoint_sha256": sha256_file(Path(checkpoint)), "curves": curves.to_dict()}
+    return write_text(curves_path(checkpoint), json_text(record) + "\n")
+
+
+def load_curves(checkpoint: Path | str) -> TrainingCurves | None:
+    """The curves :func:`save_curves` kept for ``checkpoint``; None when there are none, or
+    they are not for this very file (another run's, a changed file) or cannot be read."""
+    import json
+
+    from gcnn_viewer.data.mnist import sha256_file
+
+    path = curves_path(checkpoint)
+    try:
+        if not path.is_file() or path.stat().st_size > 64 * 2**20:
+            return None
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict):
+            return None
+        if record.get("checkpoint_sha256") != sha256_file(Path(checkpoint)):
+            return None
+        return TrainingCurves.from_dict(record.get("curves"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
 
 # -- data fetch progress ---------------------------------------------------------------------
 _COUNT = re.compile(r"(\d[\d,]*)\s*/\s*(\d[\d,]*)")

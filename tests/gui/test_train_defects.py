@@ -137,6 +137,52 @@ def test_continue_opens_on_the_cancelled_checkpoint_and_keeps_its_curves(
     assert list(drawn_x[: len(x)]) == x
 
 
+def test_after_a_restart_continue_still_draws_the_run_point_for_point(
+    trainer_window, make_window, weights_dir, tmp_path, qtbot, monkeypatch
+):
+    panel = trainer_window.train_panel
+    panel.epochs.setValue(200)
+    click(qtbot, panel.start_button)
+    result = cancel_after(qtbot, panel, 2)
+    x, loss = list(panel.curves.x), list(panel.curves.loss)
+    trainer_window.close()  # quit the app
+
+    window = make_window(ModelCatalog(weights_dir))  # start it again
+    again = window.train_panel
+    again.load_data = lambda _say: tiny_datasets()
+    again.runs_dir = tmp_path / "runs"
+    again.refresh_data_status()
+    trigger(window, "File", "Train a model")
+    again.device.setCurrentIndex(again.device.findData("cpu"))
+    monkeypatch.setattr(
+        QtWidgets.QFileDialog,
+        "getOpenFileName",
+        staticmethod(lambda *a, **k: (str(result.checkpoint), "")),
+    )
+    with qtbot.waitSignal(again.runEnded, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, again.continue_button)
+        qtbot.waitUntil(lambda: len(again.curves.x) > len(x), timeout=RUN_TIMEOUT_MS)
+        click(qtbot, again.cancel_button)
+    assert again.curves.x[: len(x)] == x and again.curves.loss[: len(x)] == loss
+
+
+def test_curves_kept_for_another_file_are_not_drawn(tmp_path):
+    """The curves beside a checkpoint belong to that very file: a checkpoint written over
+    (another run under the same name) is drawn from its own history."""
+    from gcnn_viewer.viewer.training import TrainingCurves, curves_path, load_curves, save_curves
+
+    checkpoint = tmp_path / "run.pt"
+    checkpoint.write_bytes(b"one run")
+    curves = TrainingCurves([0.5, 1.0], [2.0, 1.5], [50.0, 40.0], [1.0], [45.0])
+    save_curves(curves, checkpoint)
+    assert load_curves(checkpoint).to_dict() == curves.to_dict()
+    checkpoint.write_bytes(b"another run")
+    assert load_curves(checkpoint) is None
+    save_curves(curves, checkpoint)
+    curves_path(checkpoint).write_text('{"checkpoint_sha256": 1, "curves": [')  # damaged
+    assert load_curves(checkpoint) is None
+
+
 def test_no_eta_while_paused(trainer_window, qtbot):
     panel = trainer_window.train_panel
     panel.epochs.setValue(50)
