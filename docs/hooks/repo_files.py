@@ -14,7 +14,7 @@ import posixpath
 import re
 from pathlib import Path
 
-from mkdocs.structure.files import File
+from mkdocs.structure.files import File, InclusionLevel
 
 DOCS = Path(__file__).resolve().parents[1]
 ROOT = DOCS.parent
@@ -44,7 +44,12 @@ def on_files(files, config):
     for target in sorted(wanted):
         uri = f"{PREFIX}/{target.relative_to(ROOT).as_posix()}"
         if files.get_file_from_path(uri) is None:
-            files.append(File.generated(config, uri, abs_src_path=str(target)))
+            # a linked page need not be in the nav (a results table, say)
+            files.append(
+                File.generated(
+                    config, uri, abs_src_path=str(target), inclusion=InclusionLevel.NOT_IN_NAV
+                )
+            )
     return files
 
 
