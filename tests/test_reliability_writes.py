@@ -622,3 +622,60 @@ def test_a_cached_mnist_rot_whose_angles_changed_is_refused(tmp_path):
     path = _cached_mnist_rot(tmp_path / "bad.npz", angles, angles_sha256="right")
     with pytest.raises(DataError, match="angles hash"):
         read_mnist_rot(path)
+
+
+# -- 3. No small input makes unbounded work -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (["export", "sweep", "--model", "p4cnn", "--step", "1e-4"], ["--step", "0.1", "3600"]),
+        (["export", "figure", "--model", "p4cnn", "z2cnn", "--dpi", "2400"], ["dpi or less"]),
+        (["export", "animation", "--model", "p4cnn", "--frames", "3600"], ["frames or fewer"]),
+        (["export", "figure", "--model", "p4cnn", "--angles", *map(str, range(400))], ["360"]),
+        (["analyse", "equivariance", "--model", "p4cnn", "--angles", *["1"] * 4000], ["3600"]),
+        (
+            ["analyse", "accuracy", "--model", "p4cnn", "--source", "mnist-upright"]
+            + ["--angles", *["1"] * 400],
+            ["360"],
+        ),
+    ],
+    ids=["sweep-step", "figure-dpi", "animation-frames", "angles", "eq-angles", "acc"],
+)
+def test_a_size_beyond_its_stated_bound_is_one_line_before_any_work(argv, needles, tmp_path):
+    """Each of these ran for minutes, filled the memory or died in the allocator. The bound
+    is said in the option's --help too."""
+    suffix = {"sweep": "csv", "animation": "gif"}.get(argv[1], "png")
+    out = tmp_path / f"out.{suffix}"
+    done = run_cli([*argv, "--out", str(out)], timeout=120)
+    assert done.returncode == 2, done.stderr[-2000:]
+    one_error_line(done.stderr, *needles)
+    assert list(tmp_path.iterdir()) == []
+    option = next(a for a in argv if a in ("--step", "--dpi", "--frames", "--angles"))
+    helped = run_cli([*argv[:2], "--help"]).stdout
+    text = " ".join(helped.split())
+    start = text.index(f"{option} {option[2].upper()}", text.index("options:"))  # --angles A
+    bound = needles[-1] if needles[-1] != "dpi or less" else "100 megapixels"
+    bound = "500 megapixels" if option == "--frames" else bound
+    assert bound in text[start : text.index(" --", start + len(option) + 1)], text[start:]
+
+
+def test_equivariance_over_many_angles_runs_in_batches_with_the_same_numbers(tmp_path):
+    """200 angles (more than one batch) give what one batch gives, with a progress bar."""
+    import torch
+
+    from gcnn_viewer.analysis.equivariance import equivariance_curve
+    from gcnn_viewer.export.common import resolve_input, resolve_models
+
+    angles = [float(a) for a in np.arange(0.0, 360.0, 1.8)]
+    done = run_cli(
+        ["analyse", "equivariance", "--model", "p4cnn", "--json", "--angles", *map(str, angles)]
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "p4cnn: equivariance" in done.stderr  # the progress bar
+    got = json.loads(done.stdout, parse_constant=_no_constant)
+    (model,) = resolve_models(["p4cnn"])
+    torch.set_num_threads(1)
+    whole = equivariance_curve(model.model, resolve_input(None).snapshot.digit, angles)
+    assert list(got["error"]) == list(whole)
+    for layer, values in whole.items():
+        np.testing.assert_allclose(got["error"][layer], values, rtol=1e-5, atol=1e-6)

@@ -20,6 +20,7 @@ import numpy as np
 
 from gcnn_viewer.export import render
 from gcnn_viewer.export.common import ExportError, ViewSpec, angle_text, check_destination
+from gcnn_viewer.models.record import MAX_CHANNELS
 
 # kind -> what the dialog calls it
 KINDS: dict[str, str] = {
@@ -79,22 +80,34 @@ KNOWN_SUFFIXES = frozenset(
 
 def parse_channels(text: str) -> tuple[int, ...] | None:
     """``""``/``"all"``: None (every channel); ``"0-4,7"`` → ``(0, 1, 2, 3, 4, 7)``. Commas or
-    spaces separate; each part is a number or an inclusive range; repeats are dropped."""
+    spaces separate; each part is a number or an inclusive range; repeats are dropped.
+    Channel numbers stop at ``MAX_CHANNELS - 1`` (no model has more), so the list is short
+    whatever is typed: the dialog parses it on the GUI thread."""
     text = text.strip()
     if not text or text.lower() == "all":
         return None
     out: list[int] = []
+    seen: set[int] = set()
     for part in re.split(r"[,\s]+", text):
         if not part:
             continue
         m = re.fullmatch(r"(\d+)(?:\s*[-–]\s*(\d+))?", part)
         if m is None:
             raise ExportError(f"channels: {part!r} is not a number or a range such as 0-4")
-        lo = int(m.group(1))
-        hi = int(m.group(2)) if m.group(2) is not None else lo
+        # (a number of thousands of digits: int() refuses it; any over 6 is beyond MAX_CHANNELS)
+        lo = int(m.group(1)) if len(m.group(1)) <= 6 else MAX_CHANNELS
+        hi = lo if m.group(2) is None else int(m.group(2)) if len(m.group(2)) <= 6 else 10**6
         if hi < lo:
             raise ExportError(f"channels: the range {part} runs backwards")
-        out += [c for c in range(lo, hi + 1) if c not in out]
+        if hi >= MAX_CHANNELS:
+            raise ExportError(
+                f"channels: {part[:12]}{'…' if len(part) > 12 else ''} goes beyond any model's "
+                f"channels (numbers 0-{MAX_CHANNELS - 1})"
+            )
+        for c in range(lo, hi + 1):
+            if c not in seen:
+                seen.add(c)
+                out.append(c)
     return tuple(out)
 
 

@@ -20,6 +20,7 @@ def model_help(count: str = "one or two models") -> str:
     return f"{count}: {', '.join(model_names())}, or a checkpoint path"
 
 
+DPI_RANGE = "10-2400 dpi, at most 100 megapixels"
 INPUT_HELP = (
     "a digit 0-9 (the shipped sample of that digit; default 7), an image path, or "
     "mnist-rot:N (MNIST-rot test digit N, from the data cache)"
@@ -36,8 +37,8 @@ def _common(parser: argparse.ArgumentParser, *, angles: bool) -> None:
             type=float,
             default=None,
             metavar="A",
-            help="degrees, counter-clockwise (default: 0 90); multiples of 90 are exact "
-            "torch.rot90 turns of the 0° input",
+            help="degrees, counter-clockwise (default: 0 90; at most 360 angles); multiples "
+            "of 90 are exact torch.rot90 turns of the 0° input",
         )
 
 
@@ -71,7 +72,7 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
         nargs="+",
         type=int,
         metavar="C",
-        help="channels (default: all; --rotate-and-cycle: the 3 strongest)",
+        help="channel numbers, 0-511 (default: all; --rotate-and-cycle: the 3 strongest)",
     )
     figure.add_argument(
         "--stabilised",
@@ -84,7 +85,9 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
         help="one layer at each angle as rows, models side by side, the "
         "cyclic shift of the orientation axis outlined",
     )
-    figure.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
+    figure.add_argument(
+        "--dpi", type=int, default=200, help=f"PNG resolution, {DPI_RANGE} (default 200)"
+    )
     _out(figure, "png,svg,pdf")
     figure.set_defaults(func=cmd_export)
 
@@ -92,21 +95,33 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
     _common(animation, angles=False)
     animation.add_argument("--layers", nargs="+", metavar="L", help="layers (default: all)")
     animation.add_argument(
-        "--channels", nargs="+", type=int, metavar="C", help="channels (default: all)"
+        "--channels", nargs="+", type=int, metavar="C", help="channel numbers, 0-511 (default: all)"
     )
-    animation.add_argument("--frames", type=int, default=72, help="frames per turn (default 72)")
-    animation.add_argument("--fps", type=float, default=12.0, help="frames/s (default 12)")
+    animation.add_argument(
+        "--frames",
+        type=int,
+        default=72,
+        help="frames per turn, 2-3600 (default 72); all frames together at most 500 megapixels",
+    )
+    animation.add_argument("--fps", type=float, default=12.0, help="frames/s, 0.1-100 (default 12)")
     animation.add_argument("--stabilised", action="store_true", help="stabilised maps")
-    animation.add_argument("--dpi", type=int, default=100, help="resolution (default 100)")
+    animation.add_argument(
+        "--dpi", type=int, default=100, help=f"resolution, {DPI_RANGE} (default 100)"
+    )
     _out(animation, "gif,webp,png,mp4")
     animation.set_defaults(func=cmd_export)
 
     sweep = kinds.add_parser("sweep", help="class probabilities as the input turns")
     _common(sweep, angles=False)
     sweep.add_argument(
-        "--step", type=float, default=5.0, help="degrees between angles (default 5: 0…355)"
+        "--step",
+        type=float,
+        default=5.0,
+        help="degrees between angles, 0.1-180 (default 5: 0…355; at most 3600 angles)",
     )
-    sweep.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
+    sweep.add_argument(
+        "--dpi", type=int, default=200, help=f"PNG resolution, {DPI_RANGE} (default 200)"
+    )
     _out(sweep, "png,svg,pdf,csv")
     sweep.set_defaults(func=cmd_export)
 

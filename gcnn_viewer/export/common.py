@@ -72,6 +72,7 @@ __all__ = [
 
 DEFAULT_INPUT = "7"
 DEFAULT_ANGLES = (0.0, 90.0)
+MAX_ANGLES = 360  # in one figure or data export: each is a row of every layer's maps
 
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -418,7 +419,13 @@ class ViewSpec:
         return [name for name in available if name in self.layers]
 
     def check(self) -> None:
-        """Every model has the chosen layers and channels (one line otherwise)."""
+        """Every model has the chosen layers and channels, and the angles are at most
+        :data:`MAX_ANGLES` (one line otherwise)."""
+        if len(self.angles) > MAX_ANGLES:
+            raise ExportError(
+                f"at most {MAX_ANGLES} angles in one export, not {len(self.angles)} "
+                "(an animation turns the input through as many frames as asked)"
+            )
         for model in self.models:
             probe = model.probe
             for name in self.layer_names(model):

@@ -13,6 +13,7 @@ import csv
 import dataclasses
 import io
 import itertools
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ ANIMATION_DPI = 100
 DEFAULT_FRAMES = 72
 DEFAULT_FPS = 12
 DEFAULT_STEP = 5.0
+MIN_STEP = 0.1  # degrees between sweep angles: at most 3600 angles, a few seconds' work
 RC_LAYER = "l1"  # the rotate-and-cycle figure's layer unless one is chosen
 MP4_MISSING = (
     "MP4 needs imageio-ffmpeg: pip install 'gcnn-viewer[mp4]' (or imageio-ffmpeg); "
@@ -77,6 +79,28 @@ def check_dpi(dpi: int) -> None:
     dpi = check_number(dpi, "--dpi", error=ExportError)  # not text, True or NaN
     if not 10 <= dpi <= 2400:
         raise ExportError(f"--dpi must be between 10 and 2400, not {dpi}")
+
+
+MAX_PIXELS = 100_000_000  # one PNG or animation frame (10,000 × 10,000)
+MAX_ANIMATION_PIXELS = 500_000_000  # all of an animation's frames, held as RGB (1.5 GB)
+
+
+def check_pixels(fig: Figure, dpi: float, frames: int = 1) -> None:
+    """One line, before anything is drawn, for an image too large to make: a figure of many
+    layers at 2400 dpi is billions of pixels (minutes of work, gigabytes of memory)."""
+    w, h = (round(float(v) * dpi) for v in fig.get_size_inches())
+    if w * h > MAX_PIXELS:
+        fit = max(1, int(dpi * math.sqrt(MAX_PIXELS / (w * h))))
+        raise ExportError(
+            f"at {dpi:g} dpi this image would be {w}×{h} pixels, more than "
+            f"{MAX_PIXELS // 10**6} megapixels: choose {fit} dpi or less"
+        )
+    if frames * w * h > MAX_ANIMATION_PIXELS:
+        most = MAX_ANIMATION_PIXELS // (w * h)
+        raise ExportError(
+            f"{frames} frames of {w}×{h} pixels are more than {MAX_ANIMATION_PIXELS // 10**6} "
+            f"megapixels in all: choose {most} frames or fewer, or a lower dpi"
+        )
 
 
 # -- writing figures ----------------------------------------------------------------------------
@@ -110,6 +134,9 @@ def save_figure(
         }
     else:
         metadata = {"Title": title, "Creator": software, "Description": text, "Date": None}
+    if fmt == "png":
+        for page in pages:
+            check_pixels(page, dpi)
     with atomic_output(path, cancelled) as tmp, rc_context():
         if len(pages) == 1:
             pages[0].savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
@@ -289,6 +316,8 @@ def export_animation(
     with rc_context():
         first = next(stream)
         view = ViewFigure(spec, [first], subtitle=_subtitle(spec), animation=True, raster_dpi=None)
+        view.figure.set_dpi(dpi)  # (--dpi was not applied: frames came at matplotlib's 100)
+        check_pixels(view.figure, dpi, frames)
         painter = _Painter(view)
         for i, f in enumerate(itertools.chain([first], stream)):
             check_cancelled(cancelled)
@@ -427,8 +456,11 @@ def _write_mp4(images: list[Image.Image], tmp: Path, fps: float, text: str) -> N
 def sweep_angles(step: float) -> np.ndarray:
     """0, step, … below 360 (default 5°: 0…355)."""
     step = check_number(step, "--step", error=ExportError)
-    if not 0 < step <= 180:
-        raise ExportError(f"--step must be between 0 and 180 degrees, not {step}")
+    if not MIN_STEP <= step <= 180:
+        raise ExportError(
+            f"--step must be between {MIN_STEP:g} and 180 degrees (at most "
+            f"{round(360 / MIN_STEP)} angles), not {step:g}"
+        )
     n = int(np.floor(360.0 / step - 1e-9)) + 1
     return np.arange(n, dtype=np.float64) * step
 

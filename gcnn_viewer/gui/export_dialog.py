@@ -102,13 +102,15 @@ class ExportDialog(QtWidgets.QDialog):
         self.channels = named(
             QtWidgets.QLineEdit(),
             "exportChannels",
-            "Channels of every chosen layer: numbers and ranges, e.g. 0-4,7. Empty: all",
+            "Channels of every chosen layer: numbers and ranges, e.g. 0-4,7, numbers 0-511. "
+            "Empty: all",
         )
         self.channels.setPlaceholderText("all   (or e.g. 0-4,7)")
         self.angles = named(
             QtWidgets.QLineEdit(),
             "exportAngles",
-            "Degrees, counter-clockwise, separated by spaces: multiples of 90° are exact turns",
+            "Degrees, counter-clockwise, separated by spaces: multiples of 90° are exact turns. "
+            "At most 360 angles (quarter turns included)",
         )
         self.quarter_turns = named(
             QtWidgets.QCheckBox("+ quarter turns"),
@@ -121,10 +123,18 @@ class ExportDialog(QtWidgets.QDialog):
             "Rotate every map back and undo the orientation shift, as View ▸ Stabilised view",
         )
         self.format = named(QtWidgets.QComboBox(), "exportFormat")
-        self.dpi = named(QtWidgets.QSpinBox(), "exportDpi", "Resolution of PNG files and frames")
+        self.dpi = named(
+            QtWidgets.QSpinBox(),
+            "exportDpi",
+            "Resolution of PNG files and frames: 10-2400 dpi, at most 100 megapixels an image",
+        )
         self.dpi.setRange(10, 2400)
         self.dpi.setSuffix(" dpi")
-        self.frames = named(QtWidgets.QSpinBox(), "exportFrames", "Frames per full turn")
+        self.frames = named(
+            QtWidgets.QSpinBox(),
+            "exportFrames",
+            "Frames per full turn: 2-3600, at most 500 megapixels for all frames together",
+        )
         self.frames.setRange(2, 3600)
         self.frames.setSuffix(" frames")
         self.fps = named(QtWidgets.QDoubleSpinBox(), "exportFps", "Frames per second")

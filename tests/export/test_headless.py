@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from gcnn_viewer.export import ExportError, export_figure
-from gcnn_viewer.export import common as common_module
 
 BLOCKED = ("PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6")
 
@@ -72,10 +71,18 @@ def test_read_only_folder_is_one_line(spec, tmp_path, monkeypatch):
     """Where the temp file cannot be made (read-only folder; root ignores chmod, so the
     refusal is simulated), the error is one line and nothing is written."""
 
-    def refuse(*args, **kwargs):
-        raise PermissionError(13, "Permission denied")
+    import os
 
-    monkeypatch.setattr(common_module.tempfile, "mkstemp", refuse)
+    from gcnn_viewer.data import files
+
+    real_open = os.open
+
+    def refuse(path, *args, **kwargs):  # the atomic writer's temp file, nothing else
+        if str(path).endswith(".tmp"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(files.os, "open", refuse)
     with pytest.raises(ExportError) as info:
         export_figure(spec, tmp_path / "x.png", dpi=30)
     assert str(info.value) == f"cannot write {tmp_path / 'x.png'}: permission denied"
