@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from gcnn_viewer import __version__
-from gcnn_viewer.data.digits import DigitImageError, load_image_file, rotate_input
+from gcnn_viewer.data.digits import DigitImageError, load_image_file
 from gcnn_viewer.data.files import atomic_path, json_text, write_target
 from gcnn_viewer.data.mnist import sha256_file
 from gcnn_viewer.errors import (
@@ -39,13 +39,9 @@ from gcnn_viewer.viewer.drawing import Drawing, InputSnapshot
 from gcnn_viewer.viewer.inference import (
     FrameRequest,
     FrameResult,
-    LayerFrame,
-    PanelFrame,
     PanelSpec,
-    compute_frame,
-    stabilising_turns,
+    compute_frames,
 )
-from gcnn_viewer.viewer.layout import as_group_maps, stabilise
 from gcnn_viewer.viewer.models import (
     CHECKPOINT_SUFFIXES,
     ModelCatalog,
@@ -447,56 +443,27 @@ def angle_text(angle: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def frame(spec: ViewSpec, angle: float, stabilised: bool | None = None) -> FrameResult:
-    """Every layer of every model at ``angle``: the app's own frame computation."""
-    panels = tuple(PanelSpec(m.name, m.model, m.probe) for m in spec.models)
-    request = FrameRequest(
+def frame_request(spec: ViewSpec, stabilised: bool | None = None) -> FrameRequest:
+    """The app's frame request for ``spec``'s models, input and view (first angle)."""
+    return FrameRequest(
         seq=0,
         snapshot=spec.input.snapshot,
-        angle=float(angle),
+        angle=float(spec.angles[0]) if spec.angles else 0.0,
         stabilised=spec.stabilised if stabilised is None else stabilised,
-        panels=panels,
+        panels=tuple(PanelSpec(m.name, m.model, m.probe) for m in spec.models),
     )
-    return compute_frame(request)
+
+
+def frame(spec: ViewSpec, angle: float, stabilised: bool | None = None) -> FrameResult:
+    """Every layer of every model at ``angle``: the app's own frame computation."""
+    return next(compute_frames(frame_request(spec, stabilised), [angle], chunk=1))
 
 
 def frame_stream(spec: ViewSpec, angles: Sequence[float], chunk: int = 12) -> Iterator[FrameResult]:
-    """:func:`frame` for many angles, in batches of ``chunk`` inputs per forward pass (an
-    animation's 72 single passes cost ~10× more). The same steps as the app's
-    :func:`~gcnn_viewer.viewer.compute_frame` (its input rotation, stabilisation and mosaic
-    layouts), for the chosen layers only."""
-    digit = spec.input.snapshot.digit
+    """:func:`frame` for many angles through the app's own pipeline, ``chunk`` inputs per
+    forward pass (an animation's 72 single passes cost ~10× more), chosen layers only."""
     chosen = {m.name: spec.layer_names(m) for m in spec.models}
-    for lo in range(0, len(angles), chunk):
-        batch = [float(a) for a in angles[lo : lo + chunk]]
-        images = np.stack([rotate_input(digit, a) for a in batch])  # [B, 28, 28]
-        x = torch.from_numpy(images)[:, None]  # [B, 1, 28, 28]
-        with torch.inference_mode():
-            maps = {m.name: m.model.feature_maps(x) for m in spec.models}
-        for b, angle in enumerate(batch):
-            turns = stabilising_turns(angle) if spec.stabilised else 0
-            panels = []
-            for m in spec.models:
-                probe = m.probe
-                logits = maps[m.name]["logits"][b].float()  # [10]
-                layers = {}
-                for name in chosen[m.name]:
-                    t = stabilise(maps[m.name][name][b], probe.group, turns)  # [C, (G,) h, w]
-                    data = np.ascontiguousarray(as_group_maps(t).float().numpy())
-                    mosaic = probe.layouts[name].render(data, probe.scales[name])
-                    layers[name] = LayerFrame(data, mosaic)
-                probabilities = torch.softmax(logits, 0).numpy().copy()
-                panels.append(PanelFrame(key=m.name, probabilities=probabilities, layers=layers))
-            yield FrameResult(
-                seq=0,
-                version=spec.input.snapshot.version,
-                angle=angle,
-                turns=turns,
-                stabilised=spec.stabilised,
-                input=images[b],
-                panels=tuple(panels),
-                compute_ms=0.0,
-            )
+    return compute_frames(frame_request(spec), angles, layers=chosen, chunk=chunk)
 
 
 def provenance(spec: ViewSpec, kind: str, **more: Any) -> dict[str, Any]:

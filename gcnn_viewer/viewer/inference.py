@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -103,38 +103,76 @@ def stabilised_note(angle: float) -> str:
 
 def compute_frame(request: FrameRequest) -> FrameResult:
     """Every layer of every panel's model for the rotated input, as mosaics."""
+    return next(compute_frames(request))
+
+
+def compute_frames(
+    request: FrameRequest,
+    angles: Sequence[float] | None = None,
+    *,
+    layers: Mapping[str, Sequence[str]] | None = None,
+    chunk: int = 12,
+) -> Iterator[FrameResult]:
+    """The one frame pipeline (the app's worker and every export): ``request`` at each of
+    ``angles`` (default: its own angle), ``chunk`` inputs per forward pass, with only the
+    ``layers`` named per panel key (default: all). Rotation, stabilisation, mosaics and
+    colours are the same whatever the batch."""
     import torch
 
-    start = time.perf_counter()
-    image = rotate_input(request.snapshot.digit, request.angle)  # [28, 28]
-    x = torch.from_numpy(image)[None, None]  # [1, 1, 28, 28]
-    turns = stabilising_turns(request.angle) if request.stabilised else 0
-    panels = []
-    with torch.inference_mode():
-        for spec in request.panels:
-            maps = spec.model.feature_maps(x)
-            logits = maps["logits"][0].float()  # [10]
-            probabilities = torch.softmax(logits, 0).numpy()
-            layers = {}
-            for name in spec.probe.layers:
-                t = stabilise(maps[name][0], spec.probe.group, turns)  # [C, (G,) h, w]
-                data = np.ascontiguousarray(as_group_maps(t).float().numpy())
-                scale = spec.probe.scales[name]
-                image_u8 = spec.probe.layouts[name].render(data, scale)
-                colours = request.colours
-                rgb = np.take(colours.table(scale), image_u8) if colours is not None else None
-                layers[name] = LayerFrame(data, image_u8, rgb)
-            panels.append(PanelFrame(spec.key, probabilities.copy(), layers, logits.numpy().copy()))
-    return FrameResult(
-        seq=request.seq,
-        version=request.snapshot.version,
-        angle=request.angle,
-        turns=turns,
-        stabilised=request.stabilised,
-        input=image,
-        panels=tuple(panels),
-        compute_ms=1000 * (time.perf_counter() - start),
-    )
+    angles = [request.angle] if angles is None else [float(a) for a in angles]
+    digit = request.snapshot.digit
+    for lo in range(0, len(angles), chunk):
+        start = time.perf_counter()
+        batch = angles[lo : lo + chunk]
+        images = np.stack([rotate_input(digit, a) for a in batch])  # [B, 28, 28]
+        x = torch.from_numpy(images)[:, None]  # [B, 1, 28, 28]
+        with torch.inference_mode():
+            maps = {spec.key: spec.model.feature_maps(x) for spec in request.panels}
+        for b, angle in enumerate(batch):
+            turns = stabilising_turns(angle) if request.stabilised else 0
+            panels = tuple(
+                _panel_frame(
+                    spec,
+                    {name: t[b] for name, t in maps[spec.key].items()},
+                    turns,
+                    spec.probe.layers if layers is None else layers[spec.key],
+                    request.colours,
+                )
+                for spec in request.panels
+            )
+            yield FrameResult(
+                seq=request.seq,
+                version=request.snapshot.version,
+                angle=angle,
+                turns=turns,
+                stabilised=request.stabilised,
+                input=images[b],
+                panels=panels,
+                compute_ms=1000 * (time.perf_counter() - start),
+            )
+
+
+def _panel_frame(
+    spec: PanelSpec,
+    maps: Mapping[str, Any],
+    turns: int,
+    names: Sequence[str],
+    colours: ColourTables | None,
+) -> PanelFrame:
+    """One model's layers (one input's maps, ``[C, (G,) h, w]`` each) packed as mosaics."""
+    import torch
+
+    logits = maps["logits"].float()  # [10]
+    probabilities = torch.softmax(logits, 0).numpy()
+    layers = {}
+    for name in names:
+        t = stabilise(maps[name], spec.probe.group, turns)  # [C, (G,) h, w]
+        data = np.ascontiguousarray(as_group_maps(t).float().numpy())
+        scale = spec.probe.scales[name]
+        image_u8 = spec.probe.layouts[name].render(data, scale)
+        rgb = np.take(colours.table(scale), image_u8) if colours is not None else None
+        layers[name] = LayerFrame(data, image_u8, rgb)
+    return PanelFrame(spec.key, probabilities.copy(), layers, logits.numpy().copy())
 
 
 @dataclass(frozen=True, eq=False)
