@@ -5,8 +5,9 @@
 
 Each round starts, in fresh processes and in turn (so that the machine's noise falls on all
 alike): ``python -c "import torch"``, ``gcnn-viewer --version``, ``gcnn-viewer --help`` and
-the app itself, launched as ``gcnn-viewer`` is (``gcnn_viewer.cli.main([])``). For the app
-it records, from the moment the process is started:
+the app itself, launched as ``gcnn-viewer`` is (``gcnn_viewer.cli.main([])``, from the
+current folder's ``gcnn_viewer`` when there is one: run it from an older checkout to measure
+that). For the app it records, from the moment the process is started:
 
 - **mapped**: the main window is mapped on the X screen (found by its title with xdotool, as
   ``packaging/measure_startup.py`` does);
@@ -80,9 +81,15 @@ def on_window(window):
 
     window.frameShown.connect(maps)
 
-import gcnn_viewer.gui.app as gui_app
-run_app = gui_app.run_app
-gui_app.run_app = lambda argv=None: run_app(argv, on_window=on_window)
+# (patched on the class, not passed in: the same child measures older versions too)
+import gcnn_viewer.gui.main_window as main_window
+show = main_window.MainWindow.show
+
+def show_and_watch(self):
+    show(self)
+    on_window(self)
+
+main_window.MainWindow.show = show_and_watch
 from gcnn_viewer.cli import main
 sys.exit(main([]))
 """

@@ -9,12 +9,11 @@ import traceback
 from gcnn_viewer.errors import first_line
 
 
-def run_app(argv: list[str] | None = None, *, on_window=None) -> int:
+def run_app(argv: list[str] | None = None) -> int:
     """Create the QApplication and the main window; return the exit status.
 
     The window is on screen before torch is imported: the models load on a thread of their
-    own (:mod:`gcnn_viewer.gui.startup`), so there is no splash screen. ``on_window(window)``
-    is called once the window is shown (benchmarks/bench_startup.py measures with it)."""
+    own (:mod:`gcnn_viewer.gui.startup`), so there is no splash screen."""
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     from PySide6 import QtCore, QtWidgets
 
@@ -52,8 +51,6 @@ def run_app(argv: list[str] | None = None, *, on_window=None) -> int:
     sys.excepthook = excepthook
     try:
         window.show()
-        if on_window is not None:
-            on_window(window)
         status = app.exec()
     finally:
         sys.excepthook = previous_hook
