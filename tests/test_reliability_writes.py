@@ -679,3 +679,16 @@ def test_equivariance_over_many_angles_runs_in_batches_with_the_same_numbers(tmp
     assert list(got["error"]) == list(whole)
     for layer, values in whole.items():
         np.testing.assert_allclose(got["error"][layer], values, rtol=1e-5, atol=1e-6)
+
+
+def test_train_batch_size_has_a_stated_bound(tmp_path):
+    """A batch of 100,000 ran as one batch of the whole training set (12,000 digits at once:
+    gigabytes of activations); the bound is in --help and refused in one line."""
+    script = launcher(tmp_path)
+    argv = [sys.executable, str(script), "train", "--model", "z2cnn", "--epochs", "1"]
+    argv += ["--batch-size", "100000", "--out", str(tmp_path / "run.pt"), "--device", "cpu"]
+    done = subprocess.run(argv, env=env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    one_error_line(done.stderr, "--batch-size", "4096")
+    assert not (tmp_path / "run.pt").exists()
+    assert "1-4096" in " ".join(run_cli(["train", "--help"]).stdout.split())

@@ -68,7 +68,12 @@ class TrainConfig:
         form_high=1000,
     )
     batch_size: int = _option(
-        128, "images per optimizer step (the paper: 128)", low=1, label="batch", form_high=4096
+        128,
+        "images per optimizer step, 1-4096 (the paper: 128)",
+        low=1,
+        high=4096,  # one step's activations and gradients stay a few GB (p4cnn at 4096: ~5 GB)
+        label="batch",
+        form_high=4096,
     )
     lr: float = _option(1e-3, "the learning rate (Adam); > 0, finite", low=0, low_exclusive=True)
     lr_schedule: Literal["constant", "cosine"] = _option(
