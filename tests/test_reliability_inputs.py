@@ -24,8 +24,10 @@ from gcnn_viewer.data.digits import IMAGE_FORMATS, DigitImageError, load_image_f
 from gcnn_viewer.data.mnist_rot import MnistRotSpec
 from gcnn_viewer.errors import GcnnViewerError
 from gcnn_viewer.export.common import resolve_input, resolve_models
+from tests import test_reliability_writes as writes
 
 ROOT = Path(__file__).resolve().parents[1]
+small_disk = writes.small_disk  # a fixture: a tmpfs that really fills (root only)
 
 # An EPS "digit": Pillow identifies it by its first bytes and renders it by running
 # Ghostscript, where `{ } loop` never ends.
@@ -488,3 +490,32 @@ def test_public_functions_check_their_arguments(call, needle, spec_parts):
         call(spec_parts)
     message = str(info.value)
     assert "\n" not in message and needle in message, message
+
+
+# -- 4. no traceback: a checkpoint save on a full disk -------------------------------------------
+def test_a_checkpoint_save_on_a_full_disk_is_one_line_and_keeps_the_old_one(small_disk, tmp_path):
+    """The disk fills during a run (after the trial write at its start): the end-of-epoch save
+    (``Trainer.save``, what the CLI and the Train panel call) raised torch's "RuntimeError:
+    unexpected pos"; the command line then printed a traceback."""
+    from gcnn_viewer.errors import CheckpointError
+    from gcnn_viewer.training import TrainConfig, Trainer
+    from tests.training.conftest import tiny_datasets
+
+    disk = small_disk("1m")
+    run = disk / "run.pt"
+    config = TrainConfig(model="z2cnn", epochs=2, batch_size=16, device="cpu")
+    trainer = Trainer(config, tiny_datasets(), checkpoint_path=run, report_every=1)
+    steps = trainer.run()
+    next(r for r in steps if r.kind == "step")
+    trainer.save()
+    before = run.read_bytes()
+    next(r for r in steps if r.kind == "step")  # a step later, the disk is nearly full:
+    writes.fill(disk)  # the save starts, and runs out of room in the middle
+    filler = disk / "filler"
+    os.truncate(filler, max(0, filler.stat().st_size - 20_000))  # room for a part of it
+    with pytest.raises(CheckpointError) as info:
+        trainer.save()
+    message = str(info.value)
+    assert "\n" not in message and "run.pt" in message and "no space left" in message
+    assert run.read_bytes() == before  # the old checkpoint is whole
+    assert sorted(p.name for p in disk.iterdir()) == ["filler", "run.pt"]  # no temp file left
