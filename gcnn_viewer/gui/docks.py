@@ -129,6 +129,17 @@ class Docks(QtCore.QObject):
             )
         self.fit()  # a restored sweep squeezed too short (its legend clipped) grows back
         self.laid_out = True
+        self.hide_stale_tab_bars()
+
+    def hide_stale_tab_bars(self) -> None:
+        """Hide a dock tab bar that still names a hidden dock. Qt left the "Input | Train"
+        bar of the tab group made before the Train dock was hidden on screen, over the
+        example buttons (a bar Qt uses names only docks that are shown)."""
+        hidden = {d.windowTitle() for d in self.all if d.isHidden()}
+        for bar in self.window.findChildren(QtWidgets.QTabBar):
+            names = {bar.tabText(i) for i in range(bar.count())}
+            if bar.parent() is self.window and bar.isVisible() and names & hidden:
+                bar.hide()
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
         if watched is self.window:
@@ -172,6 +183,7 @@ class Docks(QtCore.QObject):
                 dock.show()
         self.sizes.reset()
         self.fit()
+        QtCore.QTimer.singleShot(0, self.hide_stale_tab_bars)
 
     def restore(self, settings: QtCore.QSettings, splitter: QtWidgets.QSplitter) -> None:
         """The window's geometry, dock layout and panel split as saved (the defaults when

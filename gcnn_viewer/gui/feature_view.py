@@ -48,7 +48,7 @@ TOP_TIP_PLANAR = (
     "top: the last convolution, one 1×1 map per class (0–9): these values are the 10 logits"
 )
 FOCUS_BAR = (10.0, 4.0)  # a focused layer's colour bar: thickness and gap, in screen pixels
-FOCUS_CHROME = (26.0, 50.0)  # ... its left axis and margins, its title, header and margins
+FOCUS_CHROME = (36.0, 58.0)  # ... its left axis and margins, its title, header and margins
 LABEL_OVERHANG = 14  # screen pixels a column label may reach past its plot's side
 STAGGERED = 2  # column-label level: two lines, so that narrow columns keep every label
 WINNER_COLOUR = "#00c8ff"  # outline of the orientation that wins a class's max
@@ -142,7 +142,8 @@ class LayerPlot:
         self.bar.setLookupTable(self.lut)
         self.bar.setLevels((0, N_COLOURS))
         long_side = max(height, width)
-        font = small_font(-1.5)
+        # a focused layer is read from the back of a room: larger numbers and labels
+        font = small_font(-1.5 if px is None else +1)
         if px is None:
             thick, gap = BAR_HEIGHT * long_side, BAR_GAP * long_side
             room = (LABEL_ROOM[0] * long_side, LABEL_ROOM[1] * long_side)
@@ -211,8 +212,9 @@ class LayerPlot:
                 self.plot.addItem(rect)
                 self.winners.append(rect)
 
-        tick_font = small_font(-2)
+        tick_font = small_font(-2 if px is None else +1.5)
         self._tick_metrics = QtGui.QFontMetrics(tick_font)
+        self._line_height = max(14, self._tick_metrics.height() + 2)
         self._label_level: int | None = None
         top = self.plot.getAxis("top")
         self.set_column_labels(0)
@@ -221,14 +223,14 @@ class LayerPlot:
         top.setStyle(
             tickFont=tick_font, tickLength=0, tickTextOffset=1, hideOverlappingLabels=LABEL_OVERHANG
         )
-        top.setHeight(14)
+        top.setHeight(self._line_height)
         left = self.plot.getAxis("left")
         half = layout.cell / 2
         left.setTicks(
             [[(r * layout.pitch + half, label) for r, label in enumerate(layout.row_labels)]]
         )
         left.setStyle(tickFont=tick_font, tickLength=0, tickTextOffset=2)
-        left.setWidth(16)
+        left.setWidth(16 if px is None else self._tick_metrics.horizontalAdvance("00") + 10)
         self.plot.showAxis("top")
         self.plot.hideAxis("bottom")
         self.plot.showAxis("left")
@@ -255,7 +257,8 @@ class LayerPlot:
             return
         self._label_level = level
         top = self.plot.getAxis("top")
-        top.setHeight(2 * self._tick_metrics.lineSpacing() + 1 if level == STAGGERED else 14)
+        lines = 2 * self._tick_metrics.lineSpacing() + 1
+        top.setHeight(lines if level == STAGGERED else self._line_height)
         top.setTicks([self._column_labels(level)])
 
     @property

@@ -138,8 +138,8 @@ class MainWindow(QtWidgets.QMainWindow):
         StartWhenShown(self, self.loader)  # once the window is on screen
         self.canvas.setFocus()
         self.statusBar().showMessage(
-            "Draw a digit, then turn the dial. Hover a feature map to enlarge it; double-click "
-            "a layer (or press F) to see it large. F1 explains the panels.",
+            "Draw a digit, then turn the dial. Double-click a layer (or press F) to see it "
+            "large. F1 explains the panels.",
             15000,
         )
 

@@ -246,6 +246,11 @@ def test_the_input_column_fits_at_1024x768(window, qtbot):
         shown = widget.visibleRegion().boundingRect()
         assert shown == widget.rect(), f"{widget.objectName()} is below the fold"
     assert window.canvas.height() >= window.canvas.minimumHeight()
+    # no tab bar of a hidden dock ("Input | Train") lies over the Input column
+    train = window.train_dock.windowTitle()
+    for bar in window.findChildren(QtWidgets.QTabBar):
+        if bar.isVisible() and bar.geometry().intersects(window.input_dock.geometry()):
+            assert train not in [bar.tabText(i) for i in range(bar.count())]
 
 
 def test_the_model_selectors_read_whole_at_1024x768(window, qtbot):
