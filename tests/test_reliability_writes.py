@@ -86,18 +86,16 @@ def one_error_line(err: str, *needles: str) -> str:
 
 
 # -- 2. No write loses data ----------------------------------------------------------------------
-def test_two_train_runs_to_one_new_out_one_wins_the_other_refuses(tmp_path):
-    """Both runs start together and pass the barrier only together (or when one has quit):
-    today both find --out free, both exit 0 and print the same checkpoint."""
+def race(tmp_path: Path, args: list[str]) -> list[tuple[int, str, str]]:
+    """Two processes of the tiny command line with ``args`` at once: both start together
+    and pass the barrier (their data load) only together, or when one of them has quit.
+    Their (exit status, stdout, stderr)."""
     script = launcher(tmp_path)
     barrier = tmp_path / "barrier"
     barrier.mkdir()
-    out = tmp_path / "runs" / "new.pt"
-    argv = [sys.executable, str(script), "train", "--model", "z2cnn", "--epochs", "1"]
-    argv += ["--out", str(out), "--device", "cpu"]
     procs = [
         subprocess.Popen(
-            argv,
+            [sys.executable, str(script), *args],
             env=env(H5_BARRIER=str(barrier)),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -113,7 +111,16 @@ def test_two_train_runs_to_one_new_out_one_wins_the_other_refuses(tmp_path):
         if len(list(barrier.glob("ready-*"))) >= 2:
             break
         time.sleep(0.02)
-    results = [(p.wait(timeout=180), *p.communicate()) for p in procs]
+    return [(p.wait(timeout=300), *p.communicate()) for p in procs]
+
+
+def test_two_train_runs_to_one_new_out_one_wins_the_other_refuses(tmp_path):
+    """Today both find --out free, both exit 0 and print the same checkpoint."""
+    out = tmp_path / "runs" / "new.pt"
+    results = race(
+        tmp_path,
+        ["train", "--model", "z2cnn", "--epochs", "1", "--out", str(out), "--device", "cpu"],
+    )
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 2], results
     winner = next(r for r in results if r[0] == 0)
@@ -123,6 +130,17 @@ def test_two_train_runs_to_one_new_out_one_wins_the_other_refuses(tmp_path):
     one_error_line(loser[2], str(out), "another run")
     assert out.is_file()
     assert sorted(p.name for p in out.parent.iterdir()) == ["new.pt"]  # no lock, no temp
+
+
+def test_two_reproduce_runs_in_one_folder_never_train_one_run_twice(tmp_path):
+    out = tmp_path / "table"
+    args = ["reproduce", "--models", "z2cnn", "--seeds", "0", "--epochs", "1"]
+    results = race(tmp_path, [*args, "--out", str(out), "--device", "cpu"])
+    assert sorted(code for code, _, _ in results) == [0, 2], results
+    loser = next(r for r in results if r[0] != 0)
+    one_error_line(loser[2].splitlines()[-1], "z2cnn-seed0.pt", "another run")
+    trained = [r for r in results if "z2cnn seed 0: test error" in r[2]]
+    assert len(trained) == 1
 
 
 @pytest.fixture

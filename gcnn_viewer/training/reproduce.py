@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from gcnn_viewer.data.files import json_text, write_text
+from gcnn_viewer.data.files import claim_output, json_text, write_text
 from gcnn_viewer.errors import CheckpointError
 from gcnn_viewer.models.registry import model_spec
 from gcnn_viewer.models.train_config import TrainConfig
@@ -41,18 +41,24 @@ def reproduce(
     for model in models:
         for seed in seeds:
             path = run_path(out_dir, model, seed)
-            if path.exists():
-                if read_run(path).complete:
-                    continue
-                trainer = Trainer.resume(path, data, device=device, command=command)
-                trainer.config.diagnostics = diagnostics
-            else:
-                config = TrainConfig(
-                    model=model, seed=seed, epochs=epochs, device=device, diagnostics=diagnostics
-                )
-                trainer = Trainer(config, data, checkpoint_path=path, command=command)
-            for progress in trainer.run():
-                yield model, seed, progress
+            # claimed first: two reproduce runs in one folder never train the same run twice
+            with claim_output(path):
+                if path.exists():
+                    if read_run(path).complete:
+                        continue
+                    trainer = Trainer.resume(path, data, device=device, command=command)
+                    trainer.config.diagnostics = diagnostics
+                else:
+                    config = TrainConfig(
+                        model=model,
+                        seed=seed,
+                        epochs=epochs,
+                        device=device,
+                        diagnostics=diagnostics,
+                    )
+                    trainer = Trainer(config, data, checkpoint_path=path, command=command)
+                for progress in trainer.run():
+                    yield model, seed, progress
 
 
 def refinalise(
