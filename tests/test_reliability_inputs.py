@@ -519,3 +519,25 @@ def test_a_checkpoint_save_on_a_full_disk_is_one_line_and_keeps_the_old_one(smal
     assert "\n" not in message and "run.pt" in message and "no space left" in message
     assert run.read_bytes() == before  # the old checkpoint is whole
     assert sorted(p.name for p in disk.iterdir()) == ["filler", "run.pt"]  # no temp file left
+
+
+# -- 6. messages: a folder or a FIFO given as a file says what it is ----------------------------
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["evaluate", "PATH"],
+        ["analyse", "filters", "--model", "PATH", "--layer", "l1"],
+        ["export", "figure", "--model", "p4cnn", "--input", "PATH", "--out", "OUT"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_a_fifo_or_folder_given_as_a_file_says_what_it_is(argv, kind, tmp_path):
+    path = tmp_path / ("thing.png" if "--input" in argv else "thing.pt")
+    os.mkfifo(path) if kind == "fifo" else path.mkdir()
+    argv = [a.replace("PATH", str(path)).replace("OUT", str(tmp_path / "f.png")) for a in argv]
+    result = run_cli(argv, timeout=120)  # a FIFO opened for reading would never return
+    assert result.returncode == 2
+    said = "not a regular file" if kind == "fifo" else "is a directory"
+    line = one_error_line(result.stderr, path.name, said)
+    assert "no such" not in line

@@ -257,8 +257,8 @@ def resolve_models(texts: Sequence[str], catalog: ModelCatalog | None = None) ->
         path = Path(text).expanduser()
         if text in archs:  # the name wins over a file of that name (./NAME is the file)
             entry = catalog.load(catalog.find(text).key)
-        elif path.is_file() or path.suffix.lower() in CHECKPOINT_SUFFIXES or os.sep in text:
-            if not path.is_file():
+        elif path.exists() or path.suffix.lower() in CHECKPOINT_SUFFIXES or os.sep in text:
+            if not path.exists():
                 raise ExportError(f"{text}: no such checkpoint file")
             entry = catalog.open_checkpoint(path)  # CheckpointError (one line) when bad
         else:

@@ -195,6 +195,10 @@ def read_record(path: Path | str) -> CheckpointRecord:
     path = Path(path)
     if path.is_dir():
         raise CheckpointError(f"{path}: is a directory, not a checkpoint file")
+    if path.exists() and not path.is_file():  # never opened: reading a FIFO would block
+        raise CheckpointError(
+            f"{path}: is not a regular file (a FIFO, device or socket), not a checkpoint file"
+        )
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
