@@ -13,6 +13,7 @@ import numpy as np
 from PySide6 import QtCore
 
 from gcnn_viewer.data.mnist_rot import read_mnist_rot
+from gcnn_viewer.training.checkpoint import load_checkpoint
 from gcnn_viewer.viewer.models import ModelCatalog
 from tests.gui.conftest import (
     SEVEN,
@@ -122,8 +123,8 @@ def test_no_background_job_changes_what_the_viewer_shows(
         click(qtbot, panel.start_button)
     assert ended.args[0].status == "done", ended.args[0].message
     assert snapshots  # the run's weights reached the catalog
-    final = ended.args[0].last
-    assert final is not None
+    record = load_checkpoint(ended.args[0].checkpoint).record
+    assert record.final["bn_recalibration"] in ("paper", "eval")  # BN was recalibrated
     loop = QtCore.QEventLoop()  # the run's last snapshot and read-back reach the window
     QtCore.QTimer.singleShot(100, loop.quit)
     loop.exec()
