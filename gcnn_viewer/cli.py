@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import math
 import os
 import signal
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gcnn_viewer import __version__
+from gcnn_viewer.arguments import int_in, number
 from gcnn_viewer.errors import GcnnViewerError
 from gcnn_viewer.models.registry import model_names, table_models  # torch-free, as the next
 from gcnn_viewer.models.train_config import MAX_SEED, TrainConfig, TrainOption, train_options
@@ -36,39 +36,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _int_in(low: int, high: int | None = None):
-    """An argparse type: an integer in [low, high]."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < low or (high is not None and value > high):
-            bound = f"{low} .. {high}" if high is not None else f">= {low}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, not {value}")
-        return value
-
-    return parse
-
-
-def _number(*, positive: bool):
-    """An argparse type: a finite float, > 0 (``positive``) or >= 0."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
-        if value < 0 or (positive and value == 0):
-            raise argparse.ArgumentTypeError(f"must be {'> 0' if positive else '>= 0'}, not {text}")
-        return value
-
-    return parse
 
 
 def _progress(message: str) -> None:
@@ -475,7 +442,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--supersample",
-        type=_int_in(1, MAX_SUPERSAMPLE),
+        type=int_in(1, MAX_SUPERSAMPLE),
         metavar="N",
         help="rotate each digit at N×28 px (bicubic up, box filter down); 1 (the standard) "
         "rotates the 28 px digit directly",
@@ -490,9 +457,9 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
 def _option_type(option: TrainOption):
     """The argparse type that checks an option's range as TrainConfig does."""
     if option.kind is int:
-        return _int_in(int(option.low), None if option.high is None else int(option.high))
+        return int_in(int(option.low), None if option.high is None else int(option.high))
     if option.kind is float:
-        return _number(positive=option.low_exclusive)
+        return number(positive=option.low_exclusive)
     return str
 
 
@@ -575,12 +542,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("reproduce", help="Table 1: faithful protocol, several models and seeds")
     rep.add_argument("--models", nargs="+", choices=model_names(), default=list(table_models()))
-    rep.add_argument("--seeds", nargs="+", type=_int_in(0, MAX_SEED), default=[0, 1, 2, 3, 4])
+    rep.add_argument("--seeds", nargs="+", type=int_in(0, MAX_SEED), default=[0, 1, 2, 3, 4])
     rep.add_argument("--out", default="runs/reproduce", metavar="DIR")
     rep.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
-    rep.add_argument(
-        "--epochs", type=_int_in(1), help="override (the runs are then not 'faithful')"
-    )
+    rep.add_argument("--epochs", type=int_in(1), help="override (the runs are then not 'faithful')")
     rep.add_argument(
         "--no-diagnostics",
         dest="diagnostics",

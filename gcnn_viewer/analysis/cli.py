@@ -9,57 +9,18 @@ stderr and exit status 2, and leaves no partial file.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from gcnn_viewer.arguments import INPUT_HELP, angle, int_in, model_help
 from gcnn_viewer.errors import GcnnViewerError
-from gcnn_viewer.models.registry import model_names  # torch-free
 
-
-def model_help(count: str = "one or two models") -> str:
-    """``--model``'s help, naming every registered model (read when the parser is built, so
-    a model added to the registry is offered here too)."""
-    return f"{count}: {', '.join(model_names())}, or a checkpoint path"
-
-
-INPUT_HELP = (
-    "a digit 0-9 (the shipped sample of that digit; default 7), an image path, or "
-    "mnist-rot:N (MNIST-rot test digit N, from the data cache)"
-)
 DEFAULT_EQUIVARIANCE_STEP = 5.0  # 72 angles: 0, 5, …, 355
 DEFAULT_UPRIGHT_ANGLES = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
 MAX_EQUIVARIANCE_ANGLES = 3600  # one per 0.1°; computed CURVE_BATCH at a time, with progress
 CURVE_BATCH = 64
 MAX_UPRIGHT_ANGLES = 360  # each is a pass over 10,000 digits
-
-
-def _angle(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of degrees") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of degrees")
-    return value
-
-
-def _bins(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not 1 <= value <= 360:
-        raise argparse.ArgumentTypeError(f"must be 1 .. 360, not {value}")
-    return value
-
-
-def _channel(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
 def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
@@ -84,7 +45,7 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
     eq.add_argument(
         "--angles",
         nargs="+",
-        type=_angle,
+        type=angle,
         metavar="A",
         help=f"degrees, counter-clockwise (default: 0 5 … 355; at most {MAX_EQUIVARIANCE_ANGLES})",
     )
@@ -103,7 +64,7 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
     )
     acc.add_argument(
         "--bins",
-        type=_bins,
+        type=int_in(1, 360),
         default=36,
         metavar="N",
         help="mnist-rot: angle bins, 1-360 (default 36)",
@@ -111,7 +72,7 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
     acc.add_argument(
         "--angles",
         nargs="+",
-        type=_angle,
+        type=angle,
         metavar="A",
         help=f"mnist-upright: degrees (default: 0 45 … 315; at most {MAX_UPRIGHT_ANGLES})",
     )
@@ -131,7 +92,7 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
         help=model_help("a model"),
     )
     filt.add_argument("--layer", default="l2", metavar="L", help="l1 … l6 or top (default l2)")
-    filt.add_argument("--channel", type=_channel, default=0, metavar="C", help="output channel")
+    filt.add_argument("--channel", type=int_in(0), default=0, metavar="C", help="output channel")
     _outputs(filt, "png,svg,pdf,npz")
     filt.set_defaults(func=cmd_analyse)
     return analyse

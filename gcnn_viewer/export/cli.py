@@ -10,21 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from gcnn_viewer.arguments import INPUT_HELP, angle, model_help
 from gcnn_viewer.errors import GcnnViewerError
-from gcnn_viewer.models.registry import model_names  # torch-free
-
-
-def model_help(count: str = "one or two models") -> str:
-    """``--model``'s help, naming every registered model (read when the parser is built, so
-    a model added to the registry is offered here too)."""
-    return f"{count}: {', '.join(model_names())}, or a checkpoint path"
-
 
 DPI_RANGE = "10-2400 dpi, at most 100 megapixels"
-INPUT_HELP = (
-    "a digit 0-9 (the shipped sample of that digit; default 7), an image path, or "
-    "mnist-rot:N (MNIST-rot test digit N, from the data cache)"
-)
 
 
 def _common(parser: argparse.ArgumentParser, *, angles: bool) -> None:
@@ -34,7 +23,7 @@ def _common(parser: argparse.ArgumentParser, *, angles: bool) -> None:
         parser.add_argument(
             "--angles",
             nargs="+",
-            type=float,
+            type=angle,
             default=None,
             metavar="A",
             help="degrees, counter-clockwise (default: 0 90; at most 360 angles); multiples "
