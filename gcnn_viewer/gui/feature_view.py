@@ -50,6 +50,7 @@ TOP_TIP_PLANAR = (
 FOCUS_BAR = (10.0, 4.0)  # a focused layer's colour bar: thickness and gap, in screen pixels
 FOCUS_CHROME = (36.0, 58.0)  # ... its left axis and margins, its title, header and margins
 LABEL_OVERHANG = 14  # screen pixels a column label may reach past its plot's side
+SPAN = 5  # column-label level: one label over every column, "0…270"
 STAGGERED = 2  # column-label level: two lines, so that narrow columns keep every label
 WINNER_COLOUR = "#00c8ff"  # outline of the orientation that wins a class's max
 
@@ -240,8 +241,13 @@ class LayerPlot:
     def _column_labels(self, level: int) -> list[tuple[float, str]]:
         """Ticks for the top axis: level 0 full (``180°``), 1 without the degree sign,
         2 every column on two staggered lines (even columns above, odd below: each label
-        may be two columns wide), 3 every other column, 4 every fourth (p4m's 8 columns)."""
+        may be two columns wide), 3 every other column, 4 every fourth (p4m's 8 columns),
+        :data:`SPAN` one label over all columns, first … last ("0…270")."""
         labels = list(self.layout.column_labels)
+        if level == SPAN:
+            middle = (self.layout.shape[1] - 1) / 2
+            first, last = (t.replace("°", "") for t in (labels[0], labels[-1]))
+            return [(middle, f"{first}…{last}" if len(labels) > 1 else first)]
         if level >= 1:
             labels = [label.replace("°", "") for label in labels]
         if level == STAGGERED:
@@ -311,7 +317,9 @@ class LayerPlot:
         if pixel <= 0:
             return
         column_px = self.layout.pitch / pixel
-        for level in range(5):
+        # where even every other label does not fit, one label names the span of columns
+        # ("0…270"): a lone "0" over four columns told nothing
+        for level in (0, 1, STAGGERED, 3, SPAN, 4):
             ticks = self._column_labels(level)
             step = len(self.layout.column_labels) / max(1, len(ticks))
             if level == STAGGERED:
