@@ -32,7 +32,7 @@ from gcnn_viewer.nn.functional import conv2d
 from gcnn_viewer.nn.fusion import fold_batch_norm, fold_input_normalisation, tensors_key
 
 HIDDEN_LAYERS = ("l1", "l2", "l3", "l4", "l5", "l6")
-MAX_CHANNELS = 256  # per hidden layer; the paper's models have 7 to 20
+MAX_CHANNELS = 512  # per hidden layer (models/record.py checks checkpoints against it too)
 MNIST_SIZE = 28  # the only input size: 28→26→24→pool→12→10→8→6→4→1
 
 

@@ -27,13 +27,13 @@ from typing import Any
 import torch
 
 from gcnn_viewer.errors import CheckpointError, ConfigError, describe_os_error, first_line
-from gcnn_viewer.models.networks import GCNNModel, build_model
+from gcnn_viewer.models.networks import MAX_CHANNELS, GCNNModel, build_model
 from gcnn_viewer.models.registry import is_model, model_names, model_spec
 from gcnn_viewer.models.train_config import TrainConfig
 
 FORMAT = "gcnn-viewer-checkpoint"
 FORMAT_VERSION = 1
-MAX_CHANNELS = 512  # far above any of these networks (10-20), far below an allocation bomb
+# MAX_CHANNELS (networks.py): far above any of these networks (7-20), far below a memory bomb
 RNG_STATE_KEYS = ("epoch_shuffle_state", "shuffle_state", "torch_rng_state")
 # the keys this version knows; any other is kept as it is (a newer writer may add some)
 _FIELDS = (
