@@ -37,9 +37,9 @@ def _checkout(tmp_path: Path, block: str | None, app: str = APP_STAYS_UP) -> Pat
 
 
 def _ci(repo: Path) -> subprocess.CompletedProcess:
-    env = dict(
-        os.environ, CI_APP_SECONDS="2", PATH=f"{repo / 'bin'}{os.pathsep}{os.environ['PATH']}"
-    )
+    # `python` (as .ci/run calls it) is the interpreter running these tests
+    folders = [str(repo / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]
+    env = dict(os.environ, CI_APP_SECONDS="2", PATH=os.pathsep.join(folders))
     env.pop("QT_QPA_PLATFORM", None)
     return subprocess.run(
         ["bash", str(repo / ".ci" / "run")],
