@@ -25,7 +25,7 @@ class DrawingCanvas(QtWidgets.QWidget):
         super().__init__(parent)
         self.state = state
         self.setObjectName("drawingCanvas")
-        self.setMinimumSize(160, 160)
+        self.setMinimumSize(140, 140)  # gives way in a short window (1024×768, a projector)
         policy = QtWidgets.QSizePolicy(
             QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding
         )
@@ -165,12 +165,17 @@ class DrawingCanvas(QtWidgets.QWidget):
                 painter.drawPolyline(points)
         if self.state.drawing.is_empty:
             painter.setPen(QtGui.QColor("#9a9a9a"))
-            painter.setFont(small_font(+2))
-            painter.drawText(
-                sq,
-                QtCore.Qt.AlignmentFlag.AlignCenter,
-                "Draw a digit here\n(left mouse button or pen)",
-            )
+            text = "Draw a digit here\n(left mouse button or pen)"
+            font = small_font(+2)
+            for delta in (+2, +1, 0, -1, -2):  # the largest that fits a small canvas
+                font = small_font(delta)
+                wide = QtGui.QFontMetrics(font).boundingRect(
+                    QtCore.QRect(), QtCore.Qt.AlignmentFlag.AlignCenter, text
+                )
+                if wide.width() <= sq.width() - 8:
+                    break
+            painter.setFont(font)
+            painter.drawText(sq, QtCore.Qt.AlignmentFlag.AlignCenter, text)
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
         if self.hasFocus():  # the keyboard focus is here: a Tab stop must show it
             painter.setPen(QtGui.QPen(self.palette().highlight().color(), 3))

@@ -319,7 +319,10 @@ class LayerPlot:
         column_px = self.layout.pitch / pixel
         # where even every other label does not fit, one label names the span of columns
         # ("0…270"): a lone "0" over four columns told nothing
-        for level in (0, 1, STAGGERED, 3, SPAN, 4):
+        # (every fourth label only for p4m's eight columns: "0", "m0"; over p4's four it
+        # would be a lone "0", so there the span is the last resort, reaching past the edges)
+        levels = (0, 1, STAGGERED, 3, SPAN, *((4,) if self.layout.cols > 4 else ()))
+        for level in levels:
             ticks = self._column_labels(level)
             step = len(self.layout.column_labels) / max(1, len(ticks))
             if level == STAGGERED:

@@ -180,6 +180,7 @@ class SweepPlot(QtWidgets.QWidget):
         result = self.result
         self.legend.clear()
         self.empty_text.setVisible(self.blank)
+        self.legend.setVisible(not self.blank)  # no curves: no (empty) key
         if self.blank:
             for curve, dot in zip(self.curves, self.markers, strict=True):
                 curve.setData([], [])

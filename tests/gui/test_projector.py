@@ -282,11 +282,11 @@ def test_after_clear_the_sweep_draws_no_curves(window, qtbot):
         x, _ = curve.getData()
         assert x is None or len(x) == 0
         assert not dot.isVisible()
-    assert window.sweep.empty_text.isVisible()
+    assert window.sweep.empty_text.isVisible() and not window.sweep.legend.isVisible()
     key(qtbot, window, "Ctrl+Z")  # the digit back: its curves back
     wait_sweep(qtbot, window)
     assert all(len(c.getData()[0]) > 0 for c in window.sweep.curves)
-    assert not window.sweep.empty_text.isVisible()
+    assert not window.sweep.empty_text.isVisible() and window.sweep.legend.isVisible()
 
 
 def type_angle(qtbot, window, text: str) -> None:
