@@ -29,6 +29,15 @@ class CheckpointError(GcnnViewerError):
     """A checkpoint that cannot be used; the message is one line for the user."""
 
 
+class ExportError(GcnnViewerError):
+    """An export or analysis file that cannot be made as asked (bad path, model, input, layer,
+    format); the message is one line for the user."""
+
+
+class ExportCancelled(ExportError):
+    """The user cancelled a running export; nothing was written."""
+
+
 def first_line(exc: BaseException, limit: int = 300) -> str:
     """The first non-empty line of ``str(exc)``, at most ``limit`` characters; the exception's
     type name when it says nothing. For one-line messages built around foreign exceptions."""

@@ -129,7 +129,7 @@ def _command(args: argparse.Namespace) -> list[str]:
 
 def _check_out(args: argparse.Namespace, formats) -> str | None:
     from gcnn_viewer.analysis.figures import check_output
-    from gcnn_viewer.export.render import check_dpi
+    from gcnn_viewer.figure_output import check_dpi
 
     if args.out is None:
         return None
@@ -156,7 +156,7 @@ def _equivariance(args: argparse.Namespace) -> int:
     from gcnn_viewer.analysis import figures
     from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE, equivariance_curve
     from gcnn_viewer.data.files import json_text
-    from gcnn_viewer.export.common import resolve_input, resolve_models
+    from gcnn_viewer.viewer.sources import resolve_input, resolve_models
 
     fmt = _check_out(args, figures.EQUIVARIANCE_FORMATS)
     if args.angles and len(args.angles) > MAX_EQUIVARIANCE_ANGLES:
@@ -298,7 +298,7 @@ def _accuracy(args: argparse.Namespace) -> int:
     from gcnn_viewer.analysis import figures
     from gcnn_viewer.analysis.accuracy import rot_accuracy, upright_accuracy
     from gcnn_viewer.data.files import json_text
-    from gcnn_viewer.export.common import resolve_models
+    from gcnn_viewer.viewer.sources import resolve_models
 
     fmt = _check_out(args, figures.ACCURACY_FORMATS)
     upright = args.source == "mnist-upright"
@@ -411,7 +411,7 @@ def _filters(args: argparse.Namespace) -> int:
     from gcnn_viewer.analysis import figures
     from gcnn_viewer.analysis.filters import filter_bank, layer_parameters, parameter_counts
     from gcnn_viewer.data.files import json_text
-    from gcnn_viewer.export.common import resolve_models
+    from gcnn_viewer.viewer.sources import resolve_models
 
     fmt = _check_out(args, figures.FILTER_FORMATS)
     (model,) = resolve_models([args.model])

@@ -1,5 +1,5 @@
-"""The analysis figures and number files, written through the export machinery (matplotlib's
-object API, no pyplot and no Qt; provenance embedded as ``gcnn-viewer export`` embeds it).
+"""The analysis figures and number files, written as exports are (:mod:`gcnn_viewer.figure_output`:
+matplotlib's object API, no pyplot and no Qt; provenance embedded in the file).
 
 - :func:`equivariance_figure`: err_L(θ) per layer, one panel per model, log scale.
 - :func:`accuracy_figure`: test error per angle bin (MNIST-rot) or per fixed angle (upright).
@@ -26,10 +26,15 @@ from gcnn_viewer.analysis.accuracy import RotAccuracy, UprightAccuracy
 from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE
 from gcnn_viewer.analysis.filters import FilterBank, LayerParameters
 from gcnn_viewer.data.files import json_text
-from gcnn_viewer.export.colours import PANEL_COLOURS
-from gcnn_viewer.export.common import atomic_output, check_destination, suffix_of
-from gcnn_viewer.export.figures import rc_context
-from gcnn_viewer.export.render import DEFAULT_DPI, save_figure
+from gcnn_viewer.figure_output import (
+    DEFAULT_DPI,
+    atomic_output,
+    check_destination,
+    rc_context,
+    save_figure,
+    suffix_of,
+)
+from gcnn_viewer.viewer.palette import PANEL_COLOURS
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 EQUIVARIANCE_FORMATS = (*FIGURE_FORMATS, "csv", "npz")
@@ -41,7 +46,8 @@ TITLE_PT, LABEL_PT, SMALL_PT = 10.0, 8.0, 6.5
 
 
 def record(kind: str, models: Sequence[Any], **more: Any) -> dict[str, Any]:
-    """The provenance an analysis file records (``models``: export's ExportModel s)."""
+    """The provenance an analysis file records (``models``:
+    :class:`~gcnn_viewer.viewer.sources.ExportModel` s)."""
     out = {
         "software": f"gcnn-viewer {__version__}",
         "kind": kind,

@@ -20,7 +20,6 @@ from matplotlib import colormaps
 from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 
 from gcnn_viewer.viewer.layout import GAP_INDEX, N_COLOURS, ColourTables, LayerScale
-from gcnn_viewer.viewer.palette import PANEL_COLOURS  # noqa: F401  (re-exported)
 
 GAP_COLOUR = (205, 205, 205)  # as the app's gap between mosaic cells
 SEQUENTIAL_MAP = "inferno"

@@ -18,7 +18,6 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
-import matplotlib
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -28,13 +27,14 @@ from matplotlib.text import Text
 
 from gcnn_viewer.export.colours import lookup_table, to_rgb
 from gcnn_viewer.export.common import ExportError, ExportModel, ViewSpec, angle_text
+from gcnn_viewer.figure_output import LABEL_PT
 from gcnn_viewer.viewer.inference import FrameResult
 from gcnn_viewer.viewer.layout import PLANAR_COLUMNS, LayerLayout, LayerScale, stabilise
 from gcnn_viewer.viewer.palette import UNTRAINED_COLOUR, panel_colour
 
 # sizes in inches, fonts in points
 PX = 0.0115  # one mosaic pixel (a map cell is ~24 px: ~0.28 in)
-TITLE_PT, HEAD_PT, LABEL_PT, TICK_PT = 11.0, 9.0, 7.5, 6.0
+TITLE_PT, HEAD_PT, TICK_PT = 11.0, 9.0, 6.0  # LABEL_PT: figure_output's default size
 MARGIN = 0.2
 ROW_LABELS_W = 0.24  # left of each mosaic: channel numbers
 COL_LABELS_H = 0.15  # above each mosaic: orientations
@@ -50,21 +50,6 @@ BLOCK_GAP = 0.3  # between rows laid side by side
 ROW_MAPS_MAX = 3.0  # inches: small layers at several angles are magnified up to this height
 OUTLINE = "#19d3ff"  # the followed map: cyan stands out on inferno
 MATCH_COLOUR, MISMATCH_COLOUR = "#1b7f3b", "#b3261e"
-
-RC = {
-    "svg.fonttype": "none",  # SVG text stays <text> (editable, searchable)
-    "pdf.fonttype": 42,  # PDF: TrueType, selectable and editable text
-    "ps.fonttype": 42,
-    "image.composite_image": False,  # vector files: each map its own unsmoothed raster
-    "font.size": LABEL_PT,
-    "font.family": "DejaVu Sans",
-    "svg.hashsalt": "gcnn-viewer",  # deterministic SVG ids
-}
-
-
-def rc_context():
-    """matplotlib settings for every export (scoped: the user's rcParams stay as they are)."""
-    return matplotlib.rc_context(RC)
 
 
 class Sheet:

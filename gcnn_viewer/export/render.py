@@ -13,10 +13,8 @@ import csv
 import dataclasses
 import io
 import itertools
-import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -41,19 +39,21 @@ from gcnn_viewer.export.common import (
     provenance_json,
     suffix_of,
 )
-from gcnn_viewer.export.figures import (
-    ViewFigure,
+from gcnn_viewer.export.figures import ViewFigure, rotate_and_cycle_figure, sweep_figure
+from gcnn_viewer.figure_output import (
+    DEFAULT_DPI,
+    FIGURE_FORMATS,
+    META_KEY,
+    check_dpi,
+    check_pixels,
     rc_context,
-    rotate_and_cycle_figure,
-    sweep_figure,
+    save_figure,
 )
 from gcnn_viewer.viewer.inference import FrameResult, SweepRequest, run_sweep
 
-FIGURE_FORMATS = ("png", "svg", "pdf")
 ANIMATION_FORMATS = ("gif", "webp", "png", "mp4")
 SWEEP_FORMATS = ("png", "svg", "pdf", "csv")
 DATA_FORMATS = ("npz",)
-DEFAULT_DPI = 200
 ANIMATION_DPI = 100
 DEFAULT_FRAMES = 72
 DEFAULT_FPS = 12
@@ -64,7 +64,6 @@ MP4_MISSING = (
     "MP4 needs imageio-ffmpeg: pip install 'gcnn-viewer[mp4]' (or imageio-ffmpeg); "
     "GIF, WebP and PNG work without it"
 )
-META_KEY = "gcnn-viewer"  # PNG text chunk holding the provenance JSON
 # A PDF of the view whose one page would be larger than this (inches, tabloid: A4 or Letter
 # print it at 70% or more) is split into pages: one model a page, and as many of its angles
 # as fit.
@@ -73,80 +72,6 @@ PDF_PAGE_MAX = (17.0, 11.0)
 
 def _subtitle(spec: ViewSpec) -> str:
     return f"gcnn-viewer {__version__} · colour scales fixed per layer, as in the app"
-
-
-def check_dpi(dpi: int) -> None:
-    dpi = check_number(dpi, "--dpi", error=ExportError)  # not text, True or NaN
-    if not 10 <= dpi <= 2400:
-        raise ExportError(f"--dpi must be between 10 and 2400, not {dpi}")
-
-
-MAX_PIXELS = 100_000_000  # one PNG or animation frame (10,000 × 10,000)
-MAX_ANIMATION_PIXELS = 500_000_000  # all of an animation's frames, held as RGB (1.5 GB)
-
-
-def check_pixels(fig: Figure, dpi: float, frames: int = 1) -> None:
-    """One line, before anything is drawn, for an image too large to make: a figure of many
-    layers at 2400 dpi is billions of pixels (minutes of work, gigabytes of memory)."""
-    w, h = (round(float(v) * dpi) for v in fig.get_size_inches())
-    if w * h > MAX_PIXELS:
-        fit = max(1, int(dpi * math.sqrt(MAX_PIXELS / (w * h))))
-        raise ExportError(
-            f"at {dpi:g} dpi this image would be {w}×{h} pixels, more than "
-            f"{MAX_PIXELS // 10**6} megapixels: choose {fit} dpi or less"
-        )
-    if frames * w * h > MAX_ANIMATION_PIXELS:
-        most = MAX_ANIMATION_PIXELS // (w * h)
-        raise ExportError(
-            f"{frames} frames of {w}×{h} pixels are more than {MAX_ANIMATION_PIXELS // 10**6} "
-            f"megapixels in all: choose {most} frames or fewer, or a lower dpi"
-        )
-
-
-# -- writing figures ----------------------------------------------------------------------------
-def save_figure(
-    fig: Figure | Sequence[Figure],
-    path: Path | str,
-    record: dict[str, Any],
-    dpi: int,
-    cancelled: Cancelled | None = None,
-) -> Path:
-    """Write ``fig`` as PNG/SVG/PDF (by suffix) atomically, with ``record`` as metadata:
-    PNG text chunks, PDF document info, SVG Dublin Core description. Several figures: the
-    pages of one PDF (PNG and SVG hold one)."""
-    pages = [fig] if isinstance(fig, Figure) else list(fig)
-    fmt = suffix_of(path, FIGURE_FORMATS, "a figure")
-    if len(pages) > 1 and fmt != "pdf":
-        raise ExportError(f"only a PDF has pages: {Path(path).name} holds one figure")
-    check_dpi(dpi)
-    text = provenance_json(record)
-    title = record.get("title", "gcnn-viewer export")
-    software = f"gcnn-viewer {__version__}"
-    if fmt == "png":
-        metadata = {"Title": title, "Software": software, "Description": text, META_KEY: text}
-    elif fmt == "pdf":
-        metadata = {
-            "Title": title,
-            "Creator": software,
-            "Subject": text,
-            "Keywords": "gcnn-viewer provenance (JSON in Subject)",
-            "CreationDate": None,  # reproducible files: the provenance says what matters
-        }
-    else:
-        metadata = {"Title": title, "Creator": software, "Description": text, "Date": None}
-    if fmt == "png":
-        for page in pages:
-            check_pixels(page, dpi)
-    with atomic_output(path, cancelled) as tmp, rc_context():
-        if len(pages) == 1:
-            pages[0].savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
-        else:
-            from matplotlib.backends.backend_pdf import PdfPages
-
-            with PdfPages(tmp, metadata=metadata) as pdf:
-                for page in pages:
-                    pdf.savefig(page, dpi=dpi, facecolor="white")
-    return Path(path)
 
 
 def view_pages(spec: ViewSpec, frames: Sequence[FrameResult], pdf: bool) -> list[Figure]:
