@@ -423,7 +423,37 @@ API = [  # (id, call(parts), the argument the one-line message names)
     ("state class 2.5", lambda p: _set(_state(), "tracked_class", 2.5), "tracked class"),
     ("drawing NaN image", lambda p: _drawing(np.full((28, 28), NAN)), "non-finite"),
     ("drawing huge image", lambda p: _drawing(np.zeros((5000, 2), np.float32)), "at most"),
+    ("load_model int", lambda p: _models("load_model", 3), "path"),
+    ("p4 compose 1.5", lambda p: _group("P4", "compose", 1.5, 1), "p4 element"),
+    ("p4 inverse -1", lambda p: _group("P4", "inverse", -1), "p4 has elements"),
+    ("p4m rotation 8", lambda p: _group("P4M", "rotation", 8), "p4m has elements"),
+    ("rot_accuracy data text", lambda p: _rot_accuracy(_model(), "mnist-rot"), "data"),
+    ("load_mnist_rot spec text", lambda p: _load_rot("standard"), "spec"),
 ]
+
+
+def _models(name, *args):
+    import gcnn_viewer.models as models
+
+    return getattr(models, name)(*args)
+
+
+def _group(group, method, *args):
+    import gcnn_viewer.group as groups
+
+    return getattr(getattr(groups, group), method)(*args)
+
+
+def _rot_accuracy(model, data):
+    from gcnn_viewer.analysis import rot_accuracy
+
+    return rot_accuracy(model, data)
+
+
+def _load_rot(spec):
+    from gcnn_viewer.data import load_mnist_rot
+
+    return load_mnist_rot(spec)
 
 
 def _build(*args, **kwargs):

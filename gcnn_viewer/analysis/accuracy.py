@@ -288,6 +288,8 @@ def rot_accuracy(
     """Test error on MNIST-rot, overall (``evaluate``'s value) and in ``bins`` angle bins by
     each test digit's recorded angle. Cached per weights and data content hash."""
     bin_edges(bins)  # a bad --bins is reported before any work
+    if not isinstance(data, MnistRot):
+        raise AnalysisError(f"data must be MNIST-rot (an MnistRot), not {type(data).__name__}")
     images, labels = data.split("test")
     lo = data.spec.n_train + data.spec.n_valid
     angles = np.asarray(data.angles[lo : lo + len(labels)], np.float64)  # [N] degrees

@@ -337,6 +337,8 @@ def load_mnist_rot(
 ) -> MnistRot:
     """MNIST-rot for ``spec``: from the cache when present and intact, else generated (fetching
     MNIST if needed) and cached. ``root`` overrides the cache directory."""
+    if not isinstance(spec, MnistRotSpec):
+        raise ConfigError(f"spec must be an MnistRotSpec, not {type(spec).__name__}")
     say: Progress = progress or (lambda _msg: None)
     # reading needs no write access: a complete read-only cache serves every command
     root_dir = Path(root) if root is not None else cache_dir(create=False)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from gcnn_viewer.errors import ConfigError, check_int
+
 if TYPE_CHECKING:  # torch is imported where it is used: the app shows its window first
     import torch
 
@@ -56,7 +58,7 @@ class Group:
         return self._compose(g, h)  # type: ignore[operator]
 
     def inverse(self, g: int) -> int:
-        return self._inverses[g]
+        return self._inverses[self._check(g)]
 
     @cached_property
     def _inverses(self) -> tuple[int, ...]:
@@ -87,10 +89,10 @@ class Group:
 
     def rotation(self, g: int) -> int:
         """Number of quarter turns in g (counter-clockwise as ``torch.rot90`` displays them)."""
-        return g % 4
+        return self._check(g) % 4
 
     def mirrored(self, g: int) -> bool:
-        return g >= 4
+        return self._check(g) >= 4
 
     def label(self, g: int) -> str:
         """Display label: ``0°``, ``90°``, …; ``m0°``, ``m90°``, … for mirrored elements."""
@@ -107,16 +109,20 @@ class Group:
 
     def act_on_group_map(self, g: int, f: torch.Tensor) -> torch.Tensor:
         """Act on a group feature map ``[..., G, H, W]``: ``(g·f)[h] = T_g(f[g⁻¹·h])``."""
+        self._check(g)
         if f.dim() < 3 or f.shape[-3] != self.order:
-            raise ValueError(
+            raise ConfigError(
                 f"{self.name} maps need shape [..., {self.order}, H, W], got {tuple(f.shape)}"
             )
         perm = self.orientation_permutations[g].to(f.device)
         return self.act_on_image(g, f.index_select(-3, perm))
 
-    def _check(self, g: int) -> None:
+    def _check(self, g: int) -> int:
+        """``g`` as an element index: ConfigError (a ValueError) for 1.5, -1 or 9 in p4."""
+        g = check_int(g, f"a {self.name} element")
         if not 0 <= g < self.order:
-            raise ValueError(f"{self.name} has elements 0..{self.order - 1}, got {g}")
+            raise ConfigError(f"{self.name} has elements 0..{self.order - 1}, got {g}")
+        return g
 
 
 P4 = Group("p4", 4, _p4_compose)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import math
+import os
 import pickle
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -192,6 +193,8 @@ def read_record(path: Path | str) -> CheckpointRecord:
     """The checkpoint at ``path``, validated (:meth:`CheckpointRecord.from_dict`);
     :class:`CheckpointError` (one line naming the file) for a missing, unreadable, foreign,
     corrupt or crafted one."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(f"a checkpoint path must be text or a path, not {type(path).__name__}")
     path = Path(path)
     if path.is_dir():
         raise CheckpointError(f"{path}: is a directory, not a checkpoint file")
