@@ -283,6 +283,7 @@ def make_action(window: QtWidgets.QWidget, spec: ActionSpec) -> QtGui.QAction:
         action.setToolTip(spec.tip)
     action.setCheckable(spec.checkable)
     action.setObjectName(spec.name)
+    action.setProperty("specText", spec.text)  # its name as the table gives it (Undo changes)
     handler = spec.handler
     if spec.checkable:
         action.toggled.connect(handler)
@@ -327,8 +328,8 @@ def shortcut_rows(
             keys = ", ".join(
                 k.toString(QtGui.QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()
             )
-            text = action.text().replace("&", "").rstrip("…")
-            rows.append((title.replace("&", ""), text, keys))
+            text = str(action.property("specText") or action.text())
+            rows.append((title.replace("&", ""), text.replace("&", "").rstrip("…"), keys))
     return rows
 
 
@@ -365,6 +366,9 @@ def show_shortcuts(window: QtWidgets.QMainWindow) -> QtWidgets.QDialog:
             table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
     table.resizeColumnsToContents()
     table.horizontalHeader().setStretchLastSection(True)
+    bar = table.verticalScrollBar().sizeHint().width()
+    wide = sum(table.columnWidth(c) for c in range(3)) + bar
+    dialog.resize(max(dialog.width(), wide + 40), dialog.height())  # every key in view
     dialog.show()
     dialog.raise_()
     return dialog

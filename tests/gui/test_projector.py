@@ -375,10 +375,14 @@ def test_help_lists_every_keyboard_shortcut(window, qtbot):
     keyed = [a for a in window.actions() if a.shortcuts()]
     assert len(keyed) >= 20
     for action in keyed:
-        text = action.text().replace("&", "").rstrip("…")
+        text = str(action.property("specText")).replace("&", "").rstrip("…")
         keys = ", ".join(
             k.toString(QtGui.QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()
         )
         assert (text, keys) in listed, text
     assert ("Focus on one layer", "F") in listed
+    undo = [keys for text, keys in listed if text == "Undo stroke"]  # not "Undo load of …"
+    assert undo and "Ctrl+Z" in undo[0]
+    table_width = sum(table.columnWidth(c) for c in range(3))
+    assert table.viewport().width() >= table_width - 1  # every key in view
     assert menu_action(window, "Help", "Keyboard shortcuts").shortcuts()
