@@ -571,3 +571,20 @@ def test_a_fifo_or_folder_given_as_a_file_says_what_it_is(argv, kind, tmp_path):
     said = "not a regular file" if kind == "fifo" else "is a directory"
     line = one_error_line(result.stderr, path.name, said)
     assert "no such" not in line
+
+
+def test_a_damaged_example_digit_is_left_out_not_decoded(tmp_path, fake_gs):
+    """The shipped examples go through the same loader: one replaced by an EPS file is left
+    out (the app still starts with the others), and Ghostscript never runs."""
+    import shutil
+
+    from gcnn_viewer.models.pretrained import shipped_dir
+    from gcnn_viewer.viewer.models import sample_digits
+
+    folder = tmp_path / "samples"
+    shutil.copytree(shipped_dir() / "samples", folder)
+    shipped = sorted(folder.glob("*.png"))
+    shipped[0].write_bytes(EPS)
+    names = [name for name, _ in sample_digits(folder)]
+    assert names == [p.stem for p in shipped[1:]]
+    assert not fake_gs.exists()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gcnn_viewer.data.digits import Digit, open_image, rotate_input
+from gcnn_viewer.data.digits import Digit, DigitImageError, open_image, rotate_input
 from gcnn_viewer.errors import CheckpointError
 from gcnn_viewer.group import Group
 from gcnn_viewer.models.pretrained import shipped_dir
@@ -49,8 +49,11 @@ def sample_digits(directory: Path | None = None) -> list[tuple[str, np.ndarray]]
     folder = Path(directory) if directory is not None else shipped_dir() / "samples"
     out = []
     for path in sorted(folder.glob("*.png")) if folder.is_dir() else []:
-        with open_image(path) as img:  # the one image loader: PNG recognised by content
-            pixels = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+        try:
+            with open_image(path) as img:  # the one image loader: PNG recognised by content
+                pixels = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+        except DigitImageError:  # a damaged install: that example is left out, the app starts
+            continue
         if pixels.shape == (28, 28):
             out.append((path.stem, pixels))
     return out
