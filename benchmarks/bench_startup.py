@@ -108,12 +108,14 @@ def wall(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def app_times(env: dict[str, str], display: str | None, timeout: float = 120.0) -> dict:
+def app_times(
+    env: dict[str, str], display: str | None, cwd: Path | None = None, timeout: float = 120.0
+) -> dict:
     env = dict(env, BENCH_T0=repr(time.time()))
     start = time.perf_counter()
     app = subprocess.Popen(
         [sys.executable, "-c", CHILD], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
+        text=True, cwd=cwd,
     )  # fmt: skip
     mapped = None
     try:
@@ -130,6 +132,10 @@ def app_times(env: dict[str, str], display: str | None, timeout: float = 120.0) 
             else:
                 time.sleep(0.02)
         out, err = app.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        app.kill()
+        out, err = app.communicate()
+        raise RuntimeError(f"the app did not end within {timeout:.0f} s: {err[-2000:]}") from None
     finally:
         if app.poll() is None:
             app.kill()
@@ -170,6 +176,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="warm rounds (default 5)")
     parser.add_argument("--display", default=":73")
     parser.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also start the app of another checkout (e.g. git archive of an older commit) "
+        "in every round, right after this one",
+    )
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="gcnn-bench-startup-"))
     env = dict(os.environ, GCNN_VIEWER_DATA=str(scratch / "cache"))
@@ -193,6 +206,9 @@ def main() -> None:
                 "help": wall([*cli, "--help"], env),
             }
             row.update(app_times(env, display))
+            if args.compare is not None:
+                other = app_times(env, display, cwd=args.compare.resolve())
+                row.update({f"{k} (compared)": v for k, v in other.items()})
             rows.append(row)
             print(
                 f"round {i} ({'cold' if i == 0 else 'warm'} colour-scale cache): "
@@ -201,6 +217,7 @@ def main() -> None:
             )
         warm = rows[1:]
         keys = ("torch", "version", "help", "mapped", "shown", "maps", "stall")
+        keys += tuple(f"{k} (compared)" for k in keys[3:])
         col = {k: [r.get(k) for r in warm] for k in keys}
         print(
             f"\nmedian of {len(warm)} warm starts, seconds (CPUs: {os.cpu_count()}, "
@@ -215,8 +232,15 @@ def main() -> None:
             f"  cold cache: shown {median([rows[0].get('shown')])}, "
             f"maps {median([rows[0].get('maps')])}"
         )
+        if args.compare is not None:
+            print(
+                f"  compared checkout {args.compare}: mapped "
+                f"{median(col['mapped (compared)'])}, shown {median(col['shown (compared)'])}, "
+                f"first maps {median(col['maps (compared)'])}, "
+                f"stall {median(col['stall (compared)'])}"
+            )
         torch = statistics.median(col["torch"])
-        for name in ("mapped", "maps"):
+        for name in ("mapped", "maps", "mapped (compared)", "maps (compared)"):
             if any(v is not None for v in col[name]):
                 value = statistics.median(v for v in col[name] if v is not None)
                 print(f"  {name} / import torch: {value / torch:.2f}")
