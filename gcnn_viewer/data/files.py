@@ -348,8 +348,9 @@ def _acquire(lock: Path, shown: Path) -> int:
             if not same:
                 os.close(fd)
                 continue
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        with contextlib.suppress(OSError):  # the holder's PID, for messages; a full disk
+            os.ftruncate(fd, 0)  # can still make the (empty) lock file, and the lock holds
+            os.write(fd, f"{os.getpid()}\n".encode())
         return fd
 
 
