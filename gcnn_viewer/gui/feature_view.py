@@ -300,10 +300,10 @@ class LayerPlot:
             room = (self._extent[1] - self._bare[1]) * scale
             return room >= need_h and mosaic_px >= 2 * need_w
 
-        # the maps come first: where the numbers' room would draw a map pixel on less than a
-        # screen pixel (and without it, on one or more), they go (P4CNN's l1 at 1600×1000)
-        zoom = self.layout.zoom
-        shrinks = scale_of(self._extent) * zoom < 1.0 <= scale_of(self._bare) * zoom
+        # the maps come first: where a map pixel would be drawn on less than a screen pixel
+        # with the numbers' room, they go (P4CNN's l1 and l2 at 1600×1000); the numbers are
+        # in the tooltip and the Hovered map dock
+        shrinks = scale_of(self._extent) * self.layout.zoom < 1.0
         show = fits(self._extent) and not shrinks
         if show != self.bar_labels_shown:
             self.bar_labels_shown = show
