@@ -308,6 +308,25 @@ def test_export_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_pat
     assert sorted(p.name for p in real.parent.iterdir()) == ["figure.png"]
 
 
+def test_export_refuses_a_symlink_another_user_left_in_a_shared_folder(tmp_path):
+    """In a sticky world-writable folder (/tmp), following another user's link would let
+    them choose which of our files gets replaced."""
+    if os.geteuid() != 0:
+        pytest.skip("making a link owned by another user needs root")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    mine = tmp_path / "precious.txt"
+    mine.write_text("mine")
+    link = shared / "figure.png"
+    link.symlink_to(mine)
+    os.lchown(link, 4242, 4242)
+    done = run_cli([*EXPORT, "--out", str(link)], timeout=120)
+    assert done.returncode == 2
+    one_error_line(done.stderr, str(link), "another user")
+    assert mine.read_text() == "mine" and link.is_symlink()
+
+
 def test_export_keeps_the_destination_files_mode(tmp_path):
     out = tmp_path / "private.png"
     out.write_bytes(b"old")

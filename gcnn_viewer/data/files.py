@@ -10,7 +10,8 @@ a stray temp file, which the next write into that folder removes once it is stal
 
 The destination decides three things (``tests/data/test_files.py``):
 
-- a symlink is followed: the file it points to is replaced atomically, the link stays;
+- a symlink is followed: the file it points to is replaced atomically, the link stays
+  (not one another user made in a shared sticky folder such as /tmp: refused);
 - anything but a regular file or a missing name (a FIFO, a device, a socket, a folder) is
   refused with an ``OSError`` before anything is written;
 - an existing file keeps its permission bits (a 0600 file stays 0600); a new one gets
@@ -184,12 +185,35 @@ def write_target(path: Path | str) -> Path:
     kept), else ``path``. Raises ``OSError`` (its ``strerror`` a one-line reason) when that is
     a directory, a FIFO, a device or a socket: writing would replace it with a regular file."""
     path = Path(path).expanduser()
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    target = path
+    if path.is_symlink():
+        _check_shared_symlink(path)
+        target = Path(os.path.realpath(path))
     kind = not_a_regular_file(target)
     if kind is not None:
         code = errno.EISDIR if kind == "a directory" else errno.EINVAL
         raise OSError(code, f"it is {kind}, not a regular file; refusing to replace it", str(path))
     return target
+
+
+def _check_shared_symlink(link: Path) -> None:
+    """Refuse a symlink someone else made in a shared sticky folder such as /tmp: following
+    it would let them choose which of our files gets replaced (the rule Linux's
+    ``fs.protected_symlinks`` applies to ``open``)."""
+    if not hasattr(os, "geteuid"):
+        return
+    try:
+        folder = os.stat(link.parent)
+        owner = os.lstat(link).st_uid
+    except OSError:
+        return
+    shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
+    if shared and owner not in (os.geteuid(), folder.st_uid):
+        raise OSError(
+            errno.EINVAL,  # (not EPERM: its one-line text would be just "permission denied")
+            "it is a symlink another user made in a shared folder; refusing to follow it",
+            str(link),
+        )
 
 
 @contextlib.contextmanager
