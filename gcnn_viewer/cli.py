@@ -596,6 +596,10 @@ class _Stdout:
         self._stream = stream
         self.error: OSError | None = None
         self.held: list[str] | None = None
+        # a terminal that cannot show "°" or "×" (PYTHONIOENCODING=ascii, a Latin-1 locale)
+        # gets \xb0, as stderr always does, instead of a UnicodeEncodeError in the middle
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")
 
     def release(self, status: int) -> int:
         """Print what was held when the command succeeded (``status`` 0); else drop it."""

@@ -588,3 +588,12 @@ def test_a_damaged_example_digit_is_left_out_not_decoded(tmp_path, fake_gs):
     names = [name for name, _ in sample_digits(folder)]
     assert names == [p.stem for p in shipped[1:]]
     assert not fake_gs.exists()
+
+
+def test_a_terminal_that_cannot_show_a_character_gets_an_escape_not_a_traceback(tmp_path):
+    out = tmp_path / "ángulo.png"  # printed back: "wrote …/ángulo.png"
+    argv = ["export", "figure", "--model", "p4cnn", "--out", str(out)]
+    result = run_cli(argv, env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "\\xe1ngulo.png" in result.stdout and out.is_file()
