@@ -1,6 +1,7 @@
 """Writing figure files, shared by export and analysis: the matplotlib settings, the checks
 made before any work (destination, format, dpi, size), and the atomic write with the
-provenance inside the file. Qt-free; matplotlib's object API, no pyplot.
+provenance inside the file. Qt-free; matplotlib's object API, no pyplot, imported where a
+figure is drawn or saved (the command line's parsers read the formats and defaults here).
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import matplotlib
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from gcnn_viewer import __version__
 from gcnn_viewer.data.files import atomic_path, json_text, write_target
 from gcnn_viewer.errors import ExportCancelled, ExportError, check_number
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "DEFAULT_DPI",
@@ -52,6 +53,8 @@ RC = {
 
 def rc_context():
     """matplotlib settings for every export (scoped: the user's rcParams stay as they are)."""
+    import matplotlib
+
     return matplotlib.rc_context(RC)
 
 
@@ -155,6 +158,8 @@ def save_figure(
     """Write ``fig`` as PNG/SVG/PDF (by suffix) atomically, with ``record`` as metadata:
     PNG text chunks, PDF document info, SVG Dublin Core description. Several figures: the
     pages of one PDF (PNG and SVG hold one)."""
+    from matplotlib.figure import Figure
+
     pages = [fig] if isinstance(fig, Figure) else list(fig)
     fmt = suffix_of(path, FIGURE_FORMATS, "a figure")
     if len(pages) > 1 and fmt != "pdf":

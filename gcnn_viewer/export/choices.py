@@ -20,16 +20,12 @@ import numpy as np
 
 from gcnn_viewer.export import render
 from gcnn_viewer.export.common import ExportError, ViewSpec, angle_text, check_destination
+from gcnn_viewer.export.kinds import KINDS as KIND_RECORDS
+from gcnn_viewer.export.kinds import RC_LAYER, export_kind
 from gcnn_viewer.models.record import MAX_CHANNELS
 
-# kind -> what the dialog calls it
-KINDS: dict[str, str] = {
-    "figure": "Figure of the view",
-    "rotate-and-cycle": "Rotate-and-cycle figure",
-    "animation": "Animation (input turning 0→360°)",
-    "sweep": "Probability vs angle",
-    "data": "Data (NumPy NPZ)",
-}
+# kind -> what the dialog calls it, in the dialog's order (gcnn_viewer/export/kinds.py)
+KINDS: dict[str, str] = {k.name: k.title for k in KIND_RECORDS}
 MODEL_CHOICES = ("both", "left", "right")
 FORMAT_NAMES = {
     "png": "PNG",
@@ -41,41 +37,24 @@ FORMAT_NAMES = {
     "csv": "CSV (the numbers)",
     "npz": "NPZ",
 }
-# the kinds whose options the dialog enables (mirrored by ExportDialog._show_kind_options):
-# maps (layers, channels, stabilised) for all but the sweep; angles (and quarter turns) for
-# the still pictures and the data, not the animation (0→360°) nor the sweep (its own step)
-MAP_KINDS = ("figure", "rotate-and-cycle", "animation", "data")
-ANGLE_KINDS = ("figure", "rotate-and-cycle", "data")
-LONG_KINDS = ("animation",)  # worth a progress bar with frame counts
-PREVIEW_KIND = {"data": "figure"}  # a data export previews as the figure of the same maps
-RC_LAYER = render.RC_LAYER  # the rotate-and-cycle figure's layer unless one is chosen
 NAMED_ANGLES = 4  # a file name lists up to this many angles, else says how many
 
 
 def formats(kind: str, mp4: bool | None = None) -> tuple[str, ...]:
     """The formats a kind can be written as, first the default; MP4 only when
     ``imageio-ffmpeg`` is installed (``mp4`` None: ask :func:`render.mp4_available`)."""
-    if kind in ("figure", "rotate-and-cycle"):
-        return render.FIGURE_FORMATS
-    if kind == "animation":
-        if mp4 is None:
-            mp4 = render.mp4_available()
-        return tuple(f for f in render.ANIMATION_FORMATS if f != "mp4" or mp4)
-    if kind == "sweep":
-        return render.SWEEP_FORMATS
-    if kind == "data":
-        return render.DATA_FORMATS
-    raise ExportError(f"unknown export kind {kind!r}")
+    all_formats = export_kind(kind).formats
+    if "mp4" in all_formats and mp4 is None:
+        mp4 = render.mp4_available()
+    return tuple(f for f in all_formats if f != "mp4" or mp4)
 
 
 def default_dpi(kind: str) -> int:
     """Figures print at 200 dpi; an animation's frames are for screens (100 dpi)."""
-    return render.ANIMATION_DPI if kind == "animation" else render.DEFAULT_DPI
+    return export_kind(kind).dpi
 
 
-KNOWN_SUFFIXES = frozenset(
-    render.FIGURE_FORMATS + render.ANIMATION_FORMATS + render.SWEEP_FORMATS + render.DATA_FORMATS
-)
+KNOWN_SUFFIXES = frozenset(f for k in KIND_RECORDS for f in k.formats)
 
 
 def parse_channels(text: str) -> tuple[int, ...] | None:
@@ -142,7 +121,7 @@ def with_quarter_turns(angles: Sequence[float]) -> tuple[float, ...]:
 
 def default_angles(kind: str, current: float) -> tuple[float, ...]:
     """The current angle; the rotate-and-cycle figure needs a turn to show, so θ and θ+90°."""
-    if kind == "rotate-and-cycle":
+    if export_kind(kind).shows_turn:
         return (current % 360.0, (current + 90.0) % 360.0)
     return (current,)
 
@@ -175,16 +154,13 @@ def default_filename(
     """A file name that says what is in the file, e.g. ``z2cnn-p4cnn-l1-90deg.png``;
     ``angles``: the angle, or every angle the file shows (``…-0-90-180-270deg.pdf`` with
     quarter turns)."""
-    who = "-".join(models)
-    what = "-".join(layers) if layers and len(layers) <= 2 else ""
-    at = angles_slug(angles)
-    parts = {
-        "figure": [who, what, at],
-        "rotate-and-cycle": [who, (layers or [render.RC_LAYER])[0], "rotate-and-cycle"],
-        "animation": [who, what, "turning"],
-        "sweep": [who, "probability-vs-angle"],
-        "data": [who, what, at],
-    }[kind]
+    named = {
+        "models": "-".join(models),
+        "layers": "-".join(layers) if layers and len(layers) <= 2 else "",
+        "angles": angles_slug(angles),
+        "layer": (layers or [RC_LAYER])[0],
+    }
+    parts = [named.get(part, part) for part in export_kind(kind).file_name]
     return _slug("-".join(p for p in parts if p)) + f".{fmt}"
 
 
@@ -238,31 +214,18 @@ class ExportJob:
     @property
     def long(self) -> bool:
         """Counts frames (a progress bar with numbers), rather than a busy indicator."""
-        return self.kind in LONG_KINDS or len(self.spec.angles) > 2
+        return export_kind(self.kind).animated or len(self.spec.angles) > 2
 
     def run(self, progress: Progress | None = None, cancelled: Cancelled | None = None) -> Path:
         if self.path is None:
             raise ExportError("choose where to save the file")
-        if self.kind in ("figure", "rotate-and-cycle"):
-            return render.export_figure(
-                self.spec,
-                self.path,
-                rotate_and_cycle=self.kind == "rotate-and-cycle",
-                progress=progress,
-                cancelled=cancelled,
-                **self.options,
-            )
-        if self.kind == "animation":
-            return render.export_animation(
-                self.spec, self.path, progress=progress, cancelled=cancelled, **self.options
-            )
-        if self.kind == "sweep":
-            return render.export_sweep(self.spec, self.path, cancelled=cancelled, **self.options)
-        return render.export_data(self.spec, self.path, cancelled=cancelled)
+        return render.export(
+            self.kind, self.spec, self.path, progress=progress, cancelled=cancelled, **self.options
+        )
 
     def preview(self, dpi: int = 40) -> np.ndarray:
         """uint8 RGB ``[H, W, 3]`` (writes nothing)."""
-        return render.preview(self.spec, PREVIEW_KIND.get(self.kind, self.kind), dpi=dpi)
+        return render.preview(self.spec, self.kind, dpi=dpi)
 
 
 def pick_models(base: ViewSpec, which: str) -> list:
@@ -279,24 +242,24 @@ def plan(choices: ExportChoices, base: ViewSpec, *, check_path: bool = True) -> 
     right, input, current angle). Raises a one-line :class:`ExportError` for anything that
     cannot be exported as chosen, before any work is done. ``check_path`` False: the
     destination is not looked at (the live preview needs none)."""
-    kind = choices.kind
-    allowed = formats(kind)
+    kind = export_kind(choices.kind)
+    allowed = formats(kind.name)
     if choices.fmt not in allowed:
         raise ExportError(
-            f"{KINDS.get(kind, kind)} can be written as {', '.join(allowed).upper()}, "
+            f"{kind.title} can be written as {', '.join(allowed).upper()}, "
             f"not {choices.fmt.upper()}"
         )
     models = pick_models(base, choices.models)
     current = float(base.angles[0]) if base.angles else 0.0
     # only the fields the dialog enables for this kind are read: a greyed-out field holding
     # text that does not parse (angles "x", channels "99") must not refuse the export
-    if kind in ANGLE_KINDS and choices.angles.strip():
+    if kind.angles and choices.angles.strip():
         angles = parse_angles(choices.angles)
     else:
-        angles = default_angles(kind, current)
-    if kind in ANGLE_KINDS and choices.quarter_turns:
+        angles = default_angles(kind.name, current)
+    if kind.angles and choices.quarter_turns:
         angles = with_quarter_turns(angles)
-    maps = kind in MAP_KINDS
+    maps = kind.maps
     layers = tuple(choices.layers) if maps and choices.layers is not None else None
     if layers is not None and not layers:
         raise ExportError("choose at least one layer")
@@ -309,13 +272,15 @@ def plan(choices: ExportChoices, base: ViewSpec, *, check_path: bool = True) -> 
         stabilised=choices.stabilised and maps,
         extra={**base.extra, "exported_from": "gcnn-viewer app"},
     )
-    options: dict[str, Any] = {}
-    if kind in ("figure", "rotate-and-cycle", "sweep"):
-        render.check_dpi(int(choices.dpi))
-        options["dpi"] = int(choices.dpi)
-    if kind == "animation":
-        render.check_animation_options(int(choices.frames), float(choices.fps), int(choices.dpi))
-        options.update(frames=int(choices.frames), fps=float(choices.fps), dpi=int(choices.dpi))
+    # the dialog asks for dpi, frames and fps (a sweep keeps its default step); only the
+    # kind's own are read
+    read = {
+        "dpi": lambda: int(choices.dpi),
+        "frames": lambda: int(choices.frames),
+        "fps": lambda: float(choices.fps),
+    }
+    options: dict[str, Any] = {k: read[k]() for k in kind.options if k in read}
+    render.check_options(kind, options)
     if maps:  # a sweep shows probabilities only: layers and channels do not apply
         spec.check()
     path = None
@@ -329,7 +294,7 @@ def plan(choices: ExportChoices, base: ViewSpec, *, check_path: bool = True) -> 
                 f"{path.name}: the format is {choices.fmt.upper()}; name the file "
                 f"….{choices.fmt}, or choose the format .{suffix or '?'} stands for"
             )
-    return ExportJob(kind, spec, path, options)
+    return ExportJob(kind.name, spec, path, options)
 
 
 def model_names(base: ViewSpec, which: str) -> list[str]:

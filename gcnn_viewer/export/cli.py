@@ -12,6 +12,7 @@ import sys
 
 from gcnn_viewer.arguments import INPUT_HELP, angle, model_help
 from gcnn_viewer.errors import GcnnViewerError
+from gcnn_viewer.export.kinds import ExportKind, export_kind
 
 DPI_RANGE = "10-2400 dpi, at most 100 megapixels"
 
@@ -36,7 +37,7 @@ def _out(parser: argparse.ArgumentParser, formats: str) -> None:
 
 
 def add_export_parser(subparsers) -> argparse.ArgumentParser:
-    """Add ``export`` and its four kinds to the main parser's subcommands."""
+    """Add ``export`` and its sub-commands (:data:`COMMANDS`) to the main parser's."""
     export = subparsers.add_parser(
         "export",
         help="export figures, animations, probability sweeps and data (no Qt needed)",
@@ -45,7 +46,21 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
         "Every file records its provenance.",
     )
     kinds = export.add_subparsers(dest="kind", metavar="KIND", required=True)
+    for add in COMMANDS.values():
+        add(kinds).set_defaults(func=cmd_export)
+    return export
 
+
+def _dpi(parser: argparse.ArgumentParser, kind: str, what: str) -> None:
+    dpi = export_kind(kind).dpi
+    parser.add_argument("--dpi", type=int, default=dpi, help=f"{what}, {DPI_RANGE} (default {dpi})")
+
+
+def _formats(kind: str) -> str:
+    return ",".join(export_kind(kind).formats)
+
+
+def _figure_command(kinds) -> argparse.ArgumentParser:
     figure = kinds.add_parser(
         "figure", help="feature maps of the current view, or the rotate-and-cycle lecture figure"
     )
@@ -68,18 +83,18 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
         action="store_true",
         help="undo the input's quarter turns on the maps (as the app's toggle)",
     )
-    figure.add_argument(
+    figure.add_argument(  # the kind rotate-and-cycle (export/kinds.py)
         "--rotate-and-cycle",
         action="store_true",
         help="one layer at each angle as rows, models side by side, the "
         "cyclic shift of the orientation axis outlined",
     )
-    figure.add_argument(
-        "--dpi", type=int, default=200, help=f"PNG resolution, {DPI_RANGE} (default 200)"
-    )
-    _out(figure, "png,svg,pdf")
-    figure.set_defaults(func=cmd_export)
+    _dpi(figure, "figure", "PNG resolution")
+    _out(figure, _formats("figure"))
+    return figure
 
+
+def _animation_command(kinds) -> argparse.ArgumentParser:
     animation = kinds.add_parser("animation", help="the input turning 0→360° with the maps")
     _common(animation, angles=False)
     animation.add_argument("--layers", nargs="+", metavar="L", help="layers (default: all)")
@@ -94,12 +109,12 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
     )
     animation.add_argument("--fps", type=float, default=12.0, help="frames/s, 0.1-100 (default 12)")
     animation.add_argument("--stabilised", action="store_true", help="stabilised maps")
-    animation.add_argument(
-        "--dpi", type=int, default=100, help=f"resolution, {DPI_RANGE} (default 100)"
-    )
-    _out(animation, "gif,webp,png,mp4")
-    animation.set_defaults(func=cmd_export)
+    _dpi(animation, "animation", "resolution")
+    _out(animation, _formats("animation"))
+    return animation
 
+
+def _sweep_command(kinds) -> argparse.ArgumentParser:
     sweep = kinds.add_parser("sweep", help="class probabilities as the input turns")
     _common(sweep, angles=False)
     sweep.add_argument(
@@ -108,18 +123,27 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
         default=5.0,
         help="degrees between angles, 0.1-180 (default 5: 0…355; at most 3600 angles)",
     )
-    sweep.add_argument(
-        "--dpi", type=int, default=200, help=f"PNG resolution, {DPI_RANGE} (default 200)"
-    )
-    _out(sweep, "png,svg,pdf,csv")
-    sweep.set_defaults(func=cmd_export)
+    _dpi(sweep, "sweep", "PNG resolution")
+    _out(sweep, _formats("sweep"))
+    return sweep
 
+
+def _data_command(kinds) -> argparse.ArgumentParser:
     data = kinds.add_parser("data", help="NPZ of every layer's maps, probabilities, inputs")
     _common(data, angles=True)
     data.add_argument("--stabilised", action="store_true", help="stabilised maps")
-    _out(data, "npz")
-    data.set_defaults(func=cmd_export)
-    return export
+    _out(data, _formats("data"))
+    return data
+
+
+# sub-command -> the function that adds it, in --help's order; every export kind is written
+# by one of them (ExportKind.sub_command)
+COMMANDS = {
+    "figure": _figure_command,
+    "animation": _animation_command,
+    "sweep": _sweep_command,
+    "data": _data_command,
+}
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -133,26 +157,24 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kind_of(args: argparse.Namespace) -> ExportKind:
+    """The kind a sub-command writes (``export figure --rotate-and-cycle``: that kind)."""
+    return export_kind(
+        "rotate-and-cycle" if getattr(args, "rotate_and_cycle", False) else args.kind
+    )
+
+
 def _run(args: argparse.Namespace):
     from gcnn_viewer.export import common, render
 
-    # everything that can be checked before loading models: the output path and format
+    kind = _kind_of(args)
+    # everything that can be checked before loading models: the output path, format, options
     common.check_destination(args.out)
-    allowed = {
-        "figure": render.FIGURE_FORMATS,
-        "animation": render.ANIMATION_FORMATS,
-        "sweep": render.SWEEP_FORMATS,
-        "data": render.DATA_FORMATS,
-    }[args.kind]
-    fmt = common.suffix_of(args.out, allowed, f"export {args.kind}")
-    if args.kind == "animation" and fmt == "mp4" and not render.mp4_available():
+    fmt = common.suffix_of(args.out, kind.formats, f"export {args.kind}")
+    if fmt == "mp4" and not render.mp4_available():
         raise common.ExportError(render.MP4_MISSING)
-    if args.kind == "animation":
-        render.check_animation_options(args.frames, args.fps, args.dpi)
-    elif args.kind in ("figure", "sweep"):
-        render.check_dpi(args.dpi)
-    if args.kind == "sweep":
-        render.sweep_angles(args.step)
+    options = {name: getattr(args, name) for name in kind.options}
+    render.check_options(kind, options)
     models = common.resolve_models(args.model)
     source = common.resolve_input(args.input)
     angles = getattr(args, "angles", None) or common.DEFAULT_ANGLES
@@ -165,18 +187,12 @@ def _run(args: argparse.Namespace):
         stabilised=bool(getattr(args, "stabilised", False)),
         extra={"command": ["gcnn-viewer", "export", args.kind, *_argv_tail(args)]},
     )
-    if args.kind == "figure":
-        return render.export_figure(
-            spec, args.out, dpi=args.dpi, rotate_and_cycle=args.rotate_and_cycle
-        )
-    if args.kind == "animation":
-        return _animation(spec, args)
-    if args.kind == "sweep":
-        return render.export_sweep(spec, args.out, step=args.step, dpi=args.dpi)
-    return render.export_data(spec, args.out)
+    if kind.animated:
+        return _with_progress_bar(kind, spec, args.out, options)
+    return render.export(kind.name, spec, args.out, **options)
 
 
-def _animation(spec, args: argparse.Namespace):
+def _with_progress_bar(kind: ExportKind, spec, out: str, options: dict):
     from tqdm import tqdm
 
     from gcnn_viewer.export import render
@@ -190,9 +206,7 @@ def _animation(spec, args: argparse.Namespace):
         bar.update(done - bar.n)
 
     try:
-        return render.export_animation(
-            spec, args.out, frames=args.frames, fps=args.fps, dpi=args.dpi, progress=progress
-        )
+        return render.export(kind.name, spec, out, progress=progress, **options)
     finally:
         if bar is not None:
             bar.close()

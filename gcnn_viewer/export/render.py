@@ -15,6 +15,7 @@ import io
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,6 +41,7 @@ from gcnn_viewer.export.common import (
     suffix_of,
 )
 from gcnn_viewer.export.figures import ViewFigure, rotate_and_cycle_figure, sweep_figure
+from gcnn_viewer.export.kinds import RC_LAYER, ExportKind, export_kind
 from gcnn_viewer.figure_output import (
     DEFAULT_DPI,
     FIGURE_FORMATS,
@@ -51,15 +53,14 @@ from gcnn_viewer.figure_output import (
 )
 from gcnn_viewer.viewer.inference import FrameResult, SweepRequest, run_sweep
 
-ANIMATION_FORMATS = ("gif", "webp", "png", "mp4")
-SWEEP_FORMATS = ("png", "svg", "pdf", "csv")
-DATA_FORMATS = ("npz",)
-ANIMATION_DPI = 100
+ANIMATION_FORMATS = export_kind("animation").formats
+SWEEP_FORMATS = export_kind("sweep").formats
+DATA_FORMATS = export_kind("data").formats
+ANIMATION_DPI = export_kind("animation").dpi
 DEFAULT_FRAMES = 72
 DEFAULT_FPS = 12
 DEFAULT_STEP = 5.0
 MIN_STEP = 0.1  # degrees between sweep angles: at most 3600 angles, a few seconds' work
-RC_LAYER = "l1"  # the rotate-and-cycle figure's layer unless one is chosen
 MP4_MISSING = (
     "MP4 needs imageio-ffmpeg: pip install 'gcnn-viewer[mp4]' (or imageio-ffmpeg); "
     "GIF, WebP and PNG work without it"
@@ -157,30 +158,47 @@ def export_figure(
 
 def preview(spec: ViewSpec, kind: str = "figure", *, dpi: int = 40) -> np.ndarray:
     """A small picture of what an export of ``kind`` (``"figure"``, ``"rotate-and-cycle"``,
-    ``"animation"``: its first frame, ``"sweep"``) would show: uint8 RGB ``[H, W, 3]``, for
-    the app's live thumbnail. Writes nothing."""
+    ``"animation"``: its first frame, ``"sweep"``; ``"data"``: the figure of its maps) would
+    show: uint8 RGB ``[H, W, 3]``, for the app's live thumbnail. Writes nothing."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    if kind != "sweep":  # a sweep shows probabilities: no layers or channels to check
+    record = export_kind(kind)
+    if record.maps:  # a sweep shows probabilities: no layers or channels to check
         spec.check()
     with rc_context():
-        if kind == "rotate-and-cycle":
-            layer = spec.layers[0] if spec.layers else RC_LAYER
-            fig = rotate_and_cycle_figure(spec, figure_frames(spec, stabilised=False), layer)
-        elif kind == "animation":
-            fig = ViewFigure(spec, [frame(spec, 0.0)], animation=True, raster_dpi=None).figure
-        elif kind == "sweep":
-            angles = sweep_angles(DEFAULT_STEP)
-            result = run_sweep(_sweep_request(spec, angles))
-            fig = sweep_figure(spec, angles, result.probabilities)
-        elif kind == "figure":
-            fig = ViewFigure(spec, figure_frames(spec), raster_dpi=None).figure
-        else:
-            raise ExportError(f"no preview of {kind!r}")
+        fig = PREVIEWS[record.previewed_as](spec)
         fig.set_dpi(dpi)
         canvas = FigureCanvasAgg(fig)
         canvas.draw()
         return np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3])
+
+
+def _preview_figure(spec: ViewSpec) -> Figure:
+    return ViewFigure(spec, figure_frames(spec), raster_dpi=None).figure
+
+
+def _preview_rotate_and_cycle(spec: ViewSpec) -> Figure:
+    layer = spec.layers[0] if spec.layers else RC_LAYER
+    return rotate_and_cycle_figure(spec, figure_frames(spec, stabilised=False), layer)
+
+
+def _preview_animation(spec: ViewSpec) -> Figure:  # its first frame
+    return ViewFigure(spec, [frame(spec, 0.0)], animation=True, raster_dpi=None).figure
+
+
+def _preview_sweep(spec: ViewSpec) -> Figure:
+    angles = sweep_angles(DEFAULT_STEP)
+    result = run_sweep(_sweep_request(spec, angles))
+    return sweep_figure(spec, angles, result.probabilities)
+
+
+# kind -> its thumbnail (a kind with preview_as set borrows another's)
+PREVIEWS = {
+    "figure": _preview_figure,
+    "rotate-and-cycle": _preview_rotate_and_cycle,
+    "animation": _preview_animation,
+    "sweep": _preview_sweep,
+}
 
 
 def _sweep_request(spec: ViewSpec, angles: np.ndarray) -> SweepRequest:
@@ -489,12 +507,71 @@ def export_data(spec: ViewSpec, path: Path | str, *, cancelled: Cancelled | None
     return Path(path)
 
 
+# -- by kind ----------------------------------------------------------------------------------
+def check_options(kind: ExportKind, options: dict[str, Any]) -> None:
+    """One line for an option value ``kind`` cannot have (``options``: those it takes)."""
+    if "frames" in kind.options:
+        check_animation_options(options["frames"], options["fps"], options["dpi"])
+    elif "dpi" in kind.options:
+        check_dpi(options["dpi"])
+    if "step" in options:
+        sweep_angles(options["step"])
+
+
+def export(
+    kind: str,
+    spec: ViewSpec,
+    path: Path | str,
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    **options: Any,
+) -> Path:
+    """Write ``spec`` as an export of ``kind`` (see :mod:`gcnn_viewer.export.kinds`);
+    ``options``: the kind's own (dpi, frames, fps, step)."""
+    write = WRITERS[export_kind(kind).name]
+    return write(spec, path, progress, cancelled, options)
+
+
+def _write_figure(spec, path, progress, cancelled, options) -> Path:
+    return export_figure(spec, path, progress=progress, cancelled=cancelled, **options)
+
+
+def _write_rotate_and_cycle(spec, path, progress, cancelled, options) -> Path:
+    return export_figure(
+        spec, path, rotate_and_cycle=True, progress=progress, cancelled=cancelled, **options
+    )
+
+
+def _write_animation_file(spec, path, progress, cancelled, options) -> Path:
+    return export_animation(spec, path, progress=progress, cancelled=cancelled, **options)
+
+
+def _write_sweep(spec, path, progress, cancelled, options) -> Path:
+    return export_sweep(spec, path, cancelled=cancelled, **options)  # one pass: no progress
+
+
+def _write_data(spec, path, progress, cancelled, options) -> Path:
+    return export_data(spec, path, cancelled=cancelled, **options)
+
+
+# kind -> the function that writes it
+WRITERS = {
+    "figure": _write_figure,
+    "rotate-and-cycle": _write_rotate_and_cycle,
+    "animation": _write_animation_file,
+    "sweep": _write_sweep,
+    "data": _write_data,
+}
+
+
 __all__: Sequence[str] = [
     "ANIMATION_FORMATS",
     "DATA_FORMATS",
     "FIGURE_FORMATS",
     "SWEEP_FORMATS",
     "animation_angles",
+    "export",
     "export_animation",
     "export_data",
     "export_figure",

@@ -336,31 +336,29 @@ class ExportDialog(QtWidgets.QDialog):
             self.format.clear()
             for f in ch.formats(kind):
                 text = ch.FORMAT_NAMES[f]
-                if kind == "animation" and f == "png":
+                if ch.export_kind(kind).animated and f == "png":
                     text = "PNG (animated)"
                 self.format.addItem(text, f)
             index = self.format.findData(keep)
             self.format.setCurrentIndex(index if index >= 0 else 0)
 
     def _show_kind_options(self) -> None:
-        kind = self.kind.currentData()
-        maps = kind in ch.MAP_KINDS  # what plan() reads for this kind, no more
+        kind = ch.export_kind(self.kind.currentData())  # what plan() reads for it, no more
         for widget in (self.layer_box, self.channels, self.stabilised):
-            widget.setEnabled(maps)
+            widget.setEnabled(kind.maps)
         self.layer_box.setToolTip(
             "The lecture figure shows one layer: choose it"
-            if kind == "rotate-and-cycle"
+            if kind.one_layer
             else "Layers to show (default: all)"
         )
-        still = kind in ch.ANGLE_KINDS
-        self.angles.setEnabled(still)
-        self.quarter_turns.setEnabled(still)
-        # the row first: showing it shows every widget in it
-        self._form.setRowVisible(self.size_label, kind != "data")  # NPZ: no size to give
-        self.dpi.setVisible(kind != "data")
-        self.frames.setVisible(kind == "animation")
-        self.fps.setVisible(kind == "animation")
-        self._one_layer(kind == "rotate-and-cycle")
+        self.angles.setEnabled(kind.angles)
+        self.quarter_turns.setEnabled(kind.angles)
+        # the row first: showing it shows every widget in it (NPZ: no size to give)
+        self._form.setRowVisible(self.size_label, "dpi" in kind.options)
+        self.dpi.setVisible("dpi" in kind.options)
+        self.frames.setVisible("frames" in kind.options)
+        self.fps.setVisible("fps" in kind.options)
+        self._one_layer(kind.one_layer)
 
     # -- reading the widgets ------------------------------------------------------------------
     def choices(self) -> ch.ExportChoices:
@@ -400,14 +398,13 @@ class ExportDialog(QtWidgets.QDialog):
     # -- option changes -----------------------------------------------------------------------
     def _kind_changed(self) -> None:
         kind = self.kind.currentData()
-        if kind == "rotate-and-cycle" and self.angles.isEnabled():
+        if ch.export_kind(kind).shows_turn and self.angles.isEnabled():
             current = float(self.base.angles[0]) if self.base is not None else 0.0
             with QtCore.QSignalBlocker(self.angles):
                 self.angles.setText(ch.angles_text(ch.default_angles(kind, current)))
         # a new kind starts at its own default format (an animation's PNG would be an APNG),
-        # except between the two figures, whose formats are the same
-        figures = ("figure", "rotate-and-cycle")
-        same = kind in figures and self._kind in figures
+        # except between kinds of the same formats (the two figures)
+        same = ch.formats(kind) == ch.formats(self._kind)
         if self.dpi.value() == ch.default_dpi(self._kind):  # not chosen: the new kind's
             with QtCore.QSignalBlocker(self.dpi):
                 self.dpi.setValue(ch.default_dpi(kind))
@@ -524,7 +521,7 @@ class ExportDialog(QtWidgets.QDialog):
         if kind == "export" and seq == self._export_seq:
             self.progress.setRange(0, max(1, total))
             self.progress.setValue(done)
-            if self.job is not None and self.job.kind == "animation":
+            if self.job is not None and ch.export_kind(self.job.kind).animated:
                 self.progress.setFormat("%v / %m frames")
             else:
                 self.progress.setFormat("%p%")
