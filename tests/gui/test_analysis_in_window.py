@@ -99,7 +99,8 @@ def test_a_click_on_a_feature_map_opens_its_filter(window, qtbot):
     pos = hover(view, "l2", channel=3, orientation=1)
     qtbot.mouseClick(view.viewport(), LEFT, pos=pos)
     filters = window.analysis.filters
-    assert filters.current() == (window.state.panel_key(P4), "l2", 3)
+    # (a click acts once the double-click time has passed: a double click focuses the layer)
+    qtbot.waitUntil(lambda: filters.current() == (window.state.panel_key(P4), "l2", 3))
     assert is_visible_tab(window.analysis.filters_dock)
     assert "4 copies" in filters.header.text() and "(4.0×)" in filters.params.text()
     # the copy that made the clicked map (orientation 1: 90°) is outlined, over its column
@@ -120,18 +121,18 @@ def test_a_click_on_a_feature_map_opens_its_filter(window, qtbot):
     click_tab(qtbot, window, "Probability vs angle")
     qtbot.waitUntil(lambda: not is_visible_tab(window.analysis.filters_dock))
     qtbot.mouseClick(view.viewport(), LEFT, pos=hover(view, "l2", channel=4, orientation=0))
-    assert filters.current() == (window.state.panel_key(P4), "l2", 4)
+    qtbot.waitUntil(lambda: filters.current() == (window.state.panel_key(P4), "l2", 4))
     qtbot.waitUntil(lambda: is_visible_tab(window.analysis.filters_dock))
     # pooling has no filter of its own: the view stays, the status bar says why
     pos = hover(view, "pool", channel=0, orientation=0)
     qtbot.mouseClick(view.viewport(), LEFT, pos=pos)
+    qtbot.waitUntil(lambda: "pool has no filters" in window.statusBar().currentMessage())
     assert filters.current() == (window.state.panel_key(P4), "l2", 4)
-    assert "pool has no filters" in window.statusBar().currentMessage()
     # the plain CNN's maps open the plain CNN's filter (one copy)
     z2 = window.panels[Z2].maps
     pos = hover(z2, "l1", channel=5, orientation=0)
     qtbot.mouseClick(z2.viewport(), LEFT, pos=pos)
-    assert filters.current() == (window.state.panel_key(Z2), "l1", 5)
+    qtbot.waitUntil(lambda: filters.current() == (window.state.panel_key(Z2), "l1", 5))
     assert "1 copy" in filters.header.text()
 
 
@@ -178,7 +179,8 @@ def test_the_views_keep_what_they_show_while_it_is_still_true(make_window, weigh
     view = window.panels[P4].maps
     qtbot.mouseClick(view.viewport(), LEFT, pos=hover(view, "l3", channel=5, orientation=2))
     filters, p4 = window.analysis.filters, window.state.panel_key(P4)
-    assert filters.current() == (p4, "l3", 5) and filters.orientation == 2
+    qtbot.waitUntil(lambda: filters.current() == (p4, "l3", 5))  # after the double-click time
+    assert filters.orientation == 2
     accuracy = window.analysis.accuracy
     accuracy.data_loader = lambda: synthetic_rot(400)
     trigger(window, "View", "Accuracy vs angle")
