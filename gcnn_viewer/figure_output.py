@@ -7,6 +7,7 @@ figure is drawn or saved (the command line's parsers read the formats and defaul
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,6 +68,8 @@ def provenance_json(record: dict[str, Any]) -> str:
 def check_destination(path: Path | str) -> Path:
     """The output path, checked before any work is done: its folder must exist and it must
     not be a folder itself. Raises :class:`ExportError` (one line)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ExportError(f"the output path must be text or a path, not {type(path).__name__}")
     path = Path(path).expanduser()
     if path.is_dir():
         raise ExportError(f"cannot write {path}: it is a directory")

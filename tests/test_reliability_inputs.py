@@ -429,6 +429,9 @@ API = [  # (id, call(parts), the argument the one-line message names)
     ("p4m rotation 8", lambda p: _group("P4M", "rotation", 8), "p4m has elements"),
     ("rot_accuracy data text", lambda p: _rot_accuracy(_model(), "mnist-rot"), "data"),
     ("load_mnist_rot spec text", lambda p: _load_rot("standard"), "spec"),
+    ("export_figure spec text", lambda p: _render("export_figure", "p4cnn", "f.png"), "spec"),
+    ("export_sweep spec None", lambda p: _render("export_sweep", None, "s.csv"), "spec"),
+    ("export_data path int", lambda p: _render("export_data", _view_spec(p), 3), "path"),
 ]
 
 

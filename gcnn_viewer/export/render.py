@@ -131,6 +131,7 @@ def export_figure(
     """The current view (every chosen layer of every model at every angle) or, with
     ``rotate_and_cycle``, the lecture figure of one layer (the first chosen, default l1).
     ``progress(done, total)``/``cancelled()`` as for :func:`export_animation`."""
+    _check_spec(spec)
     check_destination(path)
     suffix_of(path, FIGURE_FORMATS, "a figure")
     spec.check()
@@ -224,6 +225,11 @@ def mp4_available() -> bool:
     return True
 
 
+def _check_spec(spec: object) -> None:
+    if not isinstance(spec, ViewSpec):
+        raise ExportError(f"spec must be a ViewSpec, not {type(spec).__name__}")
+
+
 def check_animation_options(frames: int, fps: float, dpi: int) -> None:
     """One line for values no animation can have."""
     frames = check_int(frames, "--frames", error=ExportError)  # 2.5 frames is not 2 or 3
@@ -247,6 +253,7 @@ def export_animation(
 ) -> Path:
     """The input turning 0→360° in ``frames`` steps with the chosen layers: GIF, animated
     WebP, animated PNG, or MP4 (needs ``imageio-ffmpeg``). ``spec.angles`` is ignored."""
+    _check_spec(spec)
     check_destination(path)
     fmt = suffix_of(path, ANIMATION_FORMATS, "an animation")
     if fmt == "mp4" and not mp4_available():
@@ -419,6 +426,7 @@ def export_sweep(
     """Each model's class probabilities as the input turns: a plot (PNG/SVG/PDF) or the
     numbers (CSV: ``angle``, then per model its top probability and ``p0``…``p9``).
     A CSV's provenance goes in a sidecar ``FILE.csv.json`` (CSV has no place for it)."""
+    _check_spec(spec)
     check_destination(path)
     fmt = suffix_of(path, SWEEP_FORMATS, "a sweep")
     angles = sweep_angles(step)
@@ -488,6 +496,7 @@ def feature_data(spec: ViewSpec) -> dict[str, np.ndarray]:
 
 def export_data(spec: ViewSpec, path: Path | str, *, cancelled: Cancelled | None = None) -> Path:
     """An NPZ of :func:`feature_data` plus ``"meta"``: the provenance as a JSON string."""
+    _check_spec(spec)
     check_destination(path)
     suffix_of(path, DATA_FORMATS, "data")
     spec.check()
