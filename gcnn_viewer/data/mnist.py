@@ -410,4 +410,11 @@ def load_mnist(
         raise DataError(f"{directory / image_file} does not hold 28x28 uint8 images")
     if labels.ndim != 1 or len(labels) != len(images):
         raise DataError(f"{directory / label_file} does not match {image_file}")
+    if root is not None:  # (fetch_mnist has just verified the cache's files)
+        for name in (image_file, label_file):
+            if sha256_file(directory / name) != MNIST_FILES[name]:
+                raise DataError(
+                    f"{directory / name} fails its sha256 check: it is not the MNIST file it "
+                    "is named after; fetch it again with: gcnn-viewer data fetch"
+                )
     return images, labels.astype(np.int64)

@@ -383,3 +383,16 @@ def test_stale_partial_downloads_are_removed(fake_mnist: dict, cache: Path) -> N
     os.utime(old_scheme, (hour_ago, hour_ago))
     fetch_mnist(fake_mnist["dir"], use_network=False, use_npm=False)
     assert leftovers(folder) == []
+
+
+def test_load_mnist_from_a_folder_checks_each_files_sha256(fake_mnist: dict) -> None:
+    """A label flipped in a cached file kept its IDX structure and was believed (issue 19 §5:
+    the upright accuracy analysis reads MNIST from the cache by folder)."""
+    path = fake_mnist["dir"] / "t10k-labels-idx1-ubyte"
+    raw = bytearray(path.read_bytes())
+    raw[-1] = (raw[-1] + 1) % 10  # still a digit label, still a valid IDX file
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte fails its sha256 check"):
+        load_mnist("test", fake_mnist["dir"])
+    images, _ = load_mnist("train", fake_mnist["dir"])  # the intact split still loads
+    assert len(images) == len(fake_mnist["arrays"]["train-images-idx3-ubyte"])
