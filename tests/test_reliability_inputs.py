@@ -432,7 +432,28 @@ API = [  # (id, call(parts), the argument the one-line message names)
     ("export_figure spec text", lambda p: _render("export_figure", "p4cnn", "f.png"), "spec"),
     ("export_sweep spec None", lambda p: _render("export_sweep", None, "s.csv"), "spec"),
     ("export_data path int", lambda p: _render("export_data", _view_spec(p), 3), "path"),
+    ("box_downsample factor 0", lambda p: _digits("box_downsample", np.eye(28), 0), "factor"),
+    ("browser step 1.5", lambda p: _browser().step(1.5), "step"),
+    ("catalog open_checkpoint 3", lambda p: _catalog().open_checkpoint(3), "path"),
 ]
+
+
+def _digits(name, *args):
+    import gcnn_viewer.data.digits as digits
+
+    return getattr(digits, name)(*args)
+
+
+def _browser():
+    from gcnn_viewer.viewer.browser import DigitBrowser
+
+    return DigitBrowser(np.zeros((3, 28, 28), np.uint8), np.arange(3))
+
+
+def _catalog():
+    from gcnn_viewer.viewer.models import ModelCatalog
+
+    return ModelCatalog()
 
 
 def _models(name, *args):

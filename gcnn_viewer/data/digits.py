@@ -121,6 +121,7 @@ class Digit:
 
 def box_downsample(image: np.ndarray, factor: int) -> np.ndarray:
     """Average ``factor × factor`` blocks: ``[H, W] -> [H/factor, W/factor]`` float32."""
+    factor = check_int(factor, "factor", 1, MAX_FACTOR)
     image = np.asarray(image, dtype=np.float32)
     if factor == 1:
         return np.ascontiguousarray(image)

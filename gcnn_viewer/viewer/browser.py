@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from gcnn_viewer.data import DataError, MnistRotSpec, cache_dir, mnist_rot_path, read_mnist_rot
+from gcnn_viewer.errors import check_int
 from gcnn_viewer.viewer.events import Event
 
 
@@ -65,13 +66,13 @@ class DigitBrowser:
 
     @index.setter
     def index(self, value: int) -> None:
-        value = int(value) % len(self)
+        value = check_int(value, "index") % len(self)  # 2.5 is not digit 2
         if value != self._index:
             self._index = value
         self.changed.emit(value)
 
     def step(self, delta: int) -> None:
-        self.index = self._index + delta
+        self.index = self._index + check_int(delta, "step")
 
     def image(self, index: int | None = None) -> np.ndarray:
         """float32 [28, 28] in [0, 1]."""

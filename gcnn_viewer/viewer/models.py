@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -462,6 +463,9 @@ class ModelCatalog:
         """
         from gcnn_viewer.training.checkpoint import load_checkpoint
 
+        if not isinstance(path, (str, os.PathLike)):
+            kind = type(path).__name__
+            raise CheckpointError(f"a checkpoint path must be text or a path, not {kind}")
         path = Path(path).expanduser().resolve()
         checkpoint = load_checkpoint(path)  # fails here, before anything changes
         key = f"file:{path}"
