@@ -706,13 +706,15 @@ def test_a_size_beyond_its_stated_bound_is_one_line_before_any_work(argv, needle
 
 
 def test_equivariance_over_many_angles_runs_in_batches_with_the_same_numbers(tmp_path):
-    """200 angles (more than one batch) give what one batch gives, with a progress bar."""
+    """300 angles (more than one batch) give what one batch gives, with a progress bar."""
     import torch
 
+    from gcnn_viewer.analysis.cli import CURVE_BATCH
     from gcnn_viewer.analysis.equivariance import equivariance_curve
     from gcnn_viewer.export.common import resolve_input, resolve_models
 
-    angles = [float(a) for a in np.arange(0.0, 360.0, 1.8)]
+    angles = [float(a) for a in np.arange(0.0, 360.0, 1.2)]
+    assert len(angles) > CURVE_BATCH
     done = run_cli(
         ["analyse", "equivariance", "--model", "p4cnn", "--json", "--angles", *map(str, angles)]
     )
