@@ -115,11 +115,71 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 # -- train -------------------------------------------------------------------------------------
+class _TrainingBars:
+    """The training bar (steps, with the epoch's numbers) and, once the epochs are done, one
+    bar per end-of-run pass."""
+
+    def __init__(self, trainer, label: str) -> None:
+        from tqdm import tqdm
+
+        self.tqdm, self.label = tqdm, label
+        self.bar = tqdm(
+            total=trainer.steps_total,
+            initial=trainer.global_step,
+            desc=label,
+            unit="step",
+            dynamic_ncols=True,
+            file=sys.stderr,
+        )
+        self.phase_bar = None
+
+    def show(self, p) -> None:
+        if p.kind == "finishing":
+            self._show_phase(p)
+        else:
+            self._show_step(p)
+        if p.kind == "epoch":
+            valid = "" if p.valid_error is None else f", valid error {100 * p.valid_error:.2f}%"
+            self.bar.write(
+                f"epoch {p.epoch}/{p.epochs}: loss {p.loss:.4f}, train error "
+                f"{100 * p.error:.2f}%{valid}, {p.images_per_s:.0f} img/s",
+                file=sys.stderr,
+            )
+
+    def _show_phase(self, p) -> None:
+        self.bar.close()
+        desc = f"{self.label}: {p.phase}"
+        if self.phase_bar is None or self.phase_bar.desc != desc:
+            if self.phase_bar is not None:
+                self.phase_bar.close()
+            self.phase_bar = self.tqdm(
+                total=p.phase_total, desc=desc, unit="batch", dynamic_ncols=True, file=sys.stderr
+            )
+        self.phase_bar.update(p.phase_done - self.phase_bar.n)
+
+    def _show_step(self, p) -> None:
+        self.bar.update(p.step - self.bar.n)
+        # a "step" belongs to the epoch under way; an "epoch" record ends one
+        current = p.epoch + 1 if p.kind == "step" else p.epoch
+        postfix = {
+            "epoch": f"{current}/{p.epochs}",
+            "loss": f"{p.loss:.3f}",
+            "err": f"{100 * p.error:.2f}%",
+            "img/s": f"{p.images_per_s:.0f}",
+        }
+        if p.valid_error is not None:
+            postfix["valid"] = f"{100 * p.valid_error:.2f}%"
+        self.bar.set_postfix(postfix, refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+        if self.phase_bar is not None:
+            self.phase_bar.close()
+
+
 def _drive(trainer, label: str) -> int:
     """Run a trainer with progress bars (training, then one per end-of-run pass); the first
     Ctrl-C stops at the next record with the checkpoint saved and says how to resume."""
-    from tqdm import tqdm
-
     stop = {"asked": False}
 
     def ask_to_stop(signum, frame):  # noqa: ARG001
@@ -128,92 +188,52 @@ def _drive(trainer, label: str) -> int:
         stop["asked"] = True
 
     previous = signal.signal(signal.SIGINT, ask_to_stop)
-    bar = tqdm(
-        total=trainer.steps_total,
-        initial=trainer.global_step,
-        desc=label,
-        unit="step",
-        dynamic_ncols=True,
-        file=sys.stderr,
-    )
-    phase_bar = None
+    bars = _TrainingBars(trainer, label)
     try:
         for p in trainer.run():
-            if p.kind == "finishing":
-                bar.close()
-                if phase_bar is None or phase_bar.desc != f"{label}: {p.phase}":
-                    if phase_bar is not None:
-                        phase_bar.close()
-                    phase_bar = tqdm(
-                        total=p.phase_total,
-                        desc=f"{label}: {p.phase}",
-                        unit="batch",
-                        dynamic_ncols=True,
-                        file=sys.stderr,
-                    )
-                phase_bar.update(p.phase_done - phase_bar.n)
-            else:
-                bar.update(p.step - bar.n)
-                # a "step" belongs to the epoch under way; an "epoch" record ends one
-                current = p.epoch + 1 if p.kind == "step" else p.epoch
-                postfix = {
-                    "epoch": f"{current}/{p.epochs}",
-                    "loss": f"{p.loss:.3f}",
-                    "err": f"{100 * p.error:.2f}%",
-                    "img/s": f"{p.images_per_s:.0f}",
-                }
-                if p.valid_error is not None:
-                    postfix["valid"] = f"{100 * p.valid_error:.2f}%"
-                bar.set_postfix(postfix, refresh=False)
-            if p.kind == "epoch":
-                valid = "" if p.valid_error is None else f", valid error {100 * p.valid_error:.2f}%"
-                bar.write(
-                    f"epoch {p.epoch}/{p.epochs}: loss {p.loss:.4f}, train error "
-                    f"{100 * p.error:.2f}%{valid}, {p.images_per_s:.0f} img/s",
-                    file=sys.stderr,
-                )
+            bars.show(p)
             if p.kind == "done":
-                bar.close()
-                if phase_bar is not None:
-                    phase_bar.close()
-                final = trainer.final or {}
-                if p.test_error is not None:
-                    print(
-                        f"{label}: test error {100 * p.test_error:.2f}% "
-                        f"({final.get('n_test')} digits), {p.elapsed / 60:.1f} min training"
-                    )
-                if final.get("finish_seconds") is not None:
-                    print(
-                        f"end-of-run passes (BN statistics, evaluations): "
-                        f"{final['finish_seconds']:.1f} s",
-                        file=sys.stderr,
-                    )
-                print(f"checkpoint: {p.checkpoint}")
+                bars.close()
+                _report_done(trainer, label, p)
                 return 0
             if stop["asked"]:
-                bar.close()
-                if phase_bar is not None:
-                    phase_bar.close()
-                path = trainer.save()
-                if p.kind == "finishing":
-                    print(
-                        f"stopped during the final evaluation ({p.phase}); the trained model "
-                        f"is saved. Finish the evaluation with: gcnn-viewer train --resume {path}",
-                        file=sys.stderr,
-                    )
-                else:
-                    print(
-                        f"stopped at step {trainer.global_step}; resume with: "
-                        f"gcnn-viewer train --resume {path}",
-                        file=sys.stderr,
-                    )
+                bars.close()
+                _report_stopped(trainer, p, trainer.save())
                 return 130
     finally:
         signal.signal(signal.SIGINT, previous)
-        bar.close()
-        if phase_bar is not None:
-            phase_bar.close()
+        bars.close()
     return 0
+
+
+def _report_done(trainer, label: str, p) -> None:
+    final = trainer.final or {}
+    if p.test_error is not None:
+        print(
+            f"{label}: test error {100 * p.test_error:.2f}% "
+            f"({final.get('n_test')} digits), {p.elapsed / 60:.1f} min training"
+        )
+    if final.get("finish_seconds") is not None:
+        print(
+            f"end-of-run passes (BN statistics, evaluations): {final['finish_seconds']:.1f} s",
+            file=sys.stderr,
+        )
+    print(f"checkpoint: {p.checkpoint}")
+
+
+def _report_stopped(trainer, p, path) -> None:
+    if p.kind == "finishing":
+        print(
+            f"stopped during the final evaluation ({p.phase}); the trained model "
+            f"is saved. Finish the evaluation with: gcnn-viewer train --resume {path}",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"stopped at step {trainer.global_step}; resume with: "
+            f"gcnn-viewer train --resume {path}",
+            file=sys.stderr,
+        )
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -498,6 +518,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    for add in (_data_parser, _train_parser, _evaluate_parser, _reproduce_parser):
+        add(sub)
+    from gcnn_viewer.export.cli import add_export_parser
+
+    add_export_parser(sub)
+    from gcnn_viewer.analysis.cli import add_analyse_parser
+
+    add_analyse_parser(sub)
+    return parser
+
+
+def _data_parser(sub) -> None:
     data = sub.add_parser("data", help="fetch MNIST and build MNIST-rot, or show the cache")
     data_sub = data.add_subparsers(dest="action", metavar="ACTION", required=True)
     fetch = data_sub.add_parser("fetch", help="fetch and verify MNIST, generate MNIST-rot")
@@ -513,6 +545,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print one JSON object")
     data.set_defaults(func=cmd_data)
 
+
+def _train_parser(sub) -> None:
     train = sub.add_parser("train", help="train a model (faithful paper protocol by default)")
     _add_train_options(train)
     train.add_argument("--out", metavar="PATH", help="checkpoint (default runs/MODEL-seedS.pt)")
@@ -532,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(train)
     train.set_defaults(func=cmd_train)
 
+
+def _evaluate_parser(sub) -> None:
     evaluate = sub.add_parser("evaluate", help="test error of a shipped model or a checkpoint")
     evaluate.add_argument("target", metavar="NAME_OR_CHECKPOINT")
     evaluate.add_argument("--split", choices=("test", "valid"), default="test")
@@ -540,6 +576,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
+
+def _reproduce_parser(sub) -> None:
     rep = sub.add_parser("reproduce", help="Table 1: faithful protocol, several models and seeds")
     rep.add_argument("--models", nargs="+", choices=model_names(), default=list(table_models()))
     rep.add_argument("--seeds", nargs="+", type=int_in(0, MAX_SEED), default=[0, 1, 2, 3, 4])
@@ -559,13 +597,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_options(rep)
     rep.set_defaults(func=cmd_reproduce)
-    from gcnn_viewer.export.cli import add_export_parser
-
-    add_export_parser(sub)
-    from gcnn_viewer.analysis.cli import add_analyse_parser
-
-    add_analyse_parser(sub)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -317,6 +317,17 @@ def filters_figure(
             color="#444444",
         )
     fig.text(0.55 / width, 1.0 - 0.15 / height, title, fontsize=TITLE_PT, weight="bold", va="top")
+    line = _filters_explained(bank, params, totals)
+    wrapped = textwrap.fill(line, int((width - 0.8) * 15))  # ~15 characters an inch at 6.5 pt
+    fig.text(0.55 / width, 1.0 - 0.45 / height, wrapped, fontsize=SMALL_PT, va="top")
+    if subtitle:
+        fig.text(0.55 / width, 0.08 / height, subtitle, fontsize=SMALL_PT - 0.5, color="#666666")
+    return fig
+
+
+def _filters_explained(bank: FilterBank, params: LayerParameters, totals: tuple[int, int]) -> str:
+    """What the filters figure shows, and what weight sharing saves, in numbers."""
+    g = bank.expanded.shape[0]
     stored = bank.stored.size + 1
     how = (
         "the copies are the stored filter turned (rot90) with its orientations cycled"
@@ -325,17 +336,12 @@ def filters_figure(
         if bank.group is not None
         else "a plain convolution applies its filter as stored"
     )
-    line = (
+    return (
         f"This channel: {stored:,} stored numbers, applied as {g} cop{'ies' if g > 1 else 'y'}: "
         f"{how}. Layer: {params.params:,} parameters; a plain CNN making the same "
         f"{params.maps_out} maps from {params.maps_in} would need {params.plain_params:,} "
         f"({params.ratio:.1f}×). Whole model (convolutions): {totals[0]:,} vs {totals[1]:,}."
     )
-    wrapped = textwrap.fill(line, int((width - 0.8) * 15))  # ~15 characters an inch at 6.5 pt
-    fig.text(0.55 / width, 1.0 - 0.45 / height, wrapped, fontsize=SMALL_PT, va="top")
-    if subtitle:
-        fig.text(0.55 / width, 0.08 / height, subtitle, fontsize=SMALL_PT - 0.5, color="#666666")
-    return fig
 
 
 def with_rc(build, *args, **kwargs) -> Figure:

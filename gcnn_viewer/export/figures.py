@@ -276,6 +276,36 @@ class _InputSlot:
     prediction: Text
 
 
+def _magnification(widths: dict[str, float], tallest: list[float], n_frames: int) -> float:
+    """A few small layers (an animation of one layer, say) are magnified up to 2.5×, so the
+    maps, not the labels, fill the figure; all layers of a model stay at 1×. ``widths`` and
+    ``tallest`` in mosaic pixels."""
+    total = sum(widths.values()) * PX
+    magnify = min(2.5, max(1.0, 4.5 / max(total, 1e-6)))
+    if n_frames > 1:  # several rows: none taller than ROW_MAPS_MAX for a magnification
+        magnify = min(magnify, max(1.0, ROW_MAPS_MAX / max(max(tallest) * PX, 1e-6)))
+    return magnify
+
+
+@dataclasses.dataclass
+class _ViewGeometry:
+    """Where the view figure's parts go, in inches (see :class:`ViewFigure`)."""
+
+    columns: list[str]  # every model's layers, in order, each once
+    widths: dict[str, float]  # layer -> its widest mosaic
+    tallest: list[float]  # per model: its tallest mosaic
+    input_w: float  # the input and its labels, left of each row
+    col_w: dict[str, float]  # layer -> its column, labels and gap included
+    row_h: list[float]  # per model: one (model, angle) row
+    title_h: float
+    head_h: float = 0.46  # a model's heading
+    bar_h: float = 0.36  # its colour bars
+
+    @property
+    def block_w(self) -> float:  # one row: the input and its layers
+        return self.input_w + sum(self.col_w.values())
+
+
 class ViewFigure:
     """The app's view of one or two models at one or more angles: a row per (model, angle)
     with the model input and its prediction, a column per layer, and each layer's colour bar
@@ -299,70 +329,20 @@ class ViewFigure:
     ) -> None:
         self.spec = spec
         self.animation = animation  # the angle is under each input, the titles stay
-        models = list(spec.models)
-        self.layers = [spec.layer_names(m) for m in models]
+        self.layers = [spec.layer_names(m) for m in spec.models]
         self.channels: dict[tuple[int, str], list[int]] = {}
-        widths: dict[str, float] = {}  # layer -> its widest mosaic (mosaic pixels)
-        tallest: list[float] = []  # per model (mosaic pixels)
-        for i, m in enumerate(models):
-            probe = m.probe
-            high = 0.0
-            for name in self.layers[i]:
-                layout = probe.layouts[name]
-                chans = spec.channel_list(layout.channels, f"{m.title} {name}")
-                self.channels[i, name] = chans
-                h, w = channel_layout(layout, chans).shape
-                widths[name] = max(widths.get(name, 0.0), w)
-                high = max(high, h)
-            tallest.append(high)
-        # a few small layers (an animation of one layer, say) are magnified up to 2.5×, so the
-        # maps, not the labels, fill the figure; all layers of a model stay at 1×
-        total = sum(widths.values()) * PX
-        magnify = min(2.5, max(1.0, 4.5 / max(total, 1e-6)))
-        if len(frames) > 1:  # several rows: none taller than ROW_MAPS_MAX for a magnification
-            magnify = min(magnify, max(1.0, ROW_MAPS_MAX / max(max(tallest) * PX, 1e-6)))
-        px = PX * magnify
-        self.px = px
-        widths = {name: w * px for name, w in widths.items()}
-        tallest = [h * px for h in tallest]
-        columns: list[str] = []
-        for names in self.layers:
-            columns += [n for n in names if n not in columns]
-        input_w = INPUT_SIDE + 0.3
-        col_w = {n: ROW_LABELS_W + max(widths[n], 0.6) + COLUMN_GAP for n in columns}
-        head_h, bar_h = 0.46, 0.36
-        row_h = [
-            LAYER_TITLE_H + COL_LABELS_H + max(tallest[i], INPUT_SIDE + 0.35) + 0.14
-            for i in range(len(models))
-        ]
-        title_h = 0.86 if subtitle else 0.7
-        names = " vs ".join(m.title for m in models)
+        geo = self._geometry(len(frames), subtitle)
+        names = " vs ".join(m.title for m in spec.models)
         mode = "stabilised maps (quarter turns undone)" if spec.stabilised else "raw maps"
         title = f"{names}: {mode}"
-        texts = [(title, TITLE_PT, True), (subtitle, LABEL_PT, False)]
-        texts += [(model_line(m), HEAD_PT + 0.5, True) for m in models]
-        texts += [(weights_line(m), TICK_PT + 0.5, False) for m in models]
-        block_w = input_w + sum(col_w.values())  # one row: the input and its layers
-        text_w = 2 * MARGIN + max(text_width(*t) for t in texts)
-
-        def shape(k: int) -> tuple[float, float]:
-            lines = math.ceil(len(frames) / k)
-            w = max(2 * MARGIN + k * block_w + (k - 1) * BLOCK_GAP, text_w, 5.0)
-            h = (
-                title_h
-                + MARGIN
-                + sum(head_h + lines * row_h[i] + bar_h for i in range(len(models)))
-            )
-            return w, h
-
+        shape = self._shape_of(geo, len(frames), title, subtitle)
         if wrap is None:
             wrap = min(
                 range(1, len(frames) + 1),
                 key=lambda k: abs(math.log(shape(k)[0] / shape(k)[1] / PAGE_ASPECT)),
             )
         self.wrap = wrap = max(1, min(wrap, len(frames)))
-        width, height = shape(wrap)
-        sheet = Sheet(width, height, raster_dpi)
+        sheet = Sheet(*shape(wrap), raster_dpi)
         self.sheet, self.figure = sheet, sheet.figure
         sheet.text(MARGIN, 0.16, title, fontsize=TITLE_PT, weight="bold", va="top")
         self.info = sheet.text(MARGIN, 0.42, "", fontsize=LABEL_PT + 0.5, va="top")
@@ -370,71 +350,124 @@ class ViewFigure:
             sheet.text(MARGIN, 0.62, subtitle, fontsize=TICK_PT, va="top", color="#444444")
         self.slots: list[_Slot] = []
         self.inputs: list[_InputSlot] = []
-        top = title_h
-        for i, m in enumerate(models):
+        top = geo.title_h
+        for i, m in enumerate(spec.models):
             model_heading(sheet, MARGIN, top + 0.07, i, m)
-            top += head_h
-            probe = m.probe
-            section_top = top
+            top += geo.head_h
             for a in range(len(frames)):
-                left0 = MARGIN + (a % wrap) * (block_w + BLOCK_GAP)
-                top = section_top + (a // wrap) * row_h[i]
-                mosaic_top = top + LAYER_TITLE_H + COL_LABELS_H
-                blank = np.zeros((28, 28), np.float32)
-                image = sheet.input_image(blank, left0, mosaic_top, INPUT_SIDE)
-                label = sheet.text(
-                    left0 + INPUT_SIDE / 2, mosaic_top - 0.04, "", ha="center", va="bottom"
-                )
-                pred = sheet.text(
-                    left0 + INPUT_SIDE / 2,
-                    mosaic_top + INPUT_SIDE + 0.04,
-                    "",
-                    ha="center",
-                    va="top",
-                    weight="bold",
-                )
-                self.inputs.append(_InputSlot(i, a, image, label, pred))
-                x = left0 + input_w
-                for name in columns:
-                    if name in self.layers[i]:
-                        layout = channel_layout(probe.layouts[name], self.channels[i, name])
-                        h, w = layout.shape
-                        left = x + ROW_LABELS_W
-                        image = sheet.image(
-                            np.zeros((h, w, 3), np.uint8), left, mosaic_top, w * px, h * px
-                        )
-                        label_mosaic(sheet, layout, left, mosaic_top, px)
-                        sheet.text(
-                            left + w * px / 2,
-                            top + 0.02,
-                            name,
-                            ha="center",
-                            va="top",
-                            weight="bold",
-                        )
-                        self.slots.append(_Slot(i, a, name, image, h * px))
-                    x += col_w[name]
-            top = section_top + math.ceil(len(frames) / wrap) * row_h[i]
-            # one colour bar per layer (under each column of rows): its scale is fixed, the
-            # same at every angle
-            for k in range(min(wrap, len(frames))):
-                left0 = MARGIN + k * (block_w + BLOCK_GAP)
-                sheet.text(
-                    left0,
-                    top + 0.02,
-                    "colour scale\n(fixed per layer)",
-                    va="top",
-                    fontsize=TICK_PT,
-                    color="#555555",
-                )
-                x = left0 + input_w
-                for name in columns:
-                    if name in self.layers[i]:
-                        w = max(widths[name], 0.6)
-                        sheet.colour_bar(probe.scales[name], x + ROW_LABELS_W, top + 0.02, w)
-                    x += col_w[name]
-            top += bar_h
+                left0 = MARGIN + (a % wrap) * (geo.block_w + BLOCK_GAP)
+                self._draw_row(geo, i, a, left0, top + (a // wrap) * geo.row_h[i])
+            top += math.ceil(len(frames) / wrap) * geo.row_h[i]
+            self._draw_colour_bars(geo, i, top, min(wrap, len(frames)))
+            top += geo.bar_h
         self.update(frames)
+
+    def _geometry(self, n_frames: int, subtitle: str) -> _ViewGeometry:
+        """Measures every chosen layer's mosaic (and keeps its channels) and sizes the
+        columns and rows; sets :attr:`px`, the mosaic pixel's side."""
+        widths: dict[str, float] = {}  # layer -> its widest mosaic (mosaic pixels)
+        tallest: list[float] = []  # per model (mosaic pixels)
+        for i, m in enumerate(self.spec.models):
+            high = 0.0
+            for name in self.layers[i]:
+                layout = m.probe.layouts[name]
+                chans = self.spec.channel_list(layout.channels, f"{m.title} {name}")
+                self.channels[i, name] = chans
+                h, w = channel_layout(layout, chans).shape
+                widths[name] = max(widths.get(name, 0.0), w)
+                high = max(high, h)
+            tallest.append(high)
+        self.px = px = PX * _magnification(widths, tallest, n_frames)
+        widths = {name: w * px for name, w in widths.items()}
+        tallest = [h * px for h in tallest]
+        columns: list[str] = []
+        for names in self.layers:
+            columns += [n for n in names if n not in columns]
+        return _ViewGeometry(
+            columns=columns,
+            widths=widths,
+            tallest=tallest,
+            input_w=INPUT_SIDE + 0.3,
+            col_w={n: ROW_LABELS_W + max(widths[n], 0.6) + COLUMN_GAP for n in columns},
+            row_h=[
+                LAYER_TITLE_H + COL_LABELS_H + max(t, INPUT_SIDE + 0.35) + 0.14 for t in tallest
+            ],
+            title_h=0.86 if subtitle else 0.7,
+        )
+
+    def _shape_of(self, geo: _ViewGeometry, n_frames: int, title: str, subtitle: str):
+        """``shape(k)``: the figure's width and height with ``k`` rows side by side (at
+        least as wide as its longest line of text)."""
+        models = self.spec.models
+        texts = [(title, TITLE_PT, True), (subtitle, LABEL_PT, False)]
+        texts += [(model_line(m), HEAD_PT + 0.5, True) for m in models]
+        texts += [(weights_line(m), TICK_PT + 0.5, False) for m in models]
+        text_w = 2 * MARGIN + max(text_width(*t) for t in texts)
+
+        def shape(k: int) -> tuple[float, float]:
+            lines = math.ceil(n_frames / k)
+            w = max(2 * MARGIN + k * geo.block_w + (k - 1) * BLOCK_GAP, text_w, 5.0)
+            h = (
+                geo.title_h
+                + MARGIN
+                + sum(geo.head_h + lines * geo.row_h[i] + geo.bar_h for i in range(len(models)))
+            )
+            return w, h
+
+        return shape
+
+    def _draw_row(self, geo: _ViewGeometry, i: int, a: int, left0: float, top: float) -> None:
+        """Model ``i`` at angle ``a``: the input and its prediction, then each layer's
+        mosaic (blank until :meth:`update`) with its labels."""
+        sheet, px = self.sheet, self.px
+        mosaic_top = top + LAYER_TITLE_H + COL_LABELS_H
+        blank = np.zeros((28, 28), np.float32)
+        image = sheet.input_image(blank, left0, mosaic_top, INPUT_SIDE)
+        label = sheet.text(left0 + INPUT_SIDE / 2, mosaic_top - 0.04, "", ha="center", va="bottom")
+        pred = sheet.text(
+            left0 + INPUT_SIDE / 2,
+            mosaic_top + INPUT_SIDE + 0.04,
+            "",
+            ha="center",
+            va="top",
+            weight="bold",
+        )
+        self.inputs.append(_InputSlot(i, a, image, label, pred))
+        probe = self.spec.models[i].probe
+        x = left0 + geo.input_w
+        for name in geo.columns:
+            if name in self.layers[i]:
+                layout = channel_layout(probe.layouts[name], self.channels[i, name])
+                h, w = layout.shape
+                left = x + ROW_LABELS_W
+                image = sheet.image(np.zeros((h, w, 3), np.uint8), left, mosaic_top, w * px, h * px)
+                label_mosaic(sheet, layout, left, mosaic_top, px)
+                sheet.text(
+                    left + w * px / 2, top + 0.02, name, ha="center", va="top", weight="bold"
+                )
+                self.slots.append(_Slot(i, a, name, image, h * px))
+            x += geo.col_w[name]
+
+    def _draw_colour_bars(self, geo: _ViewGeometry, i: int, top: float, columns: int) -> None:
+        """One colour bar per layer under each column of model ``i``'s rows: its scale is
+        fixed, the same at every angle."""
+        probe = self.spec.models[i].probe
+        for k in range(columns):
+            left0 = MARGIN + k * (geo.block_w + BLOCK_GAP)
+            self.sheet.text(
+                left0,
+                top + 0.02,
+                "colour scale\n(fixed per layer)",
+                va="top",
+                fontsize=TICK_PT,
+                color="#555555",
+            )
+            x = left0 + geo.input_w
+            for name in geo.columns:
+                if name in self.layers[i]:
+                    w = max(geo.widths[name], 0.6)
+                    self.sheet.colour_bar(probe.scales[name], x + ROW_LABELS_W, top + 0.02, w)
+                x += geo.col_w[name]
 
     def dynamic_artists(self) -> list:
         """What :meth:`update` changes (everything else is drawn once in an animation)."""
@@ -504,6 +537,34 @@ class _Block:
     width: float
     matched: bool | None = None  # every row equals the first with its turn undone (None: no
     # row a whole number of quarter turns from the first)
+    # per row r > 0 a whole number of quarter turns from the first: (r, max |Δ|, equal)
+    agreement: list[tuple[int, float, bool]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class _RotateAndCycle:
+    """What the rotate-and-cycle figure shows, computed before anything is drawn."""
+
+    spec: ViewSpec
+    raw: Sequence[FrameResult]
+    layer: str
+    angles: list[float]
+    exact: list[bool]  # row r is a whole number of quarter turns from the first
+    turns: list[int]  # row r's quarter turns from the first, mod 4
+    blocks: list[_Block]
+    follow: tuple[int, int, int] | None  # (block, channel, orientation) outlined row to row
+    # sizes in inches: a map's side, the gaps between maps, strips and blocks
+    cell: float
+    gap: float = 0.05
+    strip_gap: float = 0.24
+    block_gap: float = 0.6
+
+    def maps(self, r: int, block: _Block) -> np.ndarray:
+        """Row ``r``'s maps of ``block``'s model ``[C, G, h, w]``, stabilised if asked."""
+        data = self.raw[r].panel(block.model.name).layers[self.layer].data
+        if self.spec.stabilised:
+            data = stabilised_maps(data, block.layout, self.turns[r])
+        return data
 
 
 def rotate_and_cycle_figure(
@@ -514,6 +575,32 @@ def rotate_and_cycle_figure(
     map from row to row. With ``spec.stabilised`` each row's quarter turns are undone and a
     group model's rows match. ``raw``: unstabilised frames, one per angle (first = reference).
     """
+    rc = _rotate_and_cycle(spec, raw, layer)
+    cell = rc.cell
+    left0 = MARGIN + cell + 0.55  # the input column and its angle labels
+    blocks_w = sum(b.width for b in rc.blocks) + rc.block_gap * (len(rc.blocks) - 1)
+    width = max(left0 + blocks_w + MARGIN, 6.5)
+    title_h = 0.78 if subtitle else 0.62
+    head_h = 0.8  # model name, its weights, channel titles, orientation labels
+    row_h = cell + 0.3  # a row of maps and the line under it
+    foot_h = 0.85
+    height = title_h + head_h + len(raw) * row_h + 0.45 + foot_h
+    sheet = Sheet(width, height, RASTER_DPI)
+    _rc_titles(sheet, rc, subtitle)
+    top0 = title_h + head_h
+    _rc_inputs(sheet, rc, top0, row_h)
+    x0 = left0
+    for i, b in enumerate(rc.blocks):
+        model_heading(sheet, x0, title_h + 0.02, i, b.model, compact=True)
+        _rc_block(sheet, rc, i, x0, top0, row_h)
+        x0 += b.width + rc.block_gap
+    foot = _footnote(spec, rc.blocks, rc.follow, layer)
+    sheet.text(MARGIN, height - foot_h + 0.08, foot, va="top", fontsize=LABEL_PT + 1)
+    return sheet.figure
+
+
+# -- rotate and cycle: computing ---------------------------------------------------------------
+def _rotate_and_cycle(spec: ViewSpec, raw: Sequence[FrameResult], layer: str) -> _RotateAndCycle:
     models = list(spec.models)
     for m in models:
         if layer not in m.probe.layers:
@@ -522,57 +609,88 @@ def rotate_and_cycle_figure(
             )
     angles = [f.angle for f in raw]
     steps = [(a - angles[0]) / 90.0 for a in angles]
-    exact = [math.isclose(s, round(s), abs_tol=1e-9) for s in steps]
-    turns = [round(s) % 4 for s in steps]
-    cell = 0.5 if len(models) > 1 else 0.6  # a map's side on the page
-    gap, strip_gap, block_gap = 0.05, 0.24, 0.6
-    blocks: list[_Block] = []
-    for m in models:
-        layout = m.probe.layouts[layer]
-        chans = default_channels(spec, m, layer, raw[0])
-        strips = [[c] for c in chans] if layout.is_group else [chans]
-        counts = [layout.orientations if layout.is_group else len(s) for s in strips]
-        w = sum(n * cell + (n - 1) * gap for n in counts) + strip_gap * (len(strips) - 1)
-        # room for the line under each row, whose text is longest for the last quarter turn
-        sample = _agreement(spec, layout, 3, 0.0, layout.is_group).replace("0e+00", "7e-07")
-        heading = text_width(model_line(m, compact=True), HEAD_PT + 1, bold=True)
-        w = max(w, 1.6, text_width(sample, TICK_PT + 1.5) + 0.1, heading)
-        blocks.append(_Block(m, layout, chans, strips, w))
-    left0 = MARGIN + cell + 0.55  # the input column and its angle labels
-    width = max(left0 + sum(b.width for b in blocks) + block_gap * (len(blocks) - 1) + MARGIN, 6.5)
-    title_h = 0.78 if subtitle else 0.62
-    head_h = 0.8  # model name, its weights, channel titles, orientation labels
-    row_h = cell + 0.3  # a row of maps and the line under it
-    foot_h = 0.85
-    height = title_h + head_h + len(raw) * row_h + 0.45 + foot_h
-    sheet = Sheet(width, height, RASTER_DPI)
+    rc = _RotateAndCycle(
+        spec,
+        raw,
+        layer,
+        angles=angles,
+        exact=[math.isclose(s, round(s), abs_tol=1e-9) for s in steps],
+        turns=[round(s) % 4 for s in steps],
+        blocks=[],
+        follow=None,
+        cell=0.5 if len(models) > 1 else 0.6,
+    )
+    rc.blocks = [_block(rc, m) for m in models]
+    rc.follow = _followed_map(rc)
+    for b in rc.blocks:
+        _check_agreement(rc, b)
+    return rc
+
+
+def _block(rc: _RotateAndCycle, m: ExportModel) -> _Block:
+    """One model's column of the figure: its channels in strips, and how wide it is."""
+    layout = m.probe.layouts[rc.layer]
+    chans = default_channels(rc.spec, m, rc.layer, rc.raw[0])
+    strips = [[c] for c in chans] if layout.is_group else [chans]
+    counts = [layout.orientations if layout.is_group else len(s) for s in strips]
+    w = sum(n * rc.cell + (n - 1) * rc.gap for n in counts) + rc.strip_gap * (len(strips) - 1)
+    # room for the line under each row, whose text is longest for the last quarter turn
+    sample = _agreement(rc.spec, layout, 3, 0.0, layout.is_group).replace("0e+00", "7e-07")
+    heading = text_width(model_line(m, compact=True), HEAD_PT + 1, bold=True)
+    w = max(w, 1.6, text_width(sample, TICK_PT + 1.5) + 0.1, heading)
+    return _Block(m, layout, chans, strips, w)
+
+
+def _followed_map(rc: _RotateAndCycle) -> tuple[int, int, int] | None:
+    """The map to follow: the first group model's first channel, at its strongest
+    orientation in the first row."""
+    for i, b in enumerate(rc.blocks):
+        if b.layout.is_group:
+            data0 = rc.raw[0].panel(b.model.name).layers[rc.layer].data  # [C, G, h, w]
+            c = b.channels[0]
+            g = int(np.argmax(data0[c].reshape(b.layout.orientations, -1).max(axis=1)))
+            return (i, c, g)
+    return None
+
+
+def _check_agreement(rc: _RotateAndCycle, b: _Block) -> None:
+    """How far each row is from the first once its turn is undone: 0 for a group model."""
+    scale = b.model.probe.scales[rc.layer]
+    first = rc.raw[0].panel(b.model.name).layers[rc.layer].data
+    for r in range(1, len(rc.raw)):
+        if not rc.exact[r]:
+            continue
+        data = rc.raw[r].panel(b.model.name).layers[rc.layer].data
+        other = stabilised_maps(data, b.layout, rc.turns[r])
+        d = float(np.abs(other - first).max())
+        same = d <= 1e-4 * max(abs(scale.hi), abs(scale.lo), 1e-6)
+        b.matched = same if b.matched is None else (b.matched and same)
+        b.agreement.append((r, d, same))
+
+
+# -- rotate and cycle: drawing -----------------------------------------------------------------
+def _rc_titles(sheet: Sheet, rc: _RotateAndCycle, subtitle: str) -> None:
+    spec = rc.spec
     mode = "stabilised (quarter turns undone)" if spec.stabilised else "rotate and cycle"
-    names = " vs ".join(m.title for m in models)
+    names = " vs ".join(m.title for m in spec.models)
     sheet.text(
         MARGIN,
         0.14,
-        f"{names}, layer {layer}: {mode}",
+        f"{names}, layer {rc.layer}: {mode}",
         fontsize=TITLE_PT + 2,
         weight="bold",
         va="top",
     )
-    line = f"input {spec.input.source}; rows: the input turned {', '.join(map(deg, angles))}"
+    line = f"input {spec.input.source}; rows: the input turned {', '.join(map(deg, rc.angles))}"
     sheet.text(MARGIN, 0.46, line, fontsize=LABEL_PT + 0.5, va="top")
     if subtitle:
         sheet.text(MARGIN, 0.64, subtitle, fontsize=TICK_PT, va="top", color="#444444")
 
-    # the map to follow: the first group model's first channel, at its strongest orientation
-    follow = None
-    for i, b in enumerate(blocks):
-        if b.layout.is_group:
-            data0 = raw[0].panel(b.model.name).layers[layer].data  # [C, G, h, w]
-            c = b.channels[0]
-            g = int(np.argmax(data0[c].reshape(b.layout.orientations, -1).max(axis=1)))
-            follow = (i, c, g)
-            break
 
-    top0 = title_h + head_h
-    for r, f in enumerate(raw):  # the inputs, one per row
+def _rc_inputs(sheet: Sheet, rc: _RotateAndCycle, top0: float, row_h: float) -> None:
+    """The input column: the turned digit of each row and its angle."""
+    cell = rc.cell
+    for r, f in enumerate(rc.raw):
         top = top0 + r * row_h
         sheet.input_image(f.input, MARGIN, top, cell)
         sheet.text(
@@ -585,100 +703,109 @@ def rotate_and_cycle_figure(
         )
     sheet.text(MARGIN + cell / 2, top0 - 0.06, "input", ha="center", va="bottom")
 
-    x0 = left0
-    for i, b in enumerate(blocks):
-        m, layout = b.model, b.layout
-        scale = m.probe.scales[layer]
-        model_heading(sheet, x0, title_h + 0.02, i, m, compact=True)
-        centres: list[tuple[float, float]] = []  # the outlined cell in each row
-        x = x0
-        for strip in b.strips:
-            n = layout.orientations if layout.is_group else len(strip)
-            strip_w = n * cell + (n - 1) * gap
-            if layout.is_group:
-                sheet.text(
-                    x + strip_w / 2,
-                    top0 - 0.24,
-                    f"channel {strip[0]}",
-                    ha="center",
-                    va="bottom",
-                    fontsize=LABEL_PT + 1.5,
-                    weight="bold",
-                )
-                labels = [layout.orientation_label(g) for g in range(n)]
-            else:
-                labels = [f"ch {c}" for c in strip]
-            for k, text in enumerate(labels):
-                sheet.text(
-                    x + k * (cell + gap) + cell / 2,
-                    top0 - 0.04,
-                    text,
-                    ha="center",
-                    va="bottom",
-                    fontsize=LABEL_PT + 1,
-                )
-            for r, f in enumerate(raw):
-                top = top0 + r * row_h
-                data = f.panel(m.name).layers[layer].data  # [C, G, h, w]
-                if spec.stabilised:
-                    data = stabilised_maps(data, layout, turns[r])
-                maps = data[strip].reshape(-1, layout.size, layout.size)  # [n, h, w]
-                for k in range(n):
-                    rgb = to_rgb(scale.to_index(maps[k]), scale)
-                    sheet.image(rgb, x + k * (cell + gap), top, cell, cell)
-                if follow is not None and follow[:2] == (i, strip[0]):
-                    g = follow[2]
-                    if not spec.stabilised:
-                        g = layout.group.compose(turns[r], g) if exact[r] else None
-                    if g is not None:
-                        cx = x + g * (cell + gap)
-                        sheet.frame(
-                            cx - 0.03,
-                            top - 0.03,
-                            cell + 0.06,
-                            cell + 0.06,
-                            edgecolor=OUTLINE,
-                            linewidth=2.2,
-                        )
-                        centres.append((cx + cell / 2, top))
-            x += strip_w + strip_gap
-        for (xa, ya), (xb, yb) in zip(centres, centres[1:], strict=False):
-            sheet.arrow((xa, ya + cell + 0.04), (xb, yb - 0.04), OUTLINE)
-        # how far each row is from the first once its turn is undone: 0 for a group model
-        for r in range(1, len(raw)):
-            if not exact[r]:
-                continue
-            first = raw[0].panel(m.name).layers[layer].data
-            other = stabilised_maps(raw[r].panel(m.name).layers[layer].data, layout, turns[r])
-            d = float(np.abs(other - first).max())
-            same = d <= 1e-4 * max(abs(scale.hi), abs(scale.lo), 1e-6)
-            b.matched = same if b.matched is None else (b.matched and same)
-            followed = follow is not None and follow[0] == i  # keep clear of the arrows
-            sheet.text(
-                x - strip_gap if followed else x0,
-                top0 + r * row_h + cell + 0.05,
-                _agreement(spec, layout, turns[r], d, same),
-                ha="right" if followed else "left",
-                va="top",
-                fontsize=TICK_PT + 1.5,
-                color=MATCH_COLOUR if same else MISMATCH_COLOUR,
-            )
-        bar_top = top0 + len(raw) * row_h + 0.05
-        sheet.colour_bar(scale, x0, bar_top, min(b.width, 2.4))
-        sheet.text(
-            x0 + min(b.width, 2.4) / 2,
-            bar_top + BAR_H + 0.02,
-            f"{layer} colour scale",
-            ha="center",
-            va="top",
-            fontsize=TICK_PT,
-            color="#555555",
-        )
-        x0 += b.width + block_gap
 
-    foot = _footnote(spec, blocks, follow, layer)
-    sheet.text(MARGIN, height - foot_h + 0.08, foot, va="top", fontsize=LABEL_PT + 1)
-    return sheet.figure
+def _rc_block(
+    sheet: Sheet, rc: _RotateAndCycle, i: int, x0: float, top0: float, row_h: float
+) -> None:
+    """Model ``i``'s strips of maps, the followed map's outlines and arrows, the line under
+    each row and the colour bar."""
+    b = rc.blocks[i]
+    centres: list[tuple[float, float]] = []  # the outlined cell in each row
+    x = x0
+    for strip in b.strips:
+        x, outlined = _rc_strip(sheet, rc, i, strip, x, top0, row_h)
+        centres += outlined
+    for (xa, ya), (xb, yb) in zip(centres, centres[1:], strict=False):
+        sheet.arrow((xa, ya + rc.cell + 0.04), (xb, yb - 0.04), OUTLINE)
+    followed = rc.follow is not None and rc.follow[0] == i  # keep clear of the arrows
+    for r, d, same in b.agreement:
+        sheet.text(
+            x - rc.strip_gap if followed else x0,
+            top0 + r * row_h + rc.cell + 0.05,
+            _agreement(rc.spec, b.layout, rc.turns[r], d, same),
+            ha="right" if followed else "left",
+            va="top",
+            fontsize=TICK_PT + 1.5,
+            color=MATCH_COLOUR if same else MISMATCH_COLOUR,
+        )
+    scale = b.model.probe.scales[rc.layer]
+    bar_top = top0 + len(rc.raw) * row_h + 0.05
+    sheet.colour_bar(scale, x0, bar_top, min(b.width, 2.4))
+    sheet.text(
+        x0 + min(b.width, 2.4) / 2,
+        bar_top + BAR_H + 0.02,
+        f"{rc.layer} colour scale",
+        ha="center",
+        va="top",
+        fontsize=TICK_PT,
+        color="#555555",
+    )
+
+
+def _rc_strip(
+    sheet: Sheet, rc: _RotateAndCycle, i: int, strip: list[int], x: float, top0, row_h
+) -> tuple[float, list[tuple[float, float]]]:
+    """One strip of block ``i`` from ``x``: its labels, then its maps in every row. Returns
+    where the next strip starts and the followed map's outlined cells."""
+    b, cell, gap = rc.blocks[i], rc.cell, rc.gap
+    layout = b.layout
+    scale = b.model.probe.scales[rc.layer]
+    n = layout.orientations if layout.is_group else len(strip)
+    strip_w = n * cell + (n - 1) * gap
+    _rc_strip_labels(sheet, rc, layout, strip, x, strip_w, top0)
+    centres = []
+    for r in range(len(rc.raw)):
+        top = top0 + r * row_h
+        maps = rc.maps(r, b)[strip].reshape(-1, layout.size, layout.size)  # [n, h, w]
+        for k in range(n):
+            rgb = to_rgb(scale.to_index(maps[k]), scale)
+            sheet.image(rgb, x + k * (cell + gap), top, cell, cell)
+        g = _outlined(rc, i, strip, r)
+        if g is not None:
+            cx = x + g * (cell + gap)
+            sheet.frame(
+                cx - 0.03, top - 0.03, cell + 0.06, cell + 0.06, edgecolor=OUTLINE, linewidth=2.2
+            )
+            centres.append((cx + cell / 2, top))
+    return x + strip_w + rc.strip_gap, centres
+
+
+def _rc_strip_labels(sheet, rc: _RotateAndCycle, layout, strip, x, strip_w, top0) -> None:
+    """A group strip's channel title and orientation labels; a planar strip's channels."""
+    cell, gap = rc.cell, rc.gap
+    if layout.is_group:
+        sheet.text(
+            x + strip_w / 2,
+            top0 - 0.24,
+            f"channel {strip[0]}",
+            ha="center",
+            va="bottom",
+            fontsize=LABEL_PT + 1.5,
+            weight="bold",
+        )
+        labels = [layout.orientation_label(g) for g in range(layout.orientations)]
+    else:
+        labels = [f"ch {c}" for c in strip]
+    for k, text in enumerate(labels):
+        sheet.text(
+            x + k * (cell + gap) + cell / 2,
+            top0 - 0.04,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=LABEL_PT + 1,
+        )
+
+
+def _outlined(rc: _RotateAndCycle, i: int, strip: list[int], r: int) -> int | None:
+    """The column of the followed map in row ``r`` of this strip (None: not here, or the
+    row is no whole number of quarter turns from the first)."""
+    if rc.follow is None or rc.follow[:2] != (i, strip[0]):
+        return None
+    g = rc.follow[2]
+    if rc.spec.stabilised:
+        return g
+    return rc.blocks[i].layout.group.compose(rc.turns[r], g) if rc.exact[r] else None
 
 
 def _agreement(spec: ViewSpec, layout: LayerLayout, turns: int, d: float, same: bool) -> str:

@@ -111,39 +111,11 @@ def summarise(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     left_out: list[dict[str, str]] = []
     for path in sorted(out_dir.glob("*-seed*.pt")):
-        try:
-            record = read_run(path)  # every field validated
-        except CheckpointError as exc:
-            left_out.append({"checkpoint": path.name, "reason": str(exc)})
-            continue
-        if not record.complete:
-            left_out.append({"checkpoint": path.name, "reason": "not finished"})
-            continue
-        config = record.train_config
-        if config is None:  # e.g. weights saved under a run's name
-            left_out.append({"checkpoint": path.name, "reason": "not a training run"})
-            continue
-        final = record.final
-        if final.get("test_error") is None:
-            left_out.append({"checkpoint": path.name, "reason": "no test error recorded"})
-            continue
-        runs.append(
-            {
-                "model": record.name,
-                "seed": config.seed,
-                "epochs": config.epochs,
-                "protocol": record.protocol or config.protocol,
-                "test_error": final.get("test_error"),
-                "bn_recalibration": final.get("bn_recalibration"),
-                "test_error_eval_recalibration": final.get("test_error_eval_recalibration"),
-                "n_test": final.get("n_test"),
-                "train_seconds": final.get("elapsed"),
-                "data_hash": record.content_hash,
-                "data": data_label(record.data_spec),
-                "checkpoint": path.name,
-                "versions": record.versions,
-            }
-        )
+        run = _finished_run(path)
+        if "reason" in run:
+            left_out.append(run)
+        else:
+            runs.append(run)
     rows = []
     names = list(dict.fromkeys([*(models or []), *(r["model"] for r in runs)]))
     variants = list(dict.fromkeys(r["data"] for r in runs))  # "" (the standard set) and others
@@ -154,33 +126,9 @@ def summarise(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
                 for r in runs
                 if r["model"] == name and r["protocol"] == protocol and r["data"] == data
             ]
-            errors = [100 * r["test_error"] for r in group if r["test_error"] is not None]
-            if not errors:
-                continue
-            # the same runs with BN recalibrated in eval mode (dropout off, no augmentation)
-            eval_recal = [
-                100 * r["test_error_eval_recalibration"]
-                for r in group
-                if r["test_error_eval_recalibration"] is not None
-            ]
-            rows.append(
-                {
-                    "model": name,
-                    "protocol": protocol,
-                    "data": data,
-                    "epochs": sorted({r["epochs"] for r in group}),
-                    "seeds": [r["seed"] for r in group],
-                    "mean": statistics.fmean(errors),
-                    "std": statistics.stdev(errors) if len(errors) > 1 else 0.0,
-                    "errors": errors,
-                    "mean_eval_recalibration": (
-                        statistics.fmean(eval_recal) if len(eval_recal) == len(errors) else None
-                    ),
-                    "paper": model_spec(name).paper_error,
-                    "poster": model_spec(name).poster_error,
-                    "train_seconds": sum(r["train_seconds"] or 0 for r in group),
-                }
-            )
+            row = _table_row(name, protocol, data, group)
+            if row is not None:
+                rows.append(row)
     return {
         "rows": rows,
         "runs": runs,
@@ -191,6 +139,67 @@ def summarise(out_dir: Path, models: list[str] | None = None) -> dict[str, Any]:
             "torch": torch.__version__,
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         },
+    }
+
+
+def _finished_run(path: Path) -> dict[str, Any]:
+    """What the summary records of one checkpoint, or ``{"checkpoint", "reason"}`` when it
+    cannot count."""
+    try:
+        record = read_run(path)  # every field validated
+    except CheckpointError as exc:
+        return {"checkpoint": path.name, "reason": str(exc)}
+    if not record.complete:
+        return {"checkpoint": path.name, "reason": "not finished"}
+    config = record.train_config
+    if config is None:  # e.g. weights saved under a run's name
+        return {"checkpoint": path.name, "reason": "not a training run"}
+    final = record.final
+    if final.get("test_error") is None:
+        return {"checkpoint": path.name, "reason": "no test error recorded"}
+    return {
+        "model": record.name,
+        "seed": config.seed,
+        "epochs": config.epochs,
+        "protocol": record.protocol or config.protocol,
+        "test_error": final.get("test_error"),
+        "bn_recalibration": final.get("bn_recalibration"),
+        "test_error_eval_recalibration": final.get("test_error_eval_recalibration"),
+        "n_test": final.get("n_test"),
+        "train_seconds": final.get("elapsed"),
+        "data_hash": record.content_hash,
+        "data": data_label(record.data_spec),
+        "checkpoint": path.name,
+        "versions": record.versions,
+    }
+
+
+def _table_row(name: str, protocol: str, data: str, group: list[dict]) -> dict[str, Any] | None:
+    """One row of the table: the runs of one model, protocol and data set (None: none)."""
+    errors = [100 * r["test_error"] for r in group if r["test_error"] is not None]
+    if not errors:
+        return None
+    # the same runs with BN recalibrated in eval mode (dropout off, no augmentation)
+    eval_recal = [
+        100 * r["test_error_eval_recalibration"]
+        for r in group
+        if r["test_error_eval_recalibration"] is not None
+    ]
+    return {
+        "model": name,
+        "protocol": protocol,
+        "data": data,
+        "epochs": sorted({r["epochs"] for r in group}),
+        "seeds": [r["seed"] for r in group],
+        "mean": statistics.fmean(errors),
+        "std": statistics.stdev(errors) if len(errors) > 1 else 0.0,
+        "errors": errors,
+        "mean_eval_recalibration": (
+            statistics.fmean(eval_recal) if len(eval_recal) == len(errors) else None
+        ),
+        "paper": model_spec(name).paper_error,
+        "poster": model_spec(name).poster_error,
+        "train_seconds": sum(r["train_seconds"] or 0 for r in group),
     }
 
 
