@@ -293,10 +293,7 @@ def _bar(desc: str):
 
 
 def _accuracy(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from gcnn_viewer.analysis import figures
-    from gcnn_viewer.analysis.accuracy import rot_accuracy, upright_accuracy
     from gcnn_viewer.data.files import json_text
     from gcnn_viewer.viewer.sources import resolve_models
 
@@ -310,6 +307,27 @@ def _accuracy(args: argparse.Namespace) -> int:
             f"not {len(args.angles)}"
         )
     models = resolve_models(args.model)
+    results = _accuracy_results(args, models, upright)
+    objects = [r.to_json(name) for name, r in results.items()]
+    if upright:
+        note = next(iter(results.values())).note
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json_text(objects[0] if len(objects) == 1 else objects))
+    elif args.out is None:
+        for name, r in results.items():
+            _print_accuracy(name, r, upright)
+    if args.out is None:
+        return 0
+    path = _write_accuracy(args, fmt, models, results, objects, upright)
+    print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _accuracy_results(args: argparse.Namespace, models, upright: bool) -> dict:
+    """Each model's error against angle (model name -> result), with a progress bar."""
+    from gcnn_viewer.analysis.accuracy import rot_accuracy, upright_accuracy
+
     results = {}
     for m in models:
         progress, close = _bar(f"{m.name}: {args.source}")
@@ -327,67 +345,70 @@ def _accuracy(args: argparse.Namespace) -> int:
                 )
         finally:
             close()
-    objects = [r.to_json(name) for name, r in results.items()]
-    if upright:
-        note = next(iter(results.values())).note
-        print(f"note: {note}", file=sys.stderr)
-    if args.json:
-        print(json_text(objects[0] if len(objects) == 1 else objects))
-    elif args.out is None:
-        for name, r in results.items():
-            _print_accuracy(name, r, upright)
-    if args.out is None:
-        return 0
+    return results
+
+
+def _write_accuracy(args, fmt: str, models, results: dict, objects: list, upright: bool):
+    """``--out``: the results as CSV, NPZ or a figure, with their provenance."""
+    from gcnn_viewer.analysis import figures
+
     meta = figures.record(
         f"analysis-accuracy-{args.source}",
         models,
         results=objects,
         command=_command(args),
     )
+    first = next(iter(results.values()))
     if upright:
-        meta["note"] = next(iter(results.values())).note
+        meta["note"] = first.note
     else:
-        meta["data_hash"] = next(iter(results.values())).data_hash
+        meta["data_hash"] = first.data_hash
         meta["note"] = (
             "MNIST-rot regenerated from MNIST with the Larochelle et al. (2007) protocol; "
             "bins by each test digit's recorded angle; predictions as `gcnn-viewer evaluate`"
         )
     if fmt == "csv":
+        header, rows = _accuracy_table(results, upright)
+        return figures.write_csv(args.out, header, rows, meta)
+    if fmt == "npz":
+        return figures.write_npz(args.out, _accuracy_arrays(results, upright), meta)
+    titled = {m.title: results[m.name] for m in models}
+    fig = figures.with_rc(figures.accuracy_figure, titled, _subtitle(models))
+    return figures.write_figure(fig, args.out, meta, args.dpi)
+
+
+def _accuracy_table(results: dict, upright: bool) -> tuple[list, list]:
+    """CSV header and rows: an angle's errors (upright), or a bin's counts and errors."""
+    first = next(iter(results.values()))
+    if upright:
+        header = ["angle"] + [f"{name}_error" for name in results]
+        rows = [[a] + [r.errors[k] for r in results.values()] for k, a in enumerate(first.angles)]
+        return header, rows
+    header = ["from", "to"]
+    for name in results:
+        header += [f"{name}_n", f"{name}_error"]
+    rows = []
+    for k, b in enumerate(first.bins):
+        row: list = [b.lo, b.hi]
+        for r in results.values():
+            row += [r.bins[k].n, r.bins[k].error]
+        rows.append(row)
+    return header, rows
+
+
+def _accuracy_arrays(results: dict, upright: bool) -> dict:
+    import numpy as np
+
+    arrays = {}
+    for name, r in results.items():
         if upright:
-            header = ["angle"] + [f"{name}_error" for name in results]
-            rows = [
-                [a] + [r.errors[k] for r in results.values()]
-                for k, a in enumerate(next(iter(results.values())).angles)
-            ]
+            arrays[f"{name}/angles"] = np.asarray(r.angles, np.float64)
+            arrays[f"{name}/error"] = np.asarray(r.errors, np.float64)
         else:
-            header = ["from", "to"]
-            for name in results:
-                header += [f"{name}_n", f"{name}_error"]
-            first = next(iter(results.values()))
-            rows = []
-            for k, b in enumerate(first.bins):
-                row: list = [b.lo, b.hi]
-                for r in results.values():
-                    row += [r.bins[k].n, r.bins[k].error]
-                rows.append(row)
-        path = figures.write_csv(args.out, header, rows, meta)
-    elif fmt == "npz":
-        arrays = {}
-        for name, r in results.items():
-            if upright:
-                arrays[f"{name}/angles"] = np.asarray(r.angles, np.float64)
-                arrays[f"{name}/error"] = np.asarray(r.errors, np.float64)
-            else:
-                arrays[f"{name}/edges"] = np.asarray([b.lo for b in r.bins] + [r.bins[-1].hi])
-                arrays[f"{name}/n"] = np.asarray([b.n for b in r.bins], np.int64)
-                arrays[f"{name}/wrong"] = np.asarray([b.wrong for b in r.bins], np.int64)
-        path = figures.write_npz(args.out, arrays, meta)
-    else:
-        titled = {m.title: results[m.name] for m in models}
-        fig = figures.with_rc(figures.accuracy_figure, titled, _subtitle(models))
-        path = figures.write_figure(fig, args.out, meta, args.dpi)
-    print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
-    return 0
+            arrays[f"{name}/edges"] = np.asarray([b.lo for b in r.bins] + [r.bins[-1].hi])
+            arrays[f"{name}/n"] = np.asarray([b.n for b in r.bins], np.int64)
+            arrays[f"{name}/wrong"] = np.asarray([b.wrong for b in r.bins], np.int64)
+    return arrays
 
 
 def _print_accuracy(name: str, r, upright: bool) -> None:
