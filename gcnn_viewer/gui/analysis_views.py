@@ -713,7 +713,7 @@ class FiltersView(QtWidgets.QWidget):
 # -- standalone -----------------------------------------------------------------------------------
 def shipped_models(names: Sequence[str] = ("z2cnn", "p4cnn")) -> list[AnalysisModel]:
     """The shipped models as the views take them (title, network, weights' sha256)."""
-    from gcnn_viewer.export.common import resolve_models
+    from gcnn_viewer.viewer.sources import resolve_models
 
     return [AnalysisModel(m.name, m.title, m.entry.model, m.sha256) for m in resolve_models(names)]
 
@@ -727,7 +727,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import sys
     from pathlib import Path
 
-    from gcnn_viewer.export.common import resolve_input
+    from gcnn_viewer.viewer.sources import resolve_input
 
     parser = argparse.ArgumentParser(prog="python -m gcnn_viewer.gui.analysis_views")
     parser.add_argument("--screenshots", metavar="DIR", help="save each view and exit")
