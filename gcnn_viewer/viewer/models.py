@@ -124,7 +124,7 @@ SCALES_FOLDER = "colour-scales"
 def weights_digest(model: GCNNModel) -> str:
     """sha256 of a model's architecture and every tensor of its state (names, dtypes, shapes,
     bytes): the same weights give the same digest, whatever file they came from."""
-    h = hashlib.sha256(json.dumps(model.config, sort_keys=True).encode())
+    h = hashlib.sha256(json.dumps(model.config, sort_keys=True, allow_nan=False).encode())
     for name, t in sorted(model.state_dict().items()):
         t = t.detach().cpu().contiguous()
         h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
