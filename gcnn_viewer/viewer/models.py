@@ -15,7 +15,7 @@ import math
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -211,10 +211,8 @@ def cached_probe(
 
     weights, measured_on = weights_digest(model), inputs_digest(inputs)
     path, record = None, None
-    try:
+    with suppress(OSError, ValueError):  # no usable cache folder (DataError: a ValueError)
         path = scales_path(weights, measured_on, root)
-    except (OSError, ValueError):  # no usable cache folder (DataError is a ValueError)
-        pass
     try:
         if path is not None and path.is_file():
             record = json.loads(path.read_text(encoding="utf-8"))
