@@ -65,8 +65,9 @@ class AnalysisDocks(QtCore.QObject):
         self.filters_dock = add("Filters", "filtersDock", self.filters)
         for dock in (self.equivariance_dock, self.accuracy_dock, self.filters_dock):
             # shown from the View menu: in front, not behind the sweep's tab
+            # ... and one open behind another tab comes forward, rather than closing unseen
             dock.toggleViewAction().triggered.connect(
-                lambda checked, d=dock: checked and d.raise_()
+                lambda checked, d=dock: self._view_entry(d, checked)
             )
         self._models: list[AnalysisModel] = []
         self._models_key: tuple = ()  # (catalog key, id of the network) per model shown
@@ -85,7 +86,9 @@ class AnalysisDocks(QtCore.QObject):
         # In a short window the tab brought forward takes the maps' place instead (M, or
         # the sweep's tab, brings them back): a share left the maps as slivers at 1024×700.
         self.docks = (self.equivariance_dock, self.accuracy_dock, self.filters_dock)
+        self._in_front: set[QtWidgets.QDockWidget] = set()
         for dock in self.docks:
+            dock.visibilityChanged.connect(lambda shown, d=dock: self._front_changed(d, shown))
             dock.visibilityChanged.connect(
                 lambda shown, d=dock: self._grow(d) if shown else self._maybe_unswap()
             )
@@ -152,6 +155,24 @@ class AnalysisDocks(QtCore.QObject):
                 window.resizeDocks([dock], [height], QtCore.Qt.Orientation.Vertical)
 
         QtCore.QTimer.singleShot(0, grow)  # after Qt has switched the tabs
+
+    def _front_changed(self, dock: QtWidgets.QDockWidget, shown: bool) -> None:
+        """Which analysis tabs are in front: a tab switch says so; a dock being hidden (its
+        View entry unticked) leaves the note as it was, for :meth:`_view_entry`."""
+        if shown:
+            self._in_front.add(dock)
+        elif not dock.isHidden():
+            self._in_front.discard(dock)  # behind another tab
+
+    def _view_entry(self, dock: QtWidgets.QDockWidget, checked: bool) -> None:
+        if not checked and dock not in self._in_front:
+            dock.show()  # it was open behind another tab: the entry brings it forward
+            checked = True
+        if checked:
+            dock.raise_()
+            self._in_front.add(dock)
+        else:
+            self._in_front.discard(dock)
 
     def _unswap(self) -> None:
         """The maps back in their place, the sweep at its own height."""

@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
+from gcnn_viewer.gui.analysis_docks import is_visible_tab  # noqa: E402
 from gcnn_viewer.viewer.window_policy import FIT_SETTLE_S, SWEEP_DOCK_MIN  # noqa: E402
 
 from .conftest import (  # noqa: E402
@@ -153,6 +154,11 @@ def test_an_analysis_tab_takes_the_maps_place_in_a_short_window(window, qtbot):
     qtbot.waitUntil(lambda: not window.maps_area.swapped)
     settle(qtbot, window)
     assert all(abs(p.maps.height() - h) <= 2 for p, h in zip(window.panels, heights, strict=True))
+    # the View entry of a tab open behind the sweep brings it forward (it does not close it)
+    trigger(window, "View", "Accuracy vs angle")
+    qtbot.waitUntil(lambda: window.maps_area.swapped and is_visible_tab(dock))
+    trigger(window, "View", "Accuracy vs angle")  # in front: the entry closes it
+    qtbot.waitUntil(lambda: dock.isHidden() and not window.maps_area.swapped)
     # the line that stands in for the maps brings them back too
     trigger(window, "View", "Filters")
     qtbot.waitUntil(lambda: window.maps_area.swapped)
