@@ -18,10 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from gcnn_viewer.errors import ExportError
 from gcnn_viewer.export import render
-from gcnn_viewer.export.common import ExportError, ViewSpec, angle_text, check_destination
+from gcnn_viewer.export.common import ViewSpec, angle_text
 from gcnn_viewer.export.kinds import KINDS as KIND_RECORDS
 from gcnn_viewer.export.kinds import RC_LAYER, export_kind
+from gcnn_viewer.figure_output import check_destination
 from gcnn_viewer.models.record import MAX_CHANNELS
 
 # kind -> what the dialog calls it, in the dialog's order (gcnn_viewer/export/kinds.py)

@@ -165,14 +165,16 @@ def _kind_of(args: argparse.Namespace) -> ExportKind:
 
 
 def _run(args: argparse.Namespace):
+    from gcnn_viewer.errors import ExportError
     from gcnn_viewer.export import common, render
+    from gcnn_viewer.figure_output import check_destination, suffix_of
 
     kind = _kind_of(args)
     # everything that can be checked before loading models: the output path, format, options
-    common.check_destination(args.out)
-    fmt = common.suffix_of(args.out, kind.formats, f"export {args.kind}")
+    check_destination(args.out)
+    fmt = suffix_of(args.out, kind.formats, f"export {args.kind}")
     if fmt == "mp4" and not render.mp4_available():
-        raise common.ExportError(render.MP4_MISSING)
+        raise ExportError(render.MP4_MISSING)
     options = {name: getattr(args, name) for name in kind.options}
     render.check_options(kind, options)
     models = common.resolve_models(args.model)

@@ -28,22 +28,14 @@ from gcnn_viewer.errors import (
     check_numbers,
     check_sequence,
 )
-from gcnn_viewer.figure_output import (  # noqa: F401  (re-exported for the export modules)
-    Cancelled,
-    atomic_output,
-    check_cancelled,
-    check_destination,
-    provenance_json,
-    suffix_of,
-)
+from gcnn_viewer.figure_output import atomic_output
 from gcnn_viewer.viewer.inference import (
     FrameRequest,
     FrameResult,
     PanelSpec,
     compute_frames,
 )
-from gcnn_viewer.viewer.sources import (  # noqa: F401  (re-exported: the export API)
-    DEFAULT_INPUT,
+from gcnn_viewer.viewer.sources import (
     ExportInput,
     ExportModel,
     resolve_input,
@@ -51,8 +43,8 @@ from gcnn_viewer.viewer.sources import (  # noqa: F401  (re-exported: the export
     unique_names,
 )
 
-# ExportModel, ExportInput, resolve_* and the errors are re-exported: gcnn_viewer.export's
-# public names are this module's and render's __all__.
+# ExportModel, ExportInput, resolve_*, atomic_output and the errors are re-exported:
+# gcnn_viewer.export's public names are this module's and render's __all__.
 __all__ = [
     "DEFAULT_ANGLES",
     "ExportCancelled",

@@ -24,21 +24,14 @@ from PIL import Image, PngImagePlugin
 
 from gcnn_viewer import __version__
 from gcnn_viewer.data.files import json_text
-from gcnn_viewer.errors import check_int, check_number
+from gcnn_viewer.errors import ExportError, check_int, check_number
 from gcnn_viewer.export.common import (
-    Cancelled,
-    ExportError,
     Progress,
     ViewSpec,
     angle_text,
-    atomic_output,
-    check_cancelled,
-    check_destination,
     frame,
     frame_stream,
     provenance,
-    provenance_json,
-    suffix_of,
 )
 from gcnn_viewer.export.figures import ViewFigure, rotate_and_cycle_figure, sweep_figure
 from gcnn_viewer.export.kinds import RC_LAYER, ExportKind, export_kind
@@ -46,10 +39,16 @@ from gcnn_viewer.figure_output import (
     DEFAULT_DPI,
     FIGURE_FORMATS,
     META_KEY,
+    Cancelled,
+    atomic_output,
+    check_cancelled,
+    check_destination,
     check_dpi,
     check_pixels,
+    provenance_json,
     rc_context,
     save_figure,
+    suffix_of,
 )
 from gcnn_viewer.viewer.inference import FrameResult, SweepRequest, run_sweep
 
