@@ -6,9 +6,19 @@
 
 Uses the shipped models as a user's first launch does, in a 1600×1000 window, with settings
 kept in a temporary file (the user's own settings are not touched). The window-size shots
-show the window at 1024×700, 1600×1000 and 1920×1080, without and with the Train panel (a
-Z2CNN run started with its Start button and paused: on MNIST-rot when the cache holds it,
-else on synthetic digits), saved with a 256-colour palette to keep them small.
+show the window at 1024×768 (a projector) and 1600×1000 in each state a lesson passes
+through, reached with the keys, menus and clicks a user would use:
+
+    window-WxH.png               first launch (the overview of every layer)
+    window-WxH-focus.png         focus mode (F): P4CNN's and Z2CNN's l1, large
+    window-WxH-equivariance.png  View ▸ Equivariance in front
+    window-WxH-accuracy.png      View ▸ Accuracy vs angle in front
+    window-WxH-filters.png       a click on a P4CNN l2 map: its filter in the Filters tab
+    window-WxH-train.png         the Train tab (a Z2CNN run started with Start, paused)
+
+and 1920×1080 at first launch and training. The run trains on MNIST-rot when the cache holds
+it, else on synthetic digits. Under X (``DISPLAY`` set, e.g. Xvfb at 1920×1200) the pixels
+are taken from the screen, as a user sees them; saved with a 256-colour palette.
 """
 
 from __future__ import annotations
@@ -32,7 +42,12 @@ from gcnn_viewer.viewer.layout import ColourTables  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 SIZE = (1600, 1000)
-WINDOW_SIZES = ((1024, 700), (1600, 1000), (1920, 1080))
+WINDOW_SIZES = ((1024, 768), (1600, 1000), (1920, 1080))
+EVERY_STATE = ((1024, 768), (1600, 1000))  # the sizes shown in every state
+DOCK_STATES = (  # (file suffix, View menu entry)
+    ("equivariance", "Equivariance"),
+    ("accuracy", "Accuracy vs angle"),
+)
 
 
 def wait(app, condition, timeout=20.0) -> None:
@@ -145,8 +160,70 @@ def save_small(image: QtGui.QImage, path: Path) -> None:
     )
 
 
+def shot(app, window) -> QtGui.QImage:
+    """The window as on screen (under X: the screen's pixels), after everything repainted."""
+    pump(app, 0.3)
+    window.statusBar().clearMessage()
+    pump(app, 0.3)
+    screen = window.screen()
+    if os.environ.get("DISPLAY") and screen is not None:
+        return screen.grabWindow(window.winId()).toImage()
+    return window.grab().toImage()
+
+
+def view_entry(window, text: str) -> QtGui.QAction:
+    """The View menu's entry ``text`` (as a user finds it)."""
+    for top in window.menuBar().actions():
+        if top.text().replace("&", "") == "View":
+            for action in top.menu().actions():
+                if action.text().replace("&", "") == text:
+                    return action
+    raise KeyError(text)
+
+
+def state_shots(app, window, size: tuple[int, int]) -> list[Path]:
+    """Focus mode, each analysis tab in front and the Filters of a clicked map, at ``size``."""
+    from PySide6.QtTest import QTest
+
+    out = []
+
+    def save(suffix: str) -> None:
+        path = OUT / "screenshots" / f"window-{size[0]}x{size[1]}-{suffix}.png"
+        save_small(shot(app, window), path)
+        out.append(path)
+
+    view_entry(window, "Focus on one layer").trigger()  # F: l1 of both models
+    wait(app, lambda: window.focus.active)
+    pump(app, 1.0)
+    save("focus")
+    view_entry(window, "Focus on one layer").trigger()
+    wait(app, lambda: not window.focus.active)
+    docks = window.analysis
+    for suffix, entry in DOCK_STATES:
+        view_entry(window, entry).trigger()
+        if suffix == "equivariance":
+            wait(app, lambda: docks.equivariance.result is not None, timeout=120)
+        pump(app, 1.5)
+        save(suffix)
+        view_entry(window, "Feature maps in front").trigger()  # M
+        pump(app, 0.5)
+    view = window.panels[1].maps  # a click on one of P4CNN's l2 maps opens its filter
+    plot = view.layers["l2"]
+    top, left = plot.layout.cell_origin(3, 1)
+    centre = QtCore.QPointF(left + plot.layout.cell / 2, top + plot.layout.cell / 2)
+    pos = view.mapFromScene(plot.image.item.mapToScene(centre))
+    QTest.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    wait(app, lambda: docks.filters_dock.isVisible(), timeout=10)
+    pump(app, 1.5)
+    save("filters")
+    view_entry(window, "Feature maps in front").trigger()
+    pump(app, 0.5)
+    return out
+
+
 def window_shots(app) -> list[Path]:
-    """The whole window at each size of WINDOW_SIZES, without and with the Train tab."""
+    """The whole window at each size of WINDOW_SIZES, without and with the Train tab, and
+    at the sizes of EVERY_STATE in each state of :func:`state_shots`."""
     from PySide6.QtTest import QTest
 
     from gcnn_viewer.viewer.training import mnist_rot_cached
@@ -156,6 +233,7 @@ def window_shots(app) -> list[Path]:
     )
     window = MainWindow(settings=settings)
     window.resize(*WINDOW_SIZES[0])
+    window.move(0, 0)
     window.show()
     settle(app, window)
     panel = window.train_panel
@@ -180,11 +258,11 @@ def window_shots(app) -> list[Path]:
         for size in WINDOW_SIZES:
             window.resize(*size)
             pump(app, 1.0)
-            window.statusBar().clearMessage()
-            pump(app, 0.3)
             name = f"window-{size[0]}x{size[1]}{'-train' if train else ''}.png"
-            save_small(window.grab().toImage(), OUT / "screenshots" / name)
+            save_small(shot(app, window), OUT / "screenshots" / name)
             out.append(OUT / "screenshots" / name)
+            if not train and size in EVERY_STATE:
+                out += state_shots(app, window, size)
     window.train_panel.shutdown()
     window.close()
     return out
