@@ -44,7 +44,14 @@ def reproduce(
             # claimed first: two reproduce runs in one folder never train the same run twice
             with claim_output(path):
                 if path.exists():
-                    if read_run(path).complete:
+                    record = read_run(path)
+                    if record.complete and record.train_config is None:
+                        # it would neither be trained (that replaces the file) nor be in the table
+                        raise CheckpointError(
+                            f"{path}: train_config is missing: not a training run; move it away to train "
+                            f"{model} seed {seed} here"
+                        )
+                    if record.complete:
                         continue
                     trainer = Trainer.resume(path, data, device=device, command=command)
                     trainer.config.diagnostics = diagnostics
