@@ -48,8 +48,8 @@ def reproduce(
                     if record.complete and record.train_config is None:
                         # it would neither be trained (that replaces the file) nor be in the table
                         raise CheckpointError(
-                            f"{path}: train_config is missing: not a training run; move it away to train "
-                            f"{model} seed {seed} here"
+                            f"{path}: train_config is missing: not a training run; move it "
+                            f"away to train {model} seed {seed} here"
                         )
                     if record.complete:
                         continue
