@@ -28,6 +28,7 @@ from gcnn_viewer.analysis.filters import FilterBank, LayerParameters
 from gcnn_viewer.data.files import json_text
 from gcnn_viewer.figure_output import (
     DEFAULT_DPI,
+    FIGURE_FORMATS,
     atomic_output,
     check_destination,
     rc_context,
@@ -36,7 +37,6 @@ from gcnn_viewer.figure_output import (
 )
 from gcnn_viewer.viewer.palette import PANEL_COLOURS
 
-FIGURE_FORMATS = ("png", "svg", "pdf")
 EQUIVARIANCE_FORMATS = (*FIGURE_FORMATS, "csv", "npz")
 ACCURACY_FORMATS = (*FIGURE_FORMATS, "csv", "npz")
 FILTER_FORMATS = (*FIGURE_FORMATS, "npz")
