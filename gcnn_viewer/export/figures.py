@@ -743,7 +743,13 @@ def _rc_block(
 
 
 def _rc_strip(
-    sheet: Sheet, rc: _RotateAndCycle, i: int, strip: list[int], x: float, top0, row_h
+    sheet: Sheet,
+    rc: _RotateAndCycle,
+    i: int,
+    strip: list[int],
+    x: float,
+    top0: float,
+    row_h: float,
 ) -> tuple[float, list[tuple[float, float]]]:
     """One strip of block ``i`` from ``x``: its labels, then its maps in every row. Returns
     where the next strip starts and the followed map's outlined cells."""
@@ -770,7 +776,15 @@ def _rc_strip(
     return x + strip_w + rc.strip_gap, centres
 
 
-def _rc_strip_labels(sheet, rc: _RotateAndCycle, layout, strip, x, strip_w, top0) -> None:
+def _rc_strip_labels(
+    sheet: Sheet,
+    rc: _RotateAndCycle,
+    layout: LayerLayout,
+    strip: list[int],
+    x: float,
+    strip_w: float,
+    top0: float,
+) -> None:
     """A group strip's channel title and orientation labels; a planar strip's channels."""
     cell, gap = rc.cell, rc.gap
     if layout.is_group:
