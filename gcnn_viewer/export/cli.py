@@ -12,7 +12,13 @@ import sys
 
 from gcnn_viewer.arguments import INPUT_HELP, angle, model_help
 from gcnn_viewer.errors import GcnnViewerError
-from gcnn_viewer.export.kinds import ExportKind, export_kind
+from gcnn_viewer.export.kinds import (
+    DEFAULT_FPS,
+    DEFAULT_FRAMES,
+    DEFAULT_STEP,
+    ExportKind,
+    export_kind,
+)
 
 DPI_RANGE = "10-2400 dpi, at most 100 megapixels"
 
@@ -104,10 +110,16 @@ def _animation_command(kinds) -> argparse.ArgumentParser:
     animation.add_argument(
         "--frames",
         type=int,
-        default=72,
-        help="frames per turn, 2-3600 (default 72); all frames together at most 500 megapixels",
+        default=DEFAULT_FRAMES,
+        help=f"frames per turn, 2-3600 (default {DEFAULT_FRAMES}); all frames together at most "
+        "500 megapixels",
     )
-    animation.add_argument("--fps", type=float, default=12.0, help="frames/s, 0.1-100 (default 12)")
+    animation.add_argument(
+        "--fps",
+        type=float,
+        default=float(DEFAULT_FPS),
+        help=f"frames/s, 0.1-100 (default {DEFAULT_FPS})",
+    )
     animation.add_argument("--stabilised", action="store_true", help="stabilised maps")
     _dpi(animation, "animation", "resolution")
     _out(animation, _formats("animation"))
@@ -120,8 +132,9 @@ def _sweep_command(kinds) -> argparse.ArgumentParser:
     sweep.add_argument(
         "--step",
         type=float,
-        default=5.0,
-        help="degrees between angles, 0.1-180 (default 5: 0…355; at most 3600 angles)",
+        default=DEFAULT_STEP,
+        help=f"degrees between angles, 0.1-180 (default {DEFAULT_STEP:g}: 0…355; at most 3600 "
+        "angles)",
     )
     _dpi(sweep, "sweep", "PNG resolution")
     _out(sweep, _formats("sweep"))

@@ -18,6 +18,9 @@ from gcnn_viewer.figure_output import DEFAULT_DPI, FIGURE_FORMATS
 __all__ = ["KINDS", "RC_LAYER", "ExportKind", "export_kind", "kind_names"]
 
 RC_LAYER = "l1"  # the rotate-and-cycle figure's layer unless one is chosen
+DEFAULT_FRAMES = 72  # an animation's frames per turn
+DEFAULT_FPS = 12
+DEFAULT_STEP = 5.0  # degrees between a sweep's angles
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,14 @@ from gcnn_viewer.export.common import (
     provenance,
 )
 from gcnn_viewer.export.figures import ViewFigure, rotate_and_cycle_figure, sweep_figure
-from gcnn_viewer.export.kinds import RC_LAYER, ExportKind, export_kind
+from gcnn_viewer.export.kinds import (
+    DEFAULT_FPS,
+    DEFAULT_FRAMES,
+    DEFAULT_STEP,
+    RC_LAYER,
+    ExportKind,
+    export_kind,
+)
 from gcnn_viewer.figure_output import (
     DEFAULT_DPI,
     FIGURE_FORMATS,
@@ -56,9 +63,6 @@ ANIMATION_FORMATS = export_kind("animation").formats
 SWEEP_FORMATS = export_kind("sweep").formats
 DATA_FORMATS = export_kind("data").formats
 ANIMATION_DPI = export_kind("animation").dpi
-DEFAULT_FRAMES = 72
-DEFAULT_FPS = 12
-DEFAULT_STEP = 5.0
 MIN_STEP = 0.1  # degrees between sweep angles: at most 3600 angles, a few seconds' work
 MP4_MISSING = (
     "MP4 needs imageio-ffmpeg: pip install 'gcnn-viewer[mp4]' (or imageio-ffmpeg); "
