@@ -25,7 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE
 from gcnn_viewer.gui.jobs import JobThread
-from gcnn_viewer.gui.style import configure_pyqtgraph
+from gcnn_viewer.gui.style import configure_pyqtgraph, make_plot
 from gcnn_viewer.viewer.palette import PANEL_COLOURS
 
 if TYPE_CHECKING:
@@ -57,6 +57,8 @@ def decade_ticks(low: int, high: int, every: int = 3) -> list[list[tuple[float, 
         [t for t in major if (high - int(t[0])) % every == 0],
         [(t[0], "") for t in major if (high - int(t[0])) % every != 0],
     ]
+
+
 WORKER_THREADS = 1  # torch threads of the analysis thread: leave a core to the GUI
 
 
@@ -160,11 +162,7 @@ class EquivariancePanel(QtWidgets.QWidget):
             plot.deleteLater()
         self.plots = []
         for i, m in enumerate(self.models):
-            plot = pg.PlotWidget(title=m.title)
-            plot.setObjectName(f"equivariancePlot{i}")
-            plot.setMenuEnabled(False)
-            plot.hideButtons()
-            plot.setMouseEnabled(False, False)
+            plot = make_plot(f"equivariancePlot{i}", title=m.title, grid="xy")
             plot.setLogMode(x=False, y=True)
             plot.setXRange(0, 360, padding=0.01)
             plot.setYRange(np.log10(LOG_FLOOR / 2), 1.0, padding=0)
@@ -172,7 +170,6 @@ class EquivariancePanel(QtWidgets.QWidget):
             plot.getAxis("left").setTicks(decade_ticks(int(np.log10(LOG_FLOOR)), 0))
             plot.setLabel("bottom", "input turned")
             plot.setLabel("left", "relative error")
-            plot.showGrid(x=True, y=True, alpha=0.2)
             band = pg.LinearRegionItem(
                 (np.log10(LOG_FLOOR / 2), np.log10(EXACT_TOLERANCE)),
                 orientation="horizontal",
@@ -313,17 +310,12 @@ class AccuracyView(QtWidgets.QWidget):
         top.addWidget(self.progress, 1)
         top.addWidget(self.status, 2)
 
-        self.plot = pg.PlotWidget()
-        self.plot.setObjectName("accuracyPlot")
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
-        self.plot.setMouseEnabled(False, False)
+        self.plot = make_plot("accuracyPlot", grid="xy")
         self.plot.setXRange(0, 360, padding=0)
         self.plot.setYRange(0, 10, padding=0.02)
         self.plot.getAxis("bottom").setTicks(angle_ticks())
         self.plot.setLabel("left", "test error (%)")
         self.plot.setLabel("bottom", "the digit's angle (click: turn the input there)")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.marker = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#303030", width=1))
         self.plot.addItem(self.marker)
@@ -537,11 +529,7 @@ class FiltersView(QtWidgets.QWidget):
         self.params = QtWidgets.QLabel("")
         self.params.setObjectName("filtersParameters")
         self.params.setWordWrap(True)
-        self.plot = pg.PlotWidget()
-        self.plot.setObjectName("filtersPlot")
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
-        self.plot.setMouseEnabled(False, False)
+        self.plot = make_plot("filtersPlot")
         self.plot.invertY(True)
         self.plot.setAspectLocked(True)
         self.plot.hideAxis("bottom")

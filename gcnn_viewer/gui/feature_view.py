@@ -18,6 +18,7 @@ from gcnn_viewer.gui.style import (
     configure_pyqtgraph,
     lookup_table,
     small_font,
+    still_plot,
 )
 from gcnn_viewer.viewer.inference import PanelFrame
 from gcnn_viewer.viewer.layout import (
@@ -108,10 +109,8 @@ class LayerPlot:
         self.lut = lookup_table(scale)
         height, width = layout.shape
         self.plot = pg.PlotItem()
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
+        still_plot(self.plot)
         vb = self.plot.getViewBox()
-        vb.setMouseEnabled(False, False)
         vb.setAspectLocked(True)
         vb.invertY(True)
         vb.setDefaultPadding(0.0)

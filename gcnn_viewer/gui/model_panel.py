@@ -7,7 +7,13 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.gui.feature_view import FeatureMapView
-from gcnn_viewer.gui.style import UNTRAINED_COLOUR, cache_plot, configure_pyqtgraph, small_font
+from gcnn_viewer.gui.style import (
+    UNTRAINED_COLOUR,
+    cache_plot,
+    configure_pyqtgraph,
+    small_font,
+    still_plot,
+)
 from gcnn_viewer.gui.widgets import ElidedLabel
 from gcnn_viewer.viewer.inference import PanelFrame
 from gcnn_viewer.viewer.models import ModelCatalog, ModelEntry
@@ -127,9 +133,7 @@ class ProbabilityBars(pg.PlotWidget):
         self.setFixedHeight(BARS_HEIGHT)
         # a picture with nothing to do from the keyboard: no Tab stop (it showed no focus)
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-        self.setMenuEnabled(False)
-        self.hideButtons()
-        self.setMouseEnabled(False, False)
+        still_plot(self)
         self.setXRange(-0.6, 9.6, padding=0)
         self.setYRange(0, 1.08, padding=0)
         font = small_font(-1.5)

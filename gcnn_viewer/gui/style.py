@@ -43,6 +43,33 @@ def cache_plot(plot: pg.PlotItem) -> None:
     cache_static(*axes, plot.titleLabel, plot.getViewBox())
 
 
+def still_plot(plot: pg.PlotWidget | pg.PlotItem) -> None:
+    """A plot that shows and takes no mouse: no pyqtgraph menu (its axis and export entries
+    are not the app's), no auto-range button, no drag or zoom (the data stays in view)."""
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.setMouseEnabled(False, False)
+
+
+def make_plot(
+    name: str = "",
+    *,
+    cls: type[pg.PlotWidget] = pg.PlotWidget,
+    title: str | None = None,
+    grid: str = "",
+    grid_alpha: float = 0.2,
+) -> pg.PlotWidget:
+    """A :func:`still_plot` widget: object ``name`` (tests, screenshots), ``title``, and grid
+    lines along the axes named in ``grid`` (``"x"``, ``"y"``, ``"xy"``)."""
+    plot = cls(title=title) if title is not None else cls()
+    if name:
+        plot.setObjectName(name)
+    still_plot(plot)
+    if grid:
+        plot.showGrid(x="x" in grid, y="y" in grid, alpha=grid_alpha)
+    return plot
+
+
 def colour_map(scale: LayerScale) -> pg.ColorMap:
     return pg.colormap.get(DIVERGING_MAP if scale.diverging else SEQUENTIAL_MAP)
 

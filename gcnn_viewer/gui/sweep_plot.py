@@ -6,7 +6,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gcnn_viewer.gui.style import cache_plot, cache_static, configure_pyqtgraph, small_font
+from gcnn_viewer.gui.style import (
+    cache_plot,
+    cache_static,
+    configure_pyqtgraph,
+    make_plot,
+    small_font,
+)
 from gcnn_viewer.gui.widgets import ElidedLabel
 from gcnn_viewer.viewer.inference import SweepResult
 
@@ -54,12 +60,8 @@ class SweepPlot(QtWidgets.QWidget):
         top.addWidget(explain, 1)
         top.addWidget(self.status)
 
-        self.plot = pg.PlotWidget()
-        self.plot.setObjectName("sweepPlotWidget")
+        self.plot = make_plot("sweepPlotWidget", grid="y")
         self.plot.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # no keys: no Tab stop
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
-        self.plot.setMouseEnabled(False, False)
         self.plot.setXRange(0, 360, padding=0.01)
         self.plot.setYRange(-0.02, 1.06, padding=0)
         font = small_font(-1)
@@ -70,7 +72,6 @@ class SweepPlot(QtWidgets.QWidget):
         left.setTicks([[(0, "0"), (0.25, ".25"), (0.5, ".5"), (0.75, ".75"), (1, "1")]])
         left.setStyle(tickFont=font)
         left.setWidth(30)
-        self.plot.showGrid(y=True, alpha=0.2)
         for a in (90, 180, 270):
             self.plot.addItem(
                 pg.InfiniteLine(

@@ -20,7 +20,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.errors import CheckpointError, GcnnViewerError, first_line
 from gcnn_viewer.gui.dialogs import ask, show_error
-from gcnn_viewer.gui.style import cache_plot, configure_pyqtgraph, small_font
+from gcnn_viewer.gui.style import cache_plot, configure_pyqtgraph, make_plot, small_font
 from gcnn_viewer.models.registry import model_names, model_spec
 from gcnn_viewer.models.train_config import TrainConfig, train_option
 from gcnn_viewer.viewer.models import ModelCatalog, describe_checkpoint
@@ -156,16 +156,12 @@ def _spin_box(name: str, field: str) -> QtWidgets.QSpinBox:
 
 
 def _plot(title: str, y_label: str) -> pg.PlotWidget:
-    plot = CurvePlot()
-    plot.setMenuEnabled(False)
-    plot.hideButtons()
-    plot.setMouseEnabled(x=False, y=False)  # no drag or zoom: the whole run stays in view
+    plot = make_plot(cls=CurvePlot, grid="xy")  # no drag or zoom: the whole run stays in view
     plot.setTitle(title, size="9pt")
     plot.setLabel("bottom", "epoch")
     plot.setLabel("left", y_label)
     for axis in ("bottom", "left"):  # "epoch (x0.001)" early in a run reads as nonsense
         plot.getAxis(axis).enableAutoSIPrefix(False)
-    plot.showGrid(x=True, y=True, alpha=0.2)
     plot.setMinimumHeight(90)
     cache_plot(plot.getPlotItem())
     return plot
