@@ -180,10 +180,12 @@ def main() -> int:
     slider = window.rotation.slider
     rotation = [measure(lambda v=v: slider.setValue(v)) for v in range(1, args.n + 1)]
     slider.setValue(0)
-    quarter = [measure(window.act_plus.trigger) for _ in range(max(20, args.n // 4))]
+    quarter = [
+        measure(window.actions_by_id["rotatePlus"].trigger) for _ in range(max(20, args.n // 4))
+    ]
 
     # -- strokes: mouse moves with the left button held ---------------------------------------
-    window.act_clear.trigger()
+    window.actions_by_id["clear"].trigger()
     canvas = window.canvas
 
     size = min(canvas.width(), canvas.height())

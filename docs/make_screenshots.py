@@ -295,19 +295,19 @@ def main() -> int:
         frame = window.last_frame
         frames.append((title, frame.panels[1].layers["l1"].data, scale, frame.input))
         if not frames[1:]:
-            window.act_plus.trigger()
+            window.actions_by_id["rotatePlus"].trigger()
             settle(app, window)
     rotate_and_cycle(frames, OUT / "rotate-and-cycle.png")
 
     # the stabilised view at 90°, hovering a map
-    window.act_stabilised.trigger()
+    window.actions_by_id["stabilisedView"].trigger()
     settle(app, window)
     hover(app, window, 1, "l2", 3, 1)
     window.grab().save(str(OUT / "p4cnn-90-stabilised.png"))
 
     # a digit drawn by hand, turned to an angle between the exact quarter turns
-    window.act_stabilised.trigger()
-    window.act_clear.trigger()
+    window.actions_by_id["stabilisedView"].trigger()
+    window.actions_by_id["clear"].trigger()
     canvas = window.canvas
     side = min(canvas.width(), canvas.height())
 

@@ -1,23 +1,33 @@
 """The window's actions and menus, as one table.
 
-Adding a menu entry is adding one :class:`ActionSpec` to :func:`window_actions` (its text,
-shortcuts, handler and tooltip) and its name to :data:`MENUS` where it should appear, e.g.
-``ActionSpec("export", "act_export", "&Export…", lambda: w.exporter.open_dialog(),
-("Ctrl+E",), "Save the view as a figure")`` and ``"export"`` after ``"saveModel"`` in File.
-The window then holds the QAction as ``window.act_export``;
+Adding a menu entry is adding one :class:`ActionSpec` to its menu's function (its id, text,
+handler, shortcuts and tooltip; :func:`file_actions` and the others take what the handlers
+need as arguments) and its id to :data:`MENUS` where it should appear, e.g.
+``ActionSpec("export", "&Export…", lambda: exporter.open_dialog(), ("Ctrl+E",), "Save the
+view as a figure")`` and ``"export"`` after ``"saveModel"`` in File. The window then holds
+the QAction in its registry, ``window.actions_by_id["export"]``;
 tests/gui/test_every_action_is_exercised.py will ask for a test that reaches it through the
 menu or its shortcut.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.gui.dialogs import show_about, show_help
 from gcnn_viewer.viewer.window_policy import EditState
+
+if TYPE_CHECKING:
+    from gcnn_viewer.gui.controls import BrushControls, TestDigitBrowser
+    from gcnn_viewer.gui.export_dialog import Exporter
+    from gcnn_viewer.gui.files import Files
+    from gcnn_viewer.gui.focus import Focus
+    from gcnn_viewer.viewer.drawing import Drawing
+    from gcnn_viewer.viewer.state import ViewerState
 
 K = QtGui.QKeySequence.StandardKey
 SEPARATOR = "-"
@@ -27,12 +37,11 @@ DOCKS = "<docks>"  # View: one show/hide entry per dock, in the order the window
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One action: ``name`` is its object name (and its key in :data:`MENUS`), ``attr`` the
-    window attribute that holds it. ``handler`` gets no argument (``checked`` when
+    """One action: ``name`` is its id: its object name, its key in :data:`MENUS` and in the
+    window's ``actions_by_id``. ``handler`` gets no argument (``checked`` when
     ``checkable``). Shortcuts are key strings or ``QKeySequence.StandardKey`` s."""
 
     name: str
-    attr: str
     text: str
     handler: Callable[..., object]
     shortcuts: tuple = ()
@@ -79,80 +88,88 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def window_actions(w) -> list[ActionSpec]:
-    """The main window's actions; ``w`` is the :class:`~gcnn_viewer.gui.main_window.MainWindow`
-    (its parts exist already: files, state, rotation, docks)."""
-    state, drawing = w.state, w.state.drawing
+# Each menu's actions come from a function that names what its handlers need; the window
+# composes them (gui/main_window.py) and keeps the QActions in one dict keyed by ``name``.
+def file_actions(
+    files: Files,
+    exporter: Exporter,
+    show_training: Callable[[], None],
+    show_digits: Callable[[], None],
+    quit_window: Callable[[], object],
+) -> list[ActionSpec]:
+    """File: open and save, export, train, the test-digit browser, quit."""
     return [
         ActionSpec(
             "openImage",
-            "act_open_image",
             "Open &image…",
-            lambda: w.files.open_image(),
+            lambda: files.open_image(),
             (K.Open,),
             "Load a digit from an image file (it is centred and scaled like MNIST)",
         ),
         ActionSpec(
             "openModel",
-            "act_open_model",
             "Open &model…",
-            lambda: w.files.open_model(),
+            lambda: files.open_model(),
             ("Ctrl+Shift+O",),
             "Load a checkpoint written by gcnn-viewer train into the right-hand panel",
         ),
         ActionSpec(
             "saveModel",
-            "act_save_model",
             "&Save model…",
-            lambda: w.files.save_model(),
+            lambda: files.save_model(),
             (K.Save,),
             "Write the right-hand panel's model as a gcnn-viewer checkpoint",
         ),
         ActionSpec(
             "export",
-            "act_export",
             "&Export…",
-            lambda: w.exporter.open_dialog(),
+            lambda: exporter.open_dialog(),
             ("Ctrl+E",),
             "Save the view as a figure, an animation, the probability plot or the data",
         ),
         ActionSpec(
             "train",
-            "act_train",
             "&Train a model…",
-            w.show_training,
+            show_training,
             ("Ctrl+T",),
             "Train a model from scratch on MNIST-rot, with live curves",
         ),
         ActionSpec(
             "browseDigits",
-            "act_browse_digits",
             "MNIST-rot &test digits…",
-            lambda: show_browser(w),
+            show_digits,
             ("Ctrl+B",),
             "Browse the 50,000 MNIST-rot test digits (PgUp / PgDown step through them)",
         ),
-        ActionSpec("quit", "act_quit", "&Quit", w.close, (K.Quit, "Ctrl+Q")),
-        ActionSpec(
-            "undo",
-            "act_undo",
-            "&Undo stroke",
-            drawing.undo,
-            (K.Undo,),
-            "Undo the last stroke or load",
-        ),
-        ActionSpec("redo", "act_redo", "&Redo", drawing.redo, (K.Redo, "Ctrl+Shift+Z", "Ctrl+Y")),
+        ActionSpec("quit", "&Quit", quit_window, (K.Quit, "Ctrl+Q")),
+    ]
+
+
+def edit_actions(drawing: Drawing) -> list[ActionSpec]:
+    """Edit: undo, redo and clear the drawing (:func:`follow_edits` keeps their texts)."""
+    return [
+        ActionSpec("undo", "&Undo stroke", drawing.undo, (K.Undo,), "Undo the last stroke or load"),
+        ActionSpec("redo", "&Redo", drawing.redo, (K.Redo, "Ctrl+Shift+Z", "Ctrl+Y")),
         ActionSpec(
             "clear",
-            "act_clear",
             "&Clear canvas",
             drawing.clear,
             ("Delete", "Ctrl+Backspace"),
             "Erase the drawing (undoable)",
         ),
+    ]
+
+
+def view_actions(
+    state: ViewerState,
+    focus: Focus,
+    show_maps: Callable[[], None],
+    reset_layout: Callable[[], None],
+) -> list[ActionSpec]:
+    """View: the stabilised view, focus mode and its layers, the maps in front, the layout."""
+    return [
         ActionSpec(
             "stabilisedView",
-            "act_stabilised",
             "&Stabilised view",
             lambda on: setattr(state, "stabilised", bool(on)),
             ("S",),
@@ -161,9 +178,8 @@ def window_actions(w) -> list[ActionSpec]:
         ),
         ActionSpec(
             "focusLayer",
-            "act_focus",
             "&Focus on one layer",
-            lambda on: w.focus.toggle(bool(on)),
+            lambda on: focus.toggle(bool(on)),
             ("F",),
             "One layer of both models, large (a double click on a layer does it too); "
             "F again: every layer",
@@ -171,31 +187,34 @@ def window_actions(w) -> list[ActionSpec]:
         ),
         ActionSpec(
             "previousLayer",
-            "act_previous_layer",
             "Previous layer",
-            lambda: w.focus.step(-1),
+            lambda: focus.step(-1),
             (",",),
             "Focus on the layer before",
         ),
         ActionSpec(
-            "nextLayer",
-            "act_next_layer",
-            "Next layer",
-            lambda: w.focus.step(+1),
-            (".",),
-            "Focus on the layer after",
+            "nextLayer", "Next layer", lambda: focus.step(+1), (".",), "Focus on the layer after"
         ),
         ActionSpec(
             "showMaps",
-            "act_show_maps",
             "Feature &maps in front",
-            lambda: w.analysis.show_maps(),
+            show_maps,
             ("M",),
             "Bring the feature maps back in front of an analysis view",
         ),
+        ActionSpec("resetLayout", "Reset window layout", reset_layout),
+    ]
+
+
+def rotate_actions(
+    state: ViewerState,
+    set_spinning: Callable[[bool], None],
+    step_digit: Callable[[int], None],
+) -> list[ActionSpec]:
+    """Rotate: quarter turns, upright, spin; the previous / next MNIST-rot test digit."""
+    return [
         ActionSpec(
             "rotatePlus",
-            "act_plus",
             "Rotate +90°",
             lambda: state.rotate_quarter(+1),
             ("]", "Ctrl+Right"),
@@ -203,58 +222,35 @@ def window_actions(w) -> list[ActionSpec]:
         ),
         ActionSpec(
             "rotateMinus",
-            "act_minus",
             "Rotate −90°",
             lambda: state.rotate_quarter(-1),
             ("[", "Ctrl+Left"),
             "Back to the previous multiple of 90° (exact)",
         ),
+        ActionSpec("rotateZero", "Upright (0°)", lambda: setattr(state, "angle", 0.0), ("Home",)),
         ActionSpec(
-            "rotateZero",
-            "act_zero",
-            "Upright (0°)",
-            lambda: setattr(state, "angle", 0.0),
-            ("Home",),
+            "spin", "S&pin", set_spinning, ("P",), "Turn the input continuously", checkable=True
         ),
+        ActionSpec("previousDigit", "Previous test digit", lambda: step_digit(-1), ("PgUp",)),
+        ActionSpec("nextDigit", "Next test digit", lambda: step_digit(+1), ("PgDown",)),
+    ]
+
+
+def help_actions(window: QtWidgets.QMainWindow) -> list[ActionSpec]:
+    """Help: the panels explained, the keys, About (dialogs over ``window``)."""
+    return [
         ActionSpec(
-            "spin",
-            "act_spin",
-            "S&pin",
-            w.rotation.set_spinning,
-            ("P",),
-            "Turn the input continuously",
-            checkable=True,
-        ),
-        ActionSpec(
-            "previousDigit",
-            "act_prev_digit",
-            "Previous test digit",
-            lambda: w.step_digit(-1),
-            ("PgUp",),
-        ),
-        ActionSpec(
-            "nextDigit", "act_next_digit", "Next test digit", lambda: w.step_digit(+1), ("PgDown",)
-        ),
-        ActionSpec(
-            "help",
-            "act_help",
-            "&What am I looking at?",
-            lambda: show_help(w),
-            (K.HelpContents, "F1"),
+            "help", "&What am I looking at?", lambda: show_help(window), (K.HelpContents, "F1")
         ),
         ActionSpec(
             "shortcuts",
-            "act_shortcuts",
             "&Keyboard shortcuts",
-            lambda: show_shortcuts(w),
+            lambda: show_shortcuts(window),
             ("Ctrl+/",),
             "Every key the window knows, from its menus",
         ),
-        ActionSpec("about", "act_about", "&About gcnn-viewer", lambda: show_about(w)),
-        ActionSpec(
-            "aboutQt", "act_about_qt", "About &Qt", lambda: QtWidgets.QMessageBox.aboutQt(w)
-        ),
-        ActionSpec("resetLayout", "act_reset_layout", "Reset window layout", w.docks.reset_layout),
+        ActionSpec("about", "&About gcnn-viewer", lambda: show_about(window)),
+        ActionSpec("aboutQt", "About &Qt", lambda: QtWidgets.QMessageBox.aboutQt(window)),
     ]
 
 
@@ -290,8 +286,26 @@ def make_action(window: QtWidgets.QWidget, spec: ActionSpec) -> QtGui.QAction:
     else:  # triggered(bool) passes `checked`: the handlers take nothing
         action.triggered.connect(lambda _checked=False, h=handler: h())
     window.addAction(action)  # shortcuts work even when a dock is floating
-    setattr(window, spec.attr, action)
     return action
+
+
+def make_actions(
+    window: QtWidgets.QWidget, specs: Iterable[ActionSpec]
+) -> dict[str, QtGui.QAction]:
+    """The registry: every spec's QAction on ``window``, keyed by its id (each id once)."""
+    actions: dict[str, QtGui.QAction] = {}
+    for spec in specs:
+        if spec.name in actions:
+            raise ValueError(f"two actions with the id {spec.name!r}")
+        actions[spec.name] = make_action(window, spec)
+    return actions
+
+
+def set_checked(action: QtGui.QAction, on: bool) -> None:
+    """A checkable entry follows a change made elsewhere, without acting on it again."""
+    if action.isChecked() != on:
+        with QtCore.QSignalBlocker(action):
+            action.setChecked(on)
 
 
 def build_menus(
@@ -374,43 +388,43 @@ def show_shortcuts(window: QtWidgets.QMainWindow) -> QtWidgets.QDialog:
     return dialog
 
 
-def show_browser(w) -> None:
+def show_browser(
+    input_dock: QtWidgets.QDockWidget, browser: TestDigitBrowser, status_bar: QtWidgets.QStatusBar
+) -> None:
     """File ▸ MNIST-rot test digits…: the Input dock in front, scrolled to the browser, the
     keyboard in its index box; or, without the data, why not (status bar)."""
-    w.input_dock.show()
-    w.input_dock.raise_()
-    browser = w.browser
-    scroll = w.input_dock.widget()
+    input_dock.show()
+    input_dock.raise_()
+    scroll = input_dock.widget()
     if isinstance(scroll, QtWidgets.QScrollArea):
         scroll.ensureWidgetVisible(browser)
     if browser.refresh():
         browser.index.setFocus()
     else:
-        w.statusBar().showMessage(browser.unavailable_reason(), 10000)
+        status_bar.showMessage(browser.unavailable_reason(), 10000)
 
 
-def follow_edits(w) -> None:
-    """Undo / Redo / Clear, in the Edit menu and as the Input dock's buttons, follow ``w``'s
+def follow_edits(
+    drawing: Drawing, actions: Mapping[str, QtGui.QAction], brush: BrushControls
+) -> None:
+    """Undo / Redo / Clear, in the Edit menu and as the Input dock's buttons, follow the
     drawing: texts ("Undo stroke"), tooltips and enabled states. The buttons trigger the
     menu's actions but keep their short texts: a default action would copy "Undo load of …"
     into the button and widen the Input dock."""
-    drawing = w.state.drawing
-    for button, action, text in (
-        (w.brush.undo, w.act_undo, "Undo"),
-        (w.brush.clear, w.act_clear, "Clear"),
-    ):
+    undo, redo, clear = actions["undo"], actions["redo"], actions["clear"]
+    for button, action, text in ((brush.undo, undo, "Undo"), (brush.clear, clear, "Clear")):
         button.setText(text)
         button.clicked.connect(lambda _checked=False, a=action: a.trigger())
 
     def update() -> None:
         edit = EditState.of(drawing)
-        w.act_undo.setText(edit.undo_text)
-        w.act_redo.setText(edit.redo_text)
-        w.brush.undo.setToolTip(edit.undo_tip)
-        for widget in (w.act_undo, w.brush.undo):
+        undo.setText(edit.undo_text)
+        redo.setText(edit.redo_text)
+        brush.undo.setToolTip(edit.undo_tip)
+        for widget in (undo, brush.undo):
             widget.setEnabled(edit.can_undo)
-        w.act_redo.setEnabled(edit.can_redo)
-        for widget in (w.act_clear, w.brush.clear):
+        redo.setEnabled(edit.can_redo)
+        for widget in (clear, brush.clear):
             widget.setEnabled(edit.can_clear)
 
     drawing.changed.connect(update)

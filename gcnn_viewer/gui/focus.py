@@ -228,10 +228,6 @@ class Focus(QtCore.QObject):
             for box, value in ((bar.first, first), (bar.last, last)):
                 with QtCore.QSignalBlocker(box):
                     box.setValue(value)
-        action = getattr(window, "act_focus", None)
-        if action is not None and action.isChecked() != (layer is not None):
-            with QtCore.QSignalBlocker(action):
-                action.setChecked(layer is not None)
         self.changed.emit()
 
     def _bottom_docks(self, focus: bool) -> None:

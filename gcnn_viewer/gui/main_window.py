@@ -18,9 +18,15 @@ from gcnn_viewer.gui.actions import (
     DOCKS,
     EXAMPLES,
     build_menus,
+    edit_actions,
+    file_actions,
     follow_edits,
-    make_action,
-    window_actions,
+    help_actions,
+    make_actions,
+    rotate_actions,
+    set_checked,
+    show_browser,
+    view_actions,
 )
 from gcnn_viewer.gui.analysis_docks import AnalysisDocks
 from gcnn_viewer.gui.dialogs import ask, show_error
@@ -94,11 +100,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._make_docks()
         self.focus = Focus(self)  # one layer large: View ▸ Focus on one layer (F)
         self._make_status_bar()
-        actions = {spec.name: make_action(self, spec) for spec in window_actions(self)}
-        fillers = {EXAMPLES: self._fill_examples, DOCKS: self.docks.fill_view_menu}
-        build_menus(self, actions, fillers)
-        follow_edits(self)  # Undo / Redo / Clear: menu entries and buttons follow the drawing
-        self.rotation.play.toggled.connect(self._spin_toggled)
+        self._make_actions()
 
         # -- inference worker ------------------------------------------------------------------
         self.scheduler = InferenceScheduler()
@@ -202,6 +204,34 @@ class MainWindow(QtWidgets.QMainWindow):
             sizing="column",
         )  # fmt: skip
 
+    def _make_actions(self) -> None:
+        """The menus' actions, in a registry keyed by id (``actions_by_id["export"]``)."""
+        state = self.state
+        self.actions_by_id = make_actions(
+            self,
+            [
+                *file_actions(
+                    self.files,
+                    self.exporter,
+                    self.show_training,
+                    lambda: show_browser(self.input_dock, self.browser, self.statusBar()),
+                    self.close,
+                ),
+                *edit_actions(state.drawing),
+                *view_actions(state, self.focus, self.analysis.show_maps, self.docks.reset_layout),
+                *rotate_actions(state, self.rotation.set_spinning, self.step_digit),
+                *help_actions(self),
+            ],
+        )
+        actions = self.actions_by_id
+        fillers = {EXAMPLES: self._fill_examples, DOCKS: self.docks.fill_view_menu}
+        build_menus(self, actions, fillers)
+        # Undo / Redo / Clear: menu entries and buttons follow the drawing
+        follow_edits(state.drawing, actions, self.brush)
+        # checkable entries follow changes made elsewhere (the Spin button, a double click)
+        self.rotation.play.toggled.connect(lambda on: set_checked(actions["spin"], on))
+        self.focus.changed.connect(lambda: set_checked(actions["focusLayer"], self.focus.active))
+
     def _make_status_bar(self) -> None:
         self.angle_status = fixed_label("angleStatus", 175)
         self.timing_status = fixed_label(
@@ -275,9 +305,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._react(policy.on_angle_changed())
 
     def _display_changed(self) -> None:
-        if self.act_stabilised.isChecked() != self.state.stabilised:
-            with QtCore.QSignalBlocker(self.act_stabilised):
-                self.act_stabilised.setChecked(self.state.stabilised)
+        set_checked(self.actions_by_id["stabilisedView"], self.state.stabilised)
         tracked = self.state.tracked_class
         index = self.sweep.class_box.findData(AUTO if tracked is None else tracked)
         if self.sweep.class_box.currentIndex() != index:
@@ -290,11 +318,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def _update_stabilised_note(self) -> None:
         state = self.state
         self.rotation.set_stabilised_note(stabilised_note(state.angle) if state.stabilised else "")
-
-    def _spin_toggled(self, on: bool) -> None:
-        if self.act_spin.isChecked() != on:
-            with QtCore.QSignalBlocker(self.act_spin):
-                self.act_spin.setChecked(on)
 
     def _panel_changed(self, index: int, request: bool = True) -> None:
         QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)

@@ -158,14 +158,14 @@ def test_spin_turns_the_input_until_stopped(window, qtbot):
     assert window.rotation.play.isChecked() and window.rotation.timer.isActive()
     qtbot.waitUntil(lambda: window.state.angle >= 10, timeout=5000)
     click(qtbot, window.rotation.play)
-    assert not window.rotation.timer.isActive() and not window.act_spin.isChecked()
+    assert not window.rotation.timer.isActive() and not window.actions_by_id["spin"].isChecked()
     stopped = window.state.angle
     loop = QtCore.QEventLoop()
     QtCore.QTimer.singleShot(100, loop.quit)
     loop.exec()
     assert window.state.angle == stopped
     click(qtbot, window.rotation.play)  # the button starts it too, and the menu stops it
-    assert window.act_spin.isChecked()
+    assert window.actions_by_id["spin"].isChecked()
     trigger(window, "Rotate", "Spin")
     assert not window.rotation.timer.isActive()
 

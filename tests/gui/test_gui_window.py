@@ -39,13 +39,13 @@ def test_untrained_models_are_labelled_as_such(window):
 def test_menus_and_shortcuts(window):
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus == ["&File", "&Edit", "&View", "&Rotate", "&Help"]
-    assert window.act_undo.shortcut().toString() == "Ctrl+Z"
+    assert window.actions_by_id["undo"].shortcut().toString() == "Ctrl+Z"
     for action in window.actions():  # no key twice on one action: it would be ambiguous
         keys = [k.toString() for k in action.shortcuts()]
         assert len(keys) == len(set(keys)), action.text()
-    assert window.act_open_image.shortcut().toString() == "Ctrl+O"
-    assert window.act_plus.shortcut().toString() == "]"
-    assert window.act_stabilised.isCheckable()
+    assert window.actions_by_id["openImage"].shortcut().toString() == "Ctrl+O"
+    assert window.actions_by_id["rotatePlus"].shortcut().toString() == "]"
+    assert window.actions_by_id["stabilisedView"].isCheckable()
 
 
 def test_about_cites_the_paper_and_the_mnist_licence():
@@ -63,7 +63,7 @@ def test_geometry_and_options_are_remembered(make_window, settings, qtbot):
     first.close()
     second = make_window(settings_=settings, resize=False)
     assert second.size() == QtCore.QSize(1010, 690)
-    assert second.state.stabilised and second.act_stabilised.isChecked()
+    assert second.state.stabilised and second.actions_by_id["stabilisedView"].isChecked()
 
 
 def test_closing_leaves_no_thread_running(window, qtbot):

@@ -76,7 +76,7 @@ def test_focus_mode_at_1024x768_draws_every_map_at_two_pixels_or_more(window, qt
     view = window.panels[P4].maps
     double_click(qtbot, view.viewport(), map_position(view, "l1", 2, 1))
     qtbot.waitUntil(lambda: view.focus == "l1")
-    assert window.act_focus.isChecked() and window.maps_area.bar.isVisible()
+    assert window.actions_by_id["focusLayer"].isChecked() and window.maps_area.bar.isVisible()
     settle(qtbot, window)
     assert_readable(window, "l1")
     assert not window.analysis.filters_dock.isVisible()  # the double click is no click
@@ -95,7 +95,7 @@ def test_focus_mode_at_1024x768_draws_every_map_at_two_pixels_or_more(window, qt
     settle(qtbot, window)
     assert all(lp.plot.scene() is not None for lp in view.layers.values())
     assert window.sweep_dock.isVisible() and not window.maps_area.bar.isVisible()
-    assert not window.act_focus.isChecked()
+    assert not window.actions_by_id["focusLayer"].isChecked()
     key(qtbot, window, "F")  # and back to the layer last focused
     qtbot.waitUntil(lambda: view.focus == names[-2])
 
