@@ -132,9 +132,13 @@ def test_no_module_imports_itself_back(graph: grimp.ImportGraph) -> None:
 
 # -- functions a reader can hold in their head ------------------------------------------------
 MAX_FUNCTION_LINES = 80
-# Folders not yet held to the limit, while their long functions are being split (issue 21 §4);
-# remove an entry once its folder passes.
-NOT_YET_CHECKED = ("gcnn_viewer/gui/",)
+# Files not yet held to the limit, while their long functions are being split (issue 21 §4);
+# remove an entry once its file passes.
+NOT_YET_CHECKED = (
+    "gcnn_viewer/gui/export_dialog.py",
+    "gcnn_viewer/gui/sweep_plot.py",
+    "gcnn_viewer/gui/train_panel.py",
+)
 
 
 def _long_functions(source: str, limit: int = MAX_FUNCTION_LINES) -> list[tuple[str, int, int]]:

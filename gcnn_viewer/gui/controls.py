@@ -48,7 +48,33 @@ class RotationControls(QtWidgets.QGroupBox):
         super().__init__("Rotate the input", parent)
         self.state = state
         self.setObjectName("rotationControls")
+        self._make_angle_inputs()
+        self._make_buttons()
+        self._make_stabilised()
+        # why only quarter turns are exact: on the "exact / interpolated" label, the dial and
+        # the slider (three lines under the controls pushed the browser below the fold)
+        for widget in (self.exact, self.dial, self.slider):
+            widget.setToolTip(f"{widget.toolTip()}\n{EXACT_NOTE}".strip())
+        self._lay_out()
 
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(SPIN_INTERVAL_MS)
+        self.timer.timeout.connect(self._tick)
+
+        self.dial.valueChanged.connect(lambda v: self._set_angle(self._from_dial(v)))
+        self.slider.valueChanged.connect(self._set_angle)
+        self.spin.valueChanged.connect(self._set_angle)
+        self.minus.clicked.connect(lambda: state.rotate_quarter(-1))
+        self.plus.clicked.connect(lambda: state.rotate_quarter(+1))
+        self.play.toggled.connect(lambda on: self.set_spinning(bool(on)))
+        self.stabilised.toggled.connect(lambda on: setattr(state, "stabilised", bool(on)))
+        self._exact: bool | None = None
+        state.angle_changed.connect(self.sync)
+        state.display_changed.connect(self._sync_display)
+        self.sync(state.angle)
+
+    def _make_angle_inputs(self) -> None:
+        """Dial, slider and angle box: three ways to the same angle."""
         self.dial = QtWidgets.QDial()
         self.dial.setObjectName("angleDial")
         self.dial.setRange(0, 359)
@@ -73,6 +99,8 @@ class RotationControls(QtWidgets.QGroupBox):
             "are turned into 0…359° (−30 → 330)"
         )
 
+    def _make_buttons(self) -> None:
+        """±90°, Spin, and whether the angle is exact (a quarter turn) or interpolated."""
         self.minus = QtWidgets.QPushButton("⟲ −90°")
         self.minus.setObjectName("minus90")
         self.minus.setToolTip("Back to the previous multiple of 90° (exact: rot90)  [ [ ]")
@@ -90,6 +118,9 @@ class RotationControls(QtWidgets.QGroupBox):
         self.exact.setFixedSize(
             metrics.horizontalAdvance("exact (rot90)  ") + 4, metrics.height() + 2
         )
+
+    def _make_stabilised(self) -> None:
+        """The Stabilised view box and the note saying which turn it undoes."""
         self.stabilised = QtWidgets.QCheckBox("Stabilised view")
         self.stabilised.setObjectName("stabilised")
         self.stabilised.setToolTip(
@@ -110,11 +141,8 @@ class RotationControls(QtWidgets.QGroupBox):
         self.stabilised_note.setSizePolicy(
             QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
         )
-        # why only quarter turns are exact: on the "exact / interpolated" label, the dial and
-        # the slider (three lines under the controls pushed the browser below the fold)
-        for widget in (self.exact, self.dial, self.slider):
-            widget.setToolTip(f"{widget.toolTip()}\n{EXACT_NOTE}".strip())
 
+    def _lay_out(self) -> None:
         right = QtWidgets.QGridLayout()
         right.addWidget(self.spin, 0, 0, 1, 2)
         right.addWidget(self.minus, 1, 0)
@@ -130,22 +158,6 @@ class RotationControls(QtWidgets.QGroupBox):
         layout.addWidget(self.slider)
         layout.addWidget(self.stabilised)
         layout.addWidget(self.stabilised_note)
-
-        self.timer = QtCore.QTimer(self)
-        self.timer.setInterval(SPIN_INTERVAL_MS)
-        self.timer.timeout.connect(self._tick)
-
-        self.dial.valueChanged.connect(lambda v: self._set_angle(self._from_dial(v)))
-        self.slider.valueChanged.connect(self._set_angle)
-        self.spin.valueChanged.connect(self._set_angle)
-        self.minus.clicked.connect(lambda: state.rotate_quarter(-1))
-        self.plus.clicked.connect(lambda: state.rotate_quarter(+1))
-        self.play.toggled.connect(lambda on: self.set_spinning(bool(on)))
-        self.stabilised.toggled.connect(lambda on: setattr(state, "stabilised", bool(on)))
-        self._exact: bool | None = None
-        state.angle_changed.connect(self.sync)
-        state.display_changed.connect(self._sync_display)
-        self.sync(state.angle)
 
     # The dial's 0 is at six o'clock and grows clockwise; show θ = 0 at twelve o'clock and
     # let it grow counter-clockwise, as the digit turns.

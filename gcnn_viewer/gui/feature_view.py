@@ -107,7 +107,16 @@ class LayerPlot:
         proportion to the mosaic (the overview)."""
         self.layout, self.scale = layout, scale
         self.lut = lookup_table(scale)
-        height, width = layout.shape
+        self._make_plot()
+        self._make_colour_bar(px)
+        self._make_marks()
+        self._make_axes(px)
+        cache_plot(self.plot)
+        cache_static(self.bar)
+
+    def _make_plot(self) -> None:
+        """The plot, its title and the mosaic image."""
+        layout = self.layout
         self.plot = pg.PlotItem()
         still_plot(self.plot)
         vb = self.plot.getViewBox()
@@ -132,8 +141,12 @@ class LayerPlot:
         self.plot.addItem(self.image.item)
         self.image.set_mosaic(np.zeros(layout.shape, np.uint8))
 
-        # The colour bar, in mosaic coordinates so it scales with the mosaic: beside a tall
-        # mosaic (p4's 10 × 4), where there is room to spare, else under it.
+    def _make_colour_bar(self, px: float | None) -> None:
+        """The colour bar, in mosaic coordinates so it scales with the mosaic: beside a tall
+        mosaic (p4's 10 × 4), where there is room to spare, else under it; its two numbers
+        at a fixed screen size."""
+        scale = self.scale
+        height, width = self.layout.shape
         self.vertical = height > 1.6 * width
         ramp = np.linspace(1, N_COLOURS, 256).astype(np.uint8)
         self.bar = pg.ImageItem(
@@ -167,32 +180,39 @@ class LayerPlot:
             self._extent = (width, height + gap + thick + room[1])
             self._bare = (width, height + gap + thick)
         self.plot.addItem(self.bar)
-        self.bar_labels = []
-        for value, x, y, where in ends:
-            # plain Qt text (no Python paint) at a fixed pixel size, hung from a point that
-            # follows the mosaic's scale
-            text = QtWidgets.QGraphicsSimpleTextItem(format_value(value))
-            text.setFont(font)
-            text.setBrush(QtGui.QColor("#303030"))
-            box = text.boundingRect()
-            offsets = {
-                "left": (0, 0),
-                "right": (-box.width(), 0),
-                "top": (2, 0),
-                "bottom": (2, -box.height()),
-            }
-            text.setPos(*offsets[where])
-            anchor = QtWidgets.QGraphicsRectItem(0, 0, 0, 0)
-            anchor.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
-            anchor.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-            anchor.setPos(x, y)
-            text.setParentItem(anchor)
-            self.plot.addItem(anchor)
-            self.bar_labels.append(text)
-        vb.setRange(QtCore.QRectF(0, 0, *self._extent), padding=0)
+        self.bar_labels = [self._bar_label(value, x, y, where, font) for value, x, y, where in ends]
+        self.plot.getViewBox().setRange(QtCore.QRectF(0, 0, *self._extent), padding=0)
         self.bar_labels_shown = True
         self.setToolTipScale()
 
+    def _bar_label(
+        self, value: float, x: float, y: float, where: str, font: QtGui.QFont
+    ) -> QtWidgets.QGraphicsSimpleTextItem:
+        """One end's number of the colour bar, hung at (``x``, ``y``) on the side ``where``."""
+        # plain Qt text (no Python paint) at a fixed pixel size, hung from a point that
+        # follows the mosaic's scale
+        text = QtWidgets.QGraphicsSimpleTextItem(format_value(value))
+        text.setFont(font)
+        text.setBrush(QtGui.QColor("#303030"))
+        box = text.boundingRect()
+        offsets = {
+            "left": (0, 0),
+            "right": (-box.width(), 0),
+            "top": (2, 0),
+            "bottom": (2, -box.height()),
+        }
+        text.setPos(*offsets[where])
+        anchor = QtWidgets.QGraphicsRectItem(0, 0, 0, 0)
+        anchor.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+        anchor.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        anchor.setPos(x, y)
+        text.setParentItem(anchor)
+        self.plot.addItem(anchor)
+        return text
+
+    def _make_marks(self) -> None:
+        """The hover outline and, on a group top layer, each class row's winning orientation."""
+        layout = self.layout
         self.outline = QtWidgets.QGraphicsRectItem(0, 0, layout.cell, layout.cell)
         pen = QtGui.QPen(QtGui.QColor("#00c8ff"), 2)
         pen.setCosmetic(True)
@@ -212,6 +232,9 @@ class LayerPlot:
                 self.plot.addItem(rect)
                 self.winners.append(rect)
 
+    def _make_axes(self, px: float | None) -> None:
+        """Column labels (orientations) on top, row labels (channels) on the left."""
+        layout = self.layout
         tick_font = small_font(-2 if px is None else +1.5)
         self._tick_metrics = QtGui.QFontMetrics(tick_font)
         self._line_height = max(14, self._tick_metrics.height() + 2)
@@ -234,8 +257,6 @@ class LayerPlot:
         self.plot.showAxis("top")
         self.plot.hideAxis("bottom")
         self.plot.showAxis("left")
-        cache_plot(self.plot)
-        cache_static(self.bar)
 
     def _column_labels(self, level: int) -> list[tuple[float, str]]:
         """Ticks for the top axis: level 0 full (``180°``), 1 without the degree sign,

@@ -167,8 +167,13 @@ class MainWindow(QtWidgets.QMainWindow):
     def _make_docks(self) -> None:
         self.input_panel = InputPanel(self.state, self.samples)
         self.input_panel.sampleChosen.connect(self.load_sample)
-        for name in ("canvas", "preview", "brush", "rotation", "browser", "source_label"):
-            setattr(self, name, getattr(self.input_panel, name))
+        panel = self.input_panel  # its parts, by name, for the window and the tests
+        self.canvas, self.preview, self.brush = panel.canvas, panel.preview, panel.brush
+        self.rotation, self.browser, self.source_label = (
+            panel.rotation,
+            panel.browser,
+            panel.source_label,
+        )
         input_scroll = scrolling(self.input_panel)
         self.input_dock = self.docks.add("Input", "inputDock", input_scroll, sizing="column")
         self.inspector = MapInspector()
