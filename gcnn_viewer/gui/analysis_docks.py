@@ -13,6 +13,9 @@ view never takes CPU from the frames.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from PySide6 import QtCore, QtWidgets
 
 from gcnn_viewer.gui.analysis_views import (
@@ -27,6 +30,12 @@ from gcnn_viewer.viewer.layout import MapPixel
 from gcnn_viewer.viewer.models import ModelEntry
 from gcnn_viewer.viewer.window_policy import analysis_swaps
 
+if TYPE_CHECKING:
+    from gcnn_viewer.gui.docks import Docks
+    from gcnn_viewer.gui.focus import MapsArea
+    from gcnn_viewer.gui.model_panel import ModelPanel
+    from gcnn_viewer.viewer.state import ViewerState
+
 ANALYSIS_SHARE = 0.4  # of the window's height, for an analysis tab brought forward
 
 
@@ -40,12 +49,22 @@ def analysis_model(entry: ModelEntry) -> AnalysisModel:
 
 
 class AnalysisDocks(QtCore.QObject):
-    """Makes the three docks in ``window`` (a :class:`~gcnn_viewer.gui.main_window.MainWindow`
-    whose sweep dock exists) and keeps them in step with its state."""
+    """Makes the three docks in ``window`` (through ``docks``, as tabs beside ``sweep_dock``)
+    and keeps them in step with ``state``. A tab brought forward in a short window takes the
+    place of ``maps_area``; a click on a map of one of ``panels`` opens its filter."""
 
-    def __init__(self, window) -> None:
+    def __init__(
+        self,
+        window: QtWidgets.QMainWindow,
+        state: ViewerState,
+        docks: Docks,
+        sweep_dock: QtWidgets.QDockWidget,
+        maps_area: MapsArea,
+        panels: Sequence[ModelPanel],
+    ) -> None:
         super().__init__(window)
-        self.window = window
+        self.window, self.state, self.window_docks = window, state, docks
+        self.sweep_dock, self.maps_area = sweep_dock, maps_area
         self.worker = AnalysisWorker(self)
         self.equivariance = EquivariancePanel(self.worker)
         self.accuracy = AccuracyView(self.worker)
@@ -55,8 +74,8 @@ class AnalysisDocks(QtCore.QObject):
         # tab bar would take its height from the feature maps. Shown, each is a tab beside
         # the sweep.
         def add(title: str, name: str, view: QtWidgets.QWidget) -> QtWidgets.QDockWidget:
-            return window.docks.add(
-                title, name, view, Area.BottomDockWidgetArea, tab_with=window.sweep_dock,
+            return docks.add(
+                title, name, view, Area.BottomDockWidgetArea, tab_with=sweep_dock,
                 hidden=True,
             )  # fmt: skip
 
@@ -74,7 +93,6 @@ class AnalysisDocks(QtCore.QObject):
         self._equivariance_key: tuple = ()  # ... the models the equivariance plots are for
         self._equivariance_stale = True  # its curves are for another drawing or models
 
-        state = window.state
         state.drawing.committed.connect(self._drawing_committed)
         # (the window calls models_changed when a panel changes: it loads the model first)
         state.catalog.changed.connect(self._model_updated)
@@ -92,15 +110,15 @@ class AnalysisDocks(QtCore.QObject):
             dock.visibilityChanged.connect(
                 lambda shown, d=dock: self._grow(d) if shown else self._maybe_unswap()
             )
-        window.sweep_dock.visibilityChanged.connect(lambda shown: shown and self._unswap())
-        window.maps_area.swapped_note.clicked.connect(self.show_maps)
-        for panel in window.panels:
+        sweep_dock.visibilityChanged.connect(lambda shown: shown and self._unswap())
+        maps_area.swapped_note.clicked.connect(self.show_maps)
+        for panel in panels:
             panel.maps.clicked.connect(lambda hit, i=panel.index: self.open_filter(i, hit))
 
     # -- state -> views ---------------------------------------------------------------------
     def models_changed(self) -> None:
         """The panels' models (or a model's weights) changed: every view gets them."""
-        state = self.window.state
+        state = self.state
         indices = [i for i, k in enumerate(state.panel_keys) if k not in state.panel_keys[:i]]
         models = [analysis_model(state.panel_entry(i)) for i in indices]  # each model once
         # a model is the same while its network object is (new weights come as a new one)
@@ -130,7 +148,7 @@ class AnalysisDocks(QtCore.QObject):
         on screen (the analysis thread computes; the old curves stay until then)."""
         if not self._equivariance_stale or not is_visible_tab(self.equivariance_dock):
             return
-        state, view = self.window.state, self.equivariance
+        state, view = self.state, self.equivariance
         if state.drawing.is_empty or not self._models:
             return
         self._equivariance_stale = False
@@ -147,8 +165,8 @@ class AnalysisDocks(QtCore.QObject):
             if not is_visible_tab(dock) or dock.isFloating():
                 return
             if analysis_swaps(window.height()):
-                window.maps_area.set_swapped(True)
-                window.docks.fill = dock
+                self.maps_area.set_swapped(True)
+                self.window_docks.fill = dock
                 window.resizeDocks([dock], [window.height()], QtCore.Qt.Orientation.Vertical)
             else:
                 height = max(dock.height(), int(ANALYSIS_SHARE * window.height()))
@@ -176,24 +194,22 @@ class AnalysisDocks(QtCore.QObject):
 
     def _unswap(self) -> None:
         """The maps back in their place, the sweep at its own height."""
-        window = self.window
-        window.docks.fill = None
-        if window.maps_area.swapped:
-            window.maps_area.set_swapped(False)
-        QtCore.QTimer.singleShot(0, window.docks.fit)
+        self.window_docks.fill = None
+        if self.maps_area.swapped:
+            self.maps_area.set_swapped(False)
+        QtCore.QTimer.singleShot(0, self.window_docks.fit)
 
     def _maybe_unswap(self) -> None:
         def check() -> None:  # once Qt has switched tabs: is an analysis view still in front?
-            window = self.window
             in_front = any(is_visible_tab(d) and not d.isFloating() for d in self.docks)
-            if not in_front and (window.maps_area.swapped or window.docks.fill is not None):
+            if not in_front and (self.maps_area.swapped or self.window_docks.fill is not None):
                 self._unswap()
 
         QtCore.QTimer.singleShot(0, check)
 
     def show_maps(self) -> None:
         """View ▸ Feature maps in front (M): the sweep's tab forward, the maps in place."""
-        sweep = self.window.sweep_dock
+        sweep = self.sweep_dock
         sweep.show()
         sweep.raise_()
         self._unswap()
@@ -203,7 +219,7 @@ class AnalysisDocks(QtCore.QObject):
         """A click on a map of panel ``index``: show the filter that makes it (layers with
         no filter of their own, like ``pool``, say so in the status bar)."""
         layer, pixel = hit
-        key = self.window.state.panel_key(index)
+        key = self.state.panel_key(index)
         if not self.filters.show_filter(key, layer, pixel.channel, pixel.orientation):
             self.window.statusBar().showMessage(f"{layer} has no filters of its own", 5000)
             return False
@@ -214,7 +230,7 @@ class AnalysisDocks(QtCore.QObject):
     def shutdown(self) -> None:
         """Stop the analysis thread and stop listening to the catalog (which may outlive the
         window)."""
-        self.window.state.catalog.changed.disconnect(self._model_updated)
+        self.state.catalog.changed.disconnect(self._model_updated)
         self.worker.stop()
 
 

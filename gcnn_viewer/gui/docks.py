@@ -9,6 +9,7 @@ show / hide entry in the View menu and takes part in Reset window layout.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -28,9 +29,10 @@ class Docks(QtCore.QObject):
     """The docks of ``window``. ``column`` docks share the left column (the first visible
     one gets the preferred width); ``bottom`` is the sweep plot (the preferred height)."""
 
-    def __init__(self, window: QtWidgets.QMainWindow) -> None:
+    def __init__(self, window: QtWidgets.QMainWindow, closed: Callable[[], bool]) -> None:
+        """``closed()``: the window is shutting down (no layout after that)."""
         super().__init__(window)
-        self.window = window
+        self.window, self.closed = window, closed
         self.sizes = DockSizes()
         self.all: list[QtWidgets.QDockWidget] = []  # in the View menu's order
         self.hidden_by_default: list[QtWidgets.QDockWidget] = []
@@ -47,9 +49,7 @@ class Docks(QtCore.QObject):
         kind = event.type()
         if kind == QtCore.QEvent.Type.Show and not self.laid_out:
             # Qt lays the docks out when the window is first shown: size them after that
-            QtCore.QTimer.singleShot(
-                0, lambda: None if self.window.gate.closed else self.first_layout()
-            )
+            QtCore.QTimer.singleShot(0, lambda: None if self.closed() else self.first_layout())
         elif kind == QtCore.QEvent.Type.Resize:
             old, new = event.oldSize(), event.size()
             if old.isValid() and old != new:

@@ -31,13 +31,19 @@ DRAG_EVENTS = (
 class Files(QtCore.QObject):
     """Opens and saves for ``window`` (the dialogs' parent and its status bar), remembering
     the last folder in ``settings``; files dropped on the window open too (an event filter:
-    checkpoints in the panel they land on, anything else as a digit image)."""
+    checkpoints in the panel they land on, left over ``left_panel``, else right; anything
+    else as a digit image)."""
 
     def __init__(
-        self, window: QtWidgets.QMainWindow, state: ViewerState, settings: QtCore.QSettings
+        self,
+        window: QtWidgets.QMainWindow,
+        state: ViewerState,
+        settings: QtCore.QSettings,
+        left_panel: QtWidgets.QWidget,
     ) -> None:
         super().__init__(window)
         self.window, self.state, self.settings = window, state, settings
+        self.left_panel = left_panel
         window.setAcceptDrops(True)
         window.installEventFilter(self)
 
@@ -142,7 +148,7 @@ class Files(QtCore.QObject):
         if watched is not self.window or kind not in DRAG_EVENTS:
             return super().eventFilter(watched, event)
         if kind == QtCore.QEvent.Type.Drop:
-            self.drop(event, self.window.panels[0])
+            self.drop(event, self.left_panel)
         elif self.dropped_path(event) is not None:
             event.acceptProposedAction()
         else:

@@ -14,12 +14,19 @@ them into slivers: the panels give way to one line saying how to get them back (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from PySide6 import QtCore, QtWidgets
 
 from gcnn_viewer.gui.style import small_font
 from gcnn_viewer.gui.widgets import ElidedLabel
 from gcnn_viewer.viewer.layout import channel_range
 from gcnn_viewer.viewer.window_policy import analysis_swaps
+
+if TYPE_CHECKING:
+    from gcnn_viewer.gui.docks import Docks
+    from gcnn_viewer.gui.model_panel import ModelPanel
 
 FOCUS_KEYS = "F: every layer · , / . : previous / next layer"
 
@@ -111,19 +118,25 @@ class FocusBar(QtWidgets.QWidget):
 
 
 class Focus(QtCore.QObject):
-    """Focus mode over the window's panels (``window``: a
-    :class:`~gcnn_viewer.gui.main_window.MainWindow` with ``panels`` and ``maps_area``).
-    ``changed()`` after it turned on or off or showed another layer."""
+    """Focus mode over ``panels``, with the bar of ``maps_area``; in a short ``window`` it
+    puts the bottom docks (of ``docks``) away while it is on. ``changed()`` after it turned
+    on or off or showed another layer."""
 
     changed = QtCore.Signal()
 
-    def __init__(self, window) -> None:
+    def __init__(
+        self,
+        window: QtWidgets.QMainWindow,
+        panels: Sequence[ModelPanel],
+        maps_area: MapsArea,
+        docks: Docks,
+    ) -> None:
         super().__init__(window)
-        self.window = window
+        self.window, self.panels, self.maps_area, self.docks = window, panels, maps_area, docks
         self.layer: str | None = None  # the focused layer, None: the overview
         self.channels: tuple[int, int] | None = None  # (first, last); None: all
         self.hidden_docks: list[QtWidgets.QDockWidget] = []  # the bottom docks it put away
-        self.bar: FocusBar = window.maps_area.bar
+        self.bar: FocusBar = maps_area.bar
         bar = self.bar
         bar.previous.clicked.connect(lambda: self.step(-1))
         bar.next.clicked.connect(lambda: self.step(+1))
@@ -131,7 +144,7 @@ class Focus(QtCore.QObject):
         bar.layer.activated.connect(lambda i: self.set_layer(bar.layer.itemText(i)))
         bar.first.valueChanged.connect(lambda _v: self._channels_edited(bar.first))
         bar.last.valueChanged.connect(lambda _v: self._channels_edited(bar.last))
-        for panel in window.panels:
+        for panel in panels:
             panel.maps.layerActivated.connect(self.set_layer)
 
     @property
@@ -141,14 +154,14 @@ class Focus(QtCore.QObject):
     def layers(self) -> list[str]:
         """Every layer of the panels' models, in order (each name once)."""
         names: list[str] = []
-        for panel in self.window.panels:
+        for panel in self.panels:
             for name in panel.maps.layers:
                 if name not in names:
                     names.append(name)
         return names
 
     def channel_count(self, layer: str) -> int:
-        panels = [p.maps for p in self.window.panels if layer in p.maps.layers]
+        panels = [p.maps for p in self.panels if layer in p.maps.layers]
         counts = [maps.layers[layer].layout.channels for maps in panels]
         return max(counts, default=1)
 
@@ -201,17 +214,17 @@ class Focus(QtCore.QObject):
     # -- carrying it out --------------------------------------------------------------------
     def apply(self) -> None:
         """Show the focused layer (or every layer) in both panels and the bar in step."""
-        window, layer = self.window, self.layer
+        layer = self.layer
         ids = None
         if layer is not None and self.channels is not None:
             ids = tuple(range(self.channels[0], self.channels[1] + 1))
         self._bottom_docks(layer is not None)
-        for panel in window.panels:
+        for panel in self.panels:
             panel.set_focus_mode(layer is not None)
             panel.maps.set_focus(layer, ids)
         bar = self.bar
         bar.active = layer is not None
-        bar.setVisible(bar.active and not window.maps_area.swapped)
+        bar.setVisible(bar.active and not self.maps_area.swapped)
         if layer is not None:
             names = self.layers()
             count = self.channel_count(layer)
@@ -238,7 +251,7 @@ class Focus(QtCore.QObject):
             area = QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
             self.hidden_docks = [
                 d
-                for d in window.docks.all
+                for d in self.docks.all
                 if d.isVisible() and not d.isFloating() and window.dockWidgetArea(d) == area
             ]
             front = [d for d in self.hidden_docks if not d.visibleRegion().isEmpty()]
@@ -251,7 +264,7 @@ class Focus(QtCore.QObject):
                 dock.show()
             if self._front is not None:
                 self._front.raise_()
-            QtCore.QTimer.singleShot(0, window.docks.fit)
+            QtCore.QTimer.singleShot(0, self.docks.fit)
 
     _front: QtWidgets.QDockWidget | None = None
 

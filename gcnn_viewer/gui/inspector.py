@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.gui.feature_view import format_value
 from gcnn_viewer.gui.style import configure_pyqtgraph, lookup_table
-from gcnn_viewer.viewer.inference import LayerFrame
+from gcnn_viewer.viewer.inference import FrameResult, LayerFrame
 from gcnn_viewer.viewer.layout import N_COLOURS, LayerLayout, LayerScale, MapPixel
 from gcnn_viewer.viewer.window_policy import hover_text
+
+if TYPE_CHECKING:
+    from gcnn_viewer.gui.model_panel import ModelPanel
 
 PLACEHOLDER = (
     "<span style='color:#707070'>Hover over any feature map to enlarge it here, with its "
@@ -95,16 +101,23 @@ class MapInspector(QtWidgets.QWidget):
 
 
 class HoverTracker(QtCore.QObject):
-    """The map pixel the mouse last rested on, ``(panel index, layer, MapPixel)``: enlarged
-    in ``inspector`` and described in the status bar of ``window`` (a
-    :class:`~gcnn_viewer.gui.main_window.MainWindow`), and refreshed with every frame, so
-    that turning the input shows the same pixel's new value."""
+    """The map pixel the mouse last rested on in one of ``panels``, ``(panel index, layer,
+    MapPixel)``: enlarged in ``inspector`` and described in ``status_bar``, and refreshed
+    with every frame (``last_frame()``, the frame on screen), so that turning the input
+    shows the same pixel's new value."""
 
-    def __init__(self, window, inspector: MapInspector) -> None:
-        super().__init__(window)
-        self.window, self.inspector = window, inspector
+    def __init__(
+        self,
+        panels: Sequence[ModelPanel],
+        inspector: MapInspector,
+        last_frame: Callable[[], FrameResult | None],
+        status_bar: QtWidgets.QStatusBar,
+    ) -> None:
+        super().__init__(inspector)
+        self.panels, self.inspector = panels, inspector
+        self.last_frame, self.status_bar = last_frame, status_bar
         self.hover: tuple[int, str, MapPixel] | None = None
-        for panel in window.panels:
+        for panel in panels:
             panel.maps.hovered.connect(lambda hit, i=panel.index: self.hovered(i, hit))
 
     def clear(self) -> None:
@@ -114,20 +127,20 @@ class HoverTracker(QtCore.QObject):
     def hovered(self, index: int, hit: tuple[str, MapPixel] | None) -> None:
         if hit is None:
             return
-        self.window.panels[1 - index].maps.set_hover(None)  # one outline, in one panel
+        self.panels[1 - index].maps.set_hover(None)  # one outline, in one panel
         self.hover = (index, *hit)
         self.refresh()
 
     def refresh(self) -> None:
-        frame = self.window.last_frame
+        frame = self.last_frame()
         if self.hover is None or frame is None:
             return
         index, layer, pixel = self.hover
-        panel = self.window.panels[index]
+        panel = self.panels[index]
         probe, maps = panel.maps.probe, frame.panels[index].layers.get(layer)
         if probe is None or maps is None or layer not in probe.layouts:
             return
         layout, title = probe.layouts[layer], panel.entry.title
         self.inspector.show_map(title, layout, probe.scales[layer], maps, pixel, frame.stabilised)
         value = float(maps.data[pixel.channel, pixel.orientation, pixel.y, pixel.x])
-        self.window.statusBar().showMessage(hover_text(title, layout, pixel, value), 4000)
+        self.status_bar.showMessage(hover_text(title, layout, pixel, value), 4000)

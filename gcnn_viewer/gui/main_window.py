@@ -93,12 +93,13 @@ class MainWindow(QtWidgets.QMainWindow):
             QtWidgets.QMainWindow.DockOption.AnimatedDocks
             | QtWidgets.QMainWindow.DockOption.AllowTabbedDocks
         )
-        self.files = Files(self, self.state, self.settings)
-        self.docks = Docks(self)
+        self.docks = Docks(self, closed=lambda: self.gate.closed)
         self.exporter = Exporter(self)  # File ▸ Export… and the context menus' exports
         self._make_panels()
+        self.files = Files(self, self.state, self.settings, left_panel=self.panels[0])
         self._make_docks()
-        self.focus = Focus(self)  # one layer large: View ▸ Focus on one layer (F)
+        # one layer large: View ▸ Focus on one layer (F)
+        self.focus = Focus(self, self.panels, self.maps_area, self.docks)
         self._make_status_bar()
         self._make_actions()
 
@@ -123,7 +124,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.state.catalog.added.connect(self._refresh_selectors)
         self.state.catalog.changed.connect(self._model_updated)
 
-        restore_session(self)
+        restore_session(self.settings, self.docks, self.splitter, self.state, self.brush.size)
         # The window is shown before torch is imported: the models load on a thread of their
         # own (gui/startup.py); until then the panels say so, and the canvas takes strokes,
         # which are shown as soon as the models are there.
@@ -178,7 +179,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.input_dock = self.docks.add("Input", "inputDock", input_scroll, sizing="column")
         self.inspector = MapInspector()
         self.inspector_dock = self.docks.add("Hovered map", "inspectorDock", self.inspector)
-        self.hover = HoverTracker(self, self.inspector)
+        self.hover = HoverTracker(
+            self.panels, self.inspector, lambda: self.gate.last_frame, self.statusBar()
+        )
         self.sweep = SweepPlot(PANEL_COLOURS)
         self.sweep.exportRequested.connect(self.exporter.open_sweep)
         self.sweep.classChosen.connect(
@@ -188,7 +191,10 @@ class MainWindow(QtWidgets.QMainWindow):
             "Probability vs angle", "sweepDock", self.sweep, Area.BottomDockWidgetArea,
             sizing="bottom",
         )  # fmt: skip
-        self.analysis = AnalysisDocks(self)  # Equivariance, Accuracy, Filters: tabs beside it
+        # Equivariance, Accuracy, Filters: tabs beside the sweep
+        self.analysis = AnalysisDocks(
+            self, self.state, self.docks, self.sweep_dock, self.maps_area, self.panels
+        )
         self.setCorner(QtCore.Qt.Corner.BottomLeftCorner, Area.LeftDockWidgetArea)
         self.train_panel = TrainPanel(self.state.catalog)
         self.train_panel.followRequested.connect(lambda key: self.set_panel_model(1, key))
@@ -460,6 +466,6 @@ class MainWindow(QtWidgets.QMainWindow):
             event.ignore()
             return
         if not closed:
-            save_session(self)
+            save_session(self.settings, self.docks, self.splitter, self.state)
         self.shutdown()
         super().closeEvent(event)

@@ -5,30 +5,45 @@ The stored values are untrusted (a hand-edited settings file):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore, QtWidgets
+
 from gcnn_viewer.gui.stored_settings import drop_setting
+from gcnn_viewer.viewer.state import N_PANELS, ViewerState
 from gcnn_viewer.viewer.window_policy import ViewSettings
 
+if TYPE_CHECKING:
+    from gcnn_viewer.gui.docks import Docks
 
-def restore_session(window) -> None:
-    """Apply ``window.settings`` to a :class:`~gcnn_viewer.gui.main_window.MainWindow`."""
-    state = window.state
-    window.docks.restore(window.settings, window.splitter)
+
+def restore_session(
+    settings: QtCore.QSettings,
+    docks: Docks,
+    splitter: QtWidgets.QSplitter,
+    state: ViewerState,
+    brush_size: QtWidgets.QAbstractSlider,
+) -> None:
+    """Apply ``settings``: the window's geometry and docks, the panels' split, the view
+    options and models in ``state``, and the brush size slider."""
+    docks.restore(settings, splitter)
     dropped: list[str] = []
-    saved = ViewSettings.from_values(window.settings.value, state.catalog.keys(), dropped)
+    saved = ViewSettings.from_values(settings.value, state.catalog.keys(), dropped)
     for key in dropped:  # a hand-edited or damaged value: one line, then the default
-        drop_setting(window.settings, key, "view option")
+        drop_setting(settings, key, "view option")
     state.stabilised = saved.stabilised
     state.brush = saved.brush
-    window.brush.size.setValue(round(state.brush * 100))
+    brush_size.setValue(round(state.brush * 100))
     for i, key in enumerate(saved.panels):
         if key is not None:
             state.set_panel(i, key)
 
 
-def save_session(window) -> None:
-    state = window.state
-    window.docks.save(window.settings, window.splitter)
-    panels = [state.panel_key(i) for i in range(len(window.panels))]
+def save_session(
+    settings: QtCore.QSettings, docks: Docks, splitter: QtWidgets.QSplitter, state: ViewerState
+) -> None:
+    docks.save(settings, splitter)
+    panels = [state.panel_key(i) for i in range(N_PANELS)]
     for name, value in ViewSettings(state.stabilised, state.brush, panels).to_values().items():
-        window.settings.setValue(name, value)
-    window.settings.sync()
+        settings.setValue(name, value)
+    settings.sync()
