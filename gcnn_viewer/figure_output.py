@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gcnn_viewer import __version__
-from gcnn_viewer.data.files import atomic_path, json_text, write_target
 from gcnn_viewer.errors import ExportCancelled, ExportError, check_number
 
 if TYPE_CHECKING:
@@ -61,6 +60,8 @@ def rc_context():
 
 def provenance_json(record: dict[str, Any]) -> str:
     """ASCII JSON (PNG tEXt chunks and GIF comments are Latin-1/ASCII)."""
+    from gcnn_viewer.data.files import json_text  # (here: `--version` never loads numpy)
+
     return json_text(record, ensure_ascii=True, sort_keys=False)
 
 
@@ -68,6 +69,8 @@ def provenance_json(record: dict[str, Any]) -> str:
 def check_destination(path: Path | str) -> Path:
     """The output path, checked before any work is done: its folder must exist and it must
     not be a folder itself. Raises :class:`ExportError` (one line)."""
+    from gcnn_viewer.data.files import write_target  # (the data package loads numpy)
+
     if not isinstance(path, (str, os.PathLike)):
         raise ExportError(f"the output path must be text or a path, not {type(path).__name__}")
     path = Path(path).expanduser()
@@ -91,6 +94,8 @@ def atomic_output(path: Path | str, cancelled: Cancelled | None = None) -> Itera
     :class:`ExportError` s. ``cancelled()`` true once the file is written:
     :class:`ExportCancelled`, ``path`` as it was (the last moment a user's Cancel can still
     leave nothing behind)."""
+    from gcnn_viewer.data.files import atomic_path
+
     path = check_destination(path)
     try:
         with atomic_path(path, before_commit=lambda: check_cancelled(cancelled)) as tmp:

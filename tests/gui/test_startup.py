@@ -8,6 +8,7 @@ import sys
 import threading
 
 import numpy as np
+import pytest
 
 from gcnn_viewer.gui.main_window import MainWindow
 from gcnn_viewer.gui.startup import LOADING_TEXT
@@ -31,6 +32,26 @@ def test_the_window_is_built_without_importing_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.startswith("0 "), out.stdout
+
+
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_and_help_load_no_heavy_library(flag):
+    """`gcnn-viewer --version` and `--help` stay well under 0.2 s: they import neither numpy
+    nor torch nor Qt (numpy alone costs about 0.15 s here)."""
+    code = (
+        "import sys\n"
+        "import gcnn_viewer.cli as cli\n"
+        "try:\n"
+        f"    cli.main([{flag!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'numpy', 'torch', 'PySide6', 'pyqtgraph', 'matplotlib', 'PIL'}\n"
+        "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "LOADED []" in out.stdout, out.stdout[-300:]
 
 
 def test_a_stroke_drawn_while_the_models_load_is_kept_and_then_shown(
