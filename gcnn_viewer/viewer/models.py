@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gcnn_viewer.data.digits import Digit, DigitImageError, open_image, rotate_input
-from gcnn_viewer.errors import CheckpointError
+from gcnn_viewer.errors import CheckpointError, GcnnViewerError
 from gcnn_viewer.group import Group
 from gcnn_viewer.models.pretrained import shipped_dir
 from gcnn_viewer.models.registry import DEFAULT_PAIR, model_names, model_spec
@@ -211,7 +211,7 @@ def cached_probe(
 
     weights, measured_on = weights_digest(model), inputs_digest(inputs)
     path, record = None, None
-    with suppress(OSError, ValueError):  # no usable cache folder (DataError: a ValueError)
+    with suppress(OSError, ValueError, GcnnViewerError):  # no usable cache folder
         path = scales_path(weights, measured_on, root)
     try:
         if path is not None and path.is_file():
