@@ -35,6 +35,21 @@ class SweepPlot(QtWidgets.QWidget):
         self._stale: bool | None = None
         self.classes: list[int] = [0] * len(colours)
 
+        top = self._header()
+        self.plot = self._make_plot()
+        self._add_curves(colours)
+        # pyqtgraph's own menu stays off; the viewport's context menu event is ours
+        self.context_menu: QtWidgets.QMenu | None = None  # the last one shown (tests)
+        self.plot.viewport().installEventFilter(self)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.plot, 1)
+
+    def _header(self) -> QtWidgets.QHBoxLayout:
+        """The row above the plot: which class, what the plot shows, the sweep's status."""
         self.class_box = QtWidgets.QComboBox()
         self.class_box.setObjectName("trackedClass")
         self.class_box.addItem("each model's top class at 0°", AUTO)
@@ -59,29 +74,36 @@ class SweepPlot(QtWidgets.QWidget):
         explain.setToolTip(explain.text())
         top.addWidget(explain, 1)
         top.addWidget(self.status)
+        return top
 
-        self.plot = make_plot("sweepPlotWidget", grid="y")
-        self.plot.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # no keys: no Tab stop
-        self.plot.setXRange(0, 360, padding=0.01)
-        self.plot.setYRange(-0.02, 1.06, padding=0)
+    def _make_plot(self) -> pg.PlotWidget:
+        """0–360° by 0–1, the quarter turns dotted, and the legend."""
+        plot = make_plot("sweepPlotWidget", grid="y")
+        plot.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # no keys: no Tab stop
+        plot.setXRange(0, 360, padding=0.01)
+        plot.setYRange(-0.02, 1.06, padding=0)
         font = small_font(-1)
-        bottom = self.plot.getAxis("bottom")
+        bottom = plot.getAxis("bottom")
         bottom.setTicks([[(a, f"{a}°") for a in range(0, 361, 45)]])
         bottom.setStyle(tickFont=font)
-        left = self.plot.getAxis("left")
+        left = plot.getAxis("left")
         left.setTicks([[(0, "0"), (0.25, ".25"), (0.5, ".5"), (0.75, ".75"), (1, "1")]])
         left.setStyle(tickFont=font)
         left.setWidth(30)
         for a in (90, 180, 270):
-            self.plot.addItem(
+            plot.addItem(
                 pg.InfiniteLine(
                     a, angle=90, pen=pg.mkPen("#9a9a9a", style=QtCore.Qt.PenStyle.DotLine)
                 )
             )
-        cache_plot(self.plot.getPlotItem())
-        self.legend = self.plot.addLegend(
+        cache_plot(plot.getPlotItem())
+        self.legend = plot.addLegend(
             offset=(-8, -8), labelTextSize="8pt", brush=(255, 255, 255, 215), pen="#c8c8c8"
         )
+        return plot
+
+    def _add_curves(self, colours: tuple[str, ...]) -> None:
+        """A curve and a marker dot per model, the current angle's line, the no-ink note."""
         # the left model's curve wider and under the right's: both stay visible where equal
         self.widths = [4.5, 2.0][: len(colours)] + [2.0] * max(0, len(colours) - 2)
         self.curves = [
@@ -111,16 +133,6 @@ class SweepPlot(QtWidgets.QWidget):
         self.empty_text.setPos(180, 0.5)
         self.empty_text.setVisible(False)
         self.plot.addItem(self.empty_text)
-
-        # pyqtgraph's own menu stays off; the viewport's context menu event is ours
-        self.context_menu: QtWidgets.QMenu | None = None  # the last one shown (tests)
-        self.plot.viewport().installEventFilter(self)
-
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(4, 2, 4, 2)
-        layout.setSpacing(2)
-        layout.addLayout(top)
-        layout.addWidget(self.plot, 1)
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
         if watched is not self.plot.viewport():

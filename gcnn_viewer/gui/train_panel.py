@@ -208,8 +208,32 @@ class TrainPanel(QtWidgets.QWidget):
         self.last_checkpoint: Path | None = None  # of the last run that ended here
         self._started = 0.0
 
-        # -- settings --------------------------------------------------------------------------
-        # each field's range, default and choices are TrainConfig's (train_options)
+        form = self._settings_form()
+        data_row = self._data_row()
+        buttons = self._buttons()
+        self._progress_widgets()
+        plots = self._curve_plots()
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(CURVE_REFRESH_MS)
+        self._timer.timeout.connect(self._redraw)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(5)
+        layout.addLayout(form)
+        layout.addLayout(data_row)
+        layout.addLayout(buttons)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.status)
+        layout.addWidget(self.folder_button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(plots, 1)
+        self.refresh_data_status()
+        self._set_running(False)
+
+    # -- building ---------------------------------------------------------------------------
+    def _settings_form(self) -> QtWidgets.QFormLayout:
+        """Model, epochs and batch, seed, augmentation, device, and whether to follow the run.
+        Each field's range, default and choices are TrainConfig's (train_options)."""
         self.model_box = QtWidgets.QComboBox()
         self.model_box.setObjectName("trainModel")
         for name in model_names():
@@ -263,8 +287,10 @@ class TrainPanel(QtWidgets.QWidget):
             self.augment,
             self.device,
         )
+        return form
 
-        # -- data ------------------------------------------------------------------------------
+    def _data_row(self) -> QtWidgets.QHBoxLayout:
+        """Whether MNIST-rot is in the cache, and the button that fetches it."""
         self.data_label = QtWidgets.QLabel("")
         self.data_label.setObjectName("trainData")
         self.data_label.setWordWrap(True)
@@ -278,8 +304,10 @@ class TrainPanel(QtWidgets.QWidget):
         data_row = QtWidgets.QHBoxLayout()
         data_row.addWidget(self.data_label, 1)
         data_row.addWidget(self.fetch_button)
+        return data_row
 
-        # -- buttons ---------------------------------------------------------------------------
+    def _buttons(self) -> QtWidgets.QHBoxLayout:
+        """Start, Continue…, Pause, Cancel."""
         self.start_button = QtWidgets.QPushButton("Start")
         self.start_button.setObjectName("trainStart")
         self.start_button.clicked.connect(lambda: self.start())
@@ -301,8 +329,10 @@ class TrainPanel(QtWidgets.QWidget):
         self.continue_button.clicked.connect(lambda: self.continue_run())
         for b in (self.start_button, self.continue_button, self.pause_button, self.cancel_button):
             buttons.addWidget(b)
+        return buttons
 
-        # -- progress --------------------------------------------------------------------------
+    def _progress_widgets(self) -> None:
+        """The progress bar, the status lines and the checkpoint folder's button."""
         self.bar = QtWidgets.QProgressBar()
         self.bar.setObjectName("trainProgress")
         self.bar.setRange(0, 1000)
@@ -327,7 +357,8 @@ class TrainPanel(QtWidgets.QWidget):
         self.folder_button.clicked.connect(lambda: self.open_checkpoint_folder())
         self.folder_button.setVisible(False)
 
-        # -- curves ----------------------------------------------------------------------------
+    def _curve_plots(self) -> QtWidgets.QVBoxLayout:
+        """The loss and error curves, one above the other."""
         self.loss_plot = _plot("Training loss", "loss")
         # the key is in the title: a legend inside the plot covered the curves
         self.error_plot = _plot(
@@ -355,22 +386,7 @@ class TrainPanel(QtWidgets.QWidget):
         plots.setSpacing(2)
         plots.addWidget(self.loss_plot, 1)
         plots.addWidget(self.error_plot, 1)
-        self._timer = QtCore.QTimer(self)
-        self._timer.setInterval(CURVE_REFRESH_MS)
-        self._timer.timeout.connect(self._redraw)
-
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(5)
-        layout.addLayout(form)
-        layout.addLayout(data_row)
-        layout.addLayout(buttons)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.status)
-        layout.addWidget(self.folder_button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
-        layout.addLayout(plots, 1)
-        self.refresh_data_status()
-        self._set_running(False)
+        return plots
 
     # -- state ------------------------------------------------------------------------------
     @property
