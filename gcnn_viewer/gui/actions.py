@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.gui.dialogs import show_about, show_help
-from gcnn_viewer.viewer.window_policy import EditState
+from gcnn_viewer.viewer.window_texts import EditState
 
 if TYPE_CHECKING:
     from gcnn_viewer.gui.controls import BrushControls, TestDigitBrowser

@@ -26,9 +26,9 @@ from gcnn_viewer.gui.analysis_views import (
     FiltersView,
 )
 from gcnn_viewer.gui.docks import Area
+from gcnn_viewer.viewer.dock_sizes import analysis_swaps
 from gcnn_viewer.viewer.layout import MapPixel
 from gcnn_viewer.viewer.models import ModelEntry
-from gcnn_viewer.viewer.window_policy import analysis_swaps
 
 if TYPE_CHECKING:
     from gcnn_viewer.gui.docks import Docks

@@ -9,6 +9,7 @@ from gcnn_viewer.data.digits import quarter_turns
 from gcnn_viewer.gui.style import small_font
 from gcnn_viewer.viewer.browser import DigitBrowser, cached_mnist_rot
 from gcnn_viewer.viewer.drawing import MAX_BRUSH, MIN_BRUSH
+from gcnn_viewer.viewer.inference import stabilised_note
 from gcnn_viewer.viewer.state import ViewerState
 
 SPIN_STEP = 2  # degrees per tick while spinning (a divisor of 90: every quarter turn is hit)
@@ -70,7 +71,7 @@ class RotationControls(QtWidgets.QGroupBox):
         self.stabilised.toggled.connect(lambda on: setattr(state, "stabilised", bool(on)))
         self._exact: bool | None = None
         state.angle_changed.connect(self.sync)
-        state.display_changed.connect(self._sync_display)
+        state.stabilised_changed.connect(self._stabilised_changed)
         self.sync(state.angle)
 
     def _make_angle_inputs(self) -> None:
@@ -189,15 +190,20 @@ class RotationControls(QtWidgets.QGroupBox):
             self._exact = exact
             self.exact.setText("exact (rot90)" if exact else "interpolated")
             self.exact.setStyleSheet("color:#1b7a2f" if exact else "color:#9a6700")
+        self._update_note()
 
-    def set_stabilised_note(self, text: str) -> None:
+    def _update_note(self) -> None:
+        """Which quarter turn the stabilised view undoes at this angle (nothing when off)."""
+        state = self.state
+        text = stabilised_note(state.angle) if state.stabilised else ""
         if self.stabilised_note.text() != text:
             self.stabilised_note.setText(text)
 
-    def _sync_display(self) -> None:
-        if self.stabilised.isChecked() != self.state.stabilised:
+    def _stabilised_changed(self, on: bool) -> None:
+        if self.stabilised.isChecked() != on:
             with QtCore.QSignalBlocker(self.stabilised):
-                self.stabilised.setChecked(self.state.stabilised)
+                self.stabilised.setChecked(on)
+        self._update_note()
 
     def set_spinning(self, on: bool) -> None:
         if self.play.isChecked() != on:
@@ -225,6 +231,7 @@ class BrushControls(QtWidgets.QWidget):
         self.size.setValue(round(state.brush * 100))
         self.size.setToolTip("Brush diameter (% of the canvas)")
         self.size.valueChanged.connect(lambda v: setattr(state, "brush", v / 100))
+        state.brush_changed.connect(self._brush_changed)
         self.undo = QtWidgets.QToolButton()
         self.undo.setObjectName("undoButton")
         self.clear = QtWidgets.QToolButton()
@@ -235,6 +242,11 @@ class BrushControls(QtWidgets.QWidget):
         layout.addWidget(self.size, 1)
         layout.addWidget(self.undo)
         layout.addWidget(self.clear)
+
+    def _brush_changed(self, size: float) -> None:
+        if self.size.value() != round(size * 100):
+            with QtCore.QSignalBlocker(self.size):
+                self.size.setValue(round(size * 100))
 
 
 class TestDigitBrowser(QtWidgets.QGroupBox):

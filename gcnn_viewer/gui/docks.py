@@ -1,5 +1,5 @@
 """The window's docks: making them, their default geometry, keeping their preferred sizes as
-the window is resized (:class:`~gcnn_viewer.viewer.window_policy.DockSizes` decides), Reset
+the window is resized (:class:`~gcnn_viewer.viewer.dock_sizes.DockSizes` decides), Reset
 window layout, and the layout saved in the settings.
 
 A new view (an analysis plot, say) becomes a dock with :meth:`Docks.add`; it then gets a
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.gui.stored_settings import is_bytes, stored
-from gcnn_viewer.viewer.window_policy import DockSizes
+from gcnn_viewer.viewer.dock_sizes import DockSizes
 
 SETTINGS_VERSION = 3  # bump when the dock layout changes incompatibly (3: analysis tabs)
 Area = QtCore.Qt.DockWidgetArea

@@ -22,7 +22,7 @@ from gcnn_viewer.errors import first_line
 from gcnn_viewer.gui.dialogs import show_error
 from gcnn_viewer.gui.export_runner import ExportRunner
 from gcnn_viewer.gui.stored_settings import is_text, stored
-from gcnn_viewer.viewer.window_policy import source_text
+from gcnn_viewer.viewer.window_texts import source_text
 
 # The export modules import torch and matplotlib: they are loaded on the first export (the
 # window is shown before torch is loaded: docs/ARCHITECTURE.md, "Start-up").

@@ -14,7 +14,7 @@ from gcnn_viewer.gui.stored_settings import is_text, stored
 from gcnn_viewer.viewer.models import CHECKPOINT_SUFFIXES
 from gcnn_viewer.viewer.state import ViewerState
 from gcnn_viewer.viewer.training import save_model_file
-from gcnn_viewer.viewer.window_policy import opened_image_text
+from gcnn_viewer.viewer.window_texts import opened_image_text
 
 IMAGE_FILTER = (
     "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"

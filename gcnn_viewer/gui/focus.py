@@ -6,7 +6,7 @@ of both models as large as the window allows, with its whole header and colour b
 ``.`` step through the layers, the bar over the panels chooses the layer and a range of its
 channels, and F goes back to the overview of every layer.
 
-**Analysis in front.** In a short window (:func:`~gcnn_viewer.viewer.window_policy.
+**Analysis in front.** In a short window (:func:`~gcnn_viewer.viewer.dock_sizes.
 analysis_swaps`) an analysis tab brought forward takes the maps' place instead of squeezing
 them into slivers: the panels give way to one line saying how to get them back (M, or the
 *Probability vs angle* tab).
@@ -21,8 +21,8 @@ from PySide6 import QtCore, QtWidgets
 
 from gcnn_viewer.gui.style import small_font
 from gcnn_viewer.gui.widgets import ElidedLabel
+from gcnn_viewer.viewer.dock_sizes import analysis_swaps
 from gcnn_viewer.viewer.layout import channel_range
-from gcnn_viewer.viewer.window_policy import analysis_swaps
 
 if TYPE_CHECKING:
     from gcnn_viewer.gui.docks import Docks

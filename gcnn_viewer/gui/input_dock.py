@@ -12,6 +12,7 @@ from gcnn_viewer.gui.controls import BrushControls, RotationControls, TestDigitB
 from gcnn_viewer.gui.style import small_font
 from gcnn_viewer.viewer.models import sample_title
 from gcnn_viewer.viewer.state import ViewerState
+from gcnn_viewer.viewer.window_texts import source_text
 
 EXAMPLES_PER_ROW = 10  # more example digits than this: two rows (ten fit the column's width)
 CANVAS_MAX = 16_777_215  # Qt's QWIDGETSIZE_MAX: no limit
@@ -92,6 +93,9 @@ class InputPanel(QtWidgets.QWidget):
         self.source_label.setWordWrap(True)
         self.source_label.setFont(small_font(-1.5))
         self.source_label.setStyleSheet("color:#606060")
+        # where the input came from: said once a stroke ends or an image replaces it
+        drawing = state.drawing
+        drawing.committed.connect(lambda: self.source_label.setText(source_text(drawing)))
         preview_col = QtWidgets.QVBoxLayout()
         preview_col.addWidget(preview_title)
         preview_col.addWidget(self.preview)

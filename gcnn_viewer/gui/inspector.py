@@ -13,7 +13,7 @@ from gcnn_viewer.gui.feature_view import format_value
 from gcnn_viewer.gui.style import configure_pyqtgraph, lookup_table
 from gcnn_viewer.viewer.inference import FrameResult, LayerFrame
 from gcnn_viewer.viewer.layout import N_COLOURS, LayerLayout, LayerScale, MapPixel
-from gcnn_viewer.viewer.window_policy import hover_text
+from gcnn_viewer.viewer.window_texts import hover_text
 
 if TYPE_CHECKING:
     from gcnn_viewer.gui.model_panel import ModelPanel

@@ -1,9 +1,10 @@
 """The main window: input on the left, two models side by side, the rotation sweep below.
 
-A thin layer over :class:`~gcnn_viewer.viewer.state.ViewerState`: widgets change the state,
-state events become inference requests for the worker thread (what each change asks for is
-decided in :mod:`gcnn_viewer.viewer.window_policy`), and results come back as numpy arrays
-that the views display. The parts live in their own modules: actions and menus
+The window composes its parts: widgets change a
+:class:`~gcnn_viewer.viewer.state.ViewerState`; the views subscribe to the state's fields they
+show; a :class:`~gcnn_viewer.viewer.reactions.Requester` hears the state and sends the worker
+thread what each change asks for; results come back as numpy arrays that the window hands to
+the views. The parts live in their own modules: actions and menus
 (:mod:`~gcnn_viewer.gui.actions`), the Input dock (:mod:`~gcnn_viewer.gui.input_dock`), files
 (:mod:`~gcnn_viewer.gui.files`), docks and layout (:mod:`~gcnn_viewer.gui.docks`).
 """
@@ -45,15 +46,12 @@ from gcnn_viewer.gui.sweep_plot import AUTO, SweepPlot
 from gcnn_viewer.gui.train_panel import TrainPanel
 from gcnn_viewer.gui.widgets import fixed_label
 from gcnn_viewer.gui.worker import InferenceWorker
-from gcnn_viewer.viewer import window_policy as policy
-from gcnn_viewer.viewer.inference import (
-    FrameResult,
-    InferenceScheduler,
-    SweepResult,
-    stabilised_note,
-)
+from gcnn_viewer.viewer import reactions
+from gcnn_viewer.viewer.inference import FrameResult, InferenceScheduler, SweepResult
 from gcnn_viewer.viewer.models import sample_digits, sample_title
+from gcnn_viewer.viewer.reactions import Requester, ResultGate, is_blank
 from gcnn_viewer.viewer.state import ViewerState
+from gcnn_viewer.viewer.window_texts import angle_text, sweep_titles, window_title
 
 DEFAULT_SAMPLE = "7"
 SWITCH_INTERVAL_S = 0.0005
@@ -69,7 +67,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     frameShown = QtCore.Signal(object)
     sweepShown = QtCore.Signal(object)
-    models_ready = False  # until the start-up thread has loaded the panels' models
 
     def __init__(
         self,
@@ -87,7 +84,7 @@ class MainWindow(QtWidgets.QMainWindow):
             settings if settings is not None else QtCore.QSettings(ORGANISATION, APPLICATION)
         )
         self.samples = dict(sample_digits())
-        self.gate = policy.ResultGate()  # which results are still wanted; stale panels
+        self.gate = ResultGate()  # which results are still wanted; stale panels
         self.setWindowIcon(app_icon())
         self.setDockOptions(
             QtWidgets.QMainWindow.DockOption.AnimatedDocks
@@ -113,13 +110,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.worker.sweepReady.connect(self._show_sweep)
         self.worker.failed.connect(self._frame_failed)
         self.worker.start()
+        # the state's changes -> what they ask of the worker (nothing until the models load)
+        self.requests = Requester(
+            self.state, self.scheduler, self.gate, lambda: self.sweep.set_stale(True)
+        )
 
         # -- state -> views --------------------------------------------------------------------
-        drawing = self.state.drawing
-        drawing.changed.connect(self._drawing_changed)
-        drawing.committed.connect(self._drawing_committed)
         self.state.angle_changed.connect(self._angle_changed)
-        self.state.display_changed.connect(self._display_changed)
+        self.state.tracked_class_changed.connect(self._tracked_class_changed)
         self.state.panel_changed.connect(self._panel_changed)
         self.state.catalog.added.connect(self._refresh_selectors)
         self.state.catalog.changed.connect(self._model_updated)
@@ -131,8 +129,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for i, panel in enumerate(self.panels):
             show_loading(panel, self.state.panel_keys[i])
         titles = [self.state.catalog.get(k).title for k in self.state.panel_keys]
-        self.setWindowTitle(policy.window_title(titles))
-        self._angle_changed(self.state.angle, request=False)
+        self.setWindowTitle(window_title(titles))
+        self._angle_changed(self.state.angle)
         if load_sample and self.state.drawing.is_empty and self.samples:
             default = next((n for n in self.samples if n.startswith(DEFAULT_SAMPLE)), None)
             self.load_sample(default or next(iter(self.samples)))
@@ -239,6 +237,7 @@ class MainWindow(QtWidgets.QMainWindow):
         build_menus(self, actions, fillers)
         # Undo / Redo / Clear: menu entries and buttons follow the drawing
         follow_edits(state.drawing, actions, self.brush)
+        state.stabilised_changed.connect(lambda on: set_checked(actions["stabilisedView"], on))
         # checkable entries follow changes made elsewhere (the Spin button, a double click)
         self.rotation.play.toggled.connect(lambda on: set_checked(actions["spin"], on))
         self.focus.changed.connect(lambda: set_checked(actions["focusLayer"], self.focus.active))
@@ -266,69 +265,34 @@ class MainWindow(QtWidgets.QMainWindow):
     failed_text = property(lambda self: self.gate.failed_text)
 
     # -- requests ----------------------------------------------------------------------------
+    @property
+    def models_ready(self) -> bool:
+        """The start-up thread has loaded the panels' models: requests go out from now."""
+        return self.requests.ready
+
     def _models_loaded(self) -> None:
         """The start-up thread is done: show the panels' models, then the first frame and
         sweep of whatever is drawn by now."""
-        if self.gate.closed or self.models_ready:
+        if self.gate.closed or self.requests.ready:
             return
-        self.models_ready = True
+        self.requests.ready = True
         for i in range(len(self.panels)):
             self._panel_changed(i, request=False)
         self.train_panel.refresh_devices()
-        self._react(policy.on_panel_changed())
-
-    def request_frame(self) -> None:
-        if not self.gate.closed and self.models_ready:
-            request = self.state.frame_request()
-            self.gate.frame_requested(request.seq)
-            self.scheduler.submit_frame(request)
-
-    def request_sweep(self, live: bool = False) -> None:
-        """``live``: keep the old curves drawn (not greyed) until the new ones arrive."""
-        if not self.gate.closed and self.models_ready:
-            if not live:
-                self.sweep.set_stale(True)
-            self.scheduler.submit_sweep(self.state.sweep_request())
-
-    def _react(self, reaction: policy.Reaction) -> None:
-        if reaction.frame:
-            self.request_frame()
-        if reaction.cancel_sweep:  # recomputed once the stroke is finished
-            self.scheduler.cancel_sweep()
-            self.sweep.set_stale(True)
-        if reaction.sweep or reaction.live_sweep:
-            self.request_sweep(live=reaction.live_sweep)
+        self.requests.react(reactions.on_panel_changed())
 
     # -- state events ------------------------------------------------------------------------
-    def _drawing_changed(self) -> None:
-        self._react(policy.on_drawing_changed(self.state.drawing.stroke_in_progress))
-
-    def _drawing_committed(self) -> None:
-        self.source_label.setText(policy.source_text(self.state.drawing))
-        self._react(policy.on_drawing_committed())
-
-    def _angle_changed(self, angle: float, request: bool = True) -> None:
-        self.angle_status.setText(policy.angle_text(angle))
-        self._update_stabilised_note()
+    def _angle_changed(self, angle: float) -> None:
         # The sweep's angle marker moves with the frame, not before it: repainting a plot
         # holds the GIL and would only delay the worker computing that frame.
-        if request:
-            self._react(policy.on_angle_changed())
+        self.angle_status.setText(angle_text(angle))
 
-    def _display_changed(self) -> None:
-        set_checked(self.actions_by_id["stabilisedView"], self.state.stabilised)
-        tracked = self.state.tracked_class
+    def _tracked_class_changed(self, tracked: int | None) -> None:
         index = self.sweep.class_box.findData(AUTO if tracked is None else tracked)
         if self.sweep.class_box.currentIndex() != index:
             with QtCore.QSignalBlocker(self.sweep.class_box):
                 self.sweep.class_box.setCurrentIndex(index)
         self.sweep.set_tracked(tracked)
-        self._update_stabilised_note()
-        self._react(policy.on_display_changed())
-
-    def _update_stabilised_note(self) -> None:
-        state = self.state
-        self.rotation.set_stabilised_note(stabilised_note(state.angle) if state.stabilised else "")
 
     def _panel_changed(self, index: int, request: bool = True) -> None:
         QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
@@ -342,13 +306,13 @@ class MainWindow(QtWidgets.QMainWindow):
                 f"{entry.title}: {entry.error}; showing it untrained", 10000
             )
         titles = [self.state.catalog.get(k).title for k in self.state.panel_keys]
-        self.setWindowTitle(policy.window_title(titles))
+        self.setWindowTitle(window_title(titles))
         self.hover.clear()
         self._refresh_selectors()
         self.analysis.models_changed()
         self.focus.models_changed()
         if request:
-            self._react(policy.on_panel_changed())
+            self.requests.react(reactions.on_panel_changed())
 
     def _model_updated(self, entry) -> None:
         """An entry got new weights: a reloaded file, or a snapshot of a model in training.
@@ -356,22 +320,22 @@ class MainWindow(QtWidgets.QMainWindow):
         old sweep stays drawn until the new one arrives, so that following a training run
         costs the event loop little (no relayout, no repaint of every plot)."""
         labels = [[p.selector.itemText(j) for j in range(p.selector.count())] for p in self.panels]
-        if policy.selectors_need_refresh(labels, entry.label):
+        if reactions.selectors_need_refresh(labels, entry.label):
             self._refresh_selectors()  # its label changed (a run in the app ended)
         updates = []
         for i, panel in enumerate(self.panels):
             if self.state.panel_key(i) != entry.key:
                 continue
             same = panel.entry is entry and panel.maps.probe is entry.probe()
-            update = policy.panel_update(entry.probed, entry.probed and same)
-            if update is policy.PanelUpdate.DETAIL:
+            update = reactions.panel_update(entry.probed, entry.probed and same)
+            if update is reactions.PanelUpdate.DETAIL:
                 panel.update_detail(entry)
-            elif update is policy.PanelUpdate.VALUES:  # same colour scales: values change
+            elif update is reactions.PanelUpdate.VALUES:  # same colour scales: values change
                 panel.set_entry(entry)
             else:
                 self._panel_changed(i, request=False)
             updates.append(update)
-        self._react(policy.on_model_updated(updates))
+        self.requests.react(reactions.on_model_updated(updates))
 
     def _refresh_selectors(self, _entry=None) -> None:
         for panel in self.panels:
@@ -394,7 +358,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for panel in self.panels if recovered else ():
             panel.set_stale("")
         self.preview.set_pixels(result.input)
-        blank = policy.is_blank(result.input)
+        blank = is_blank(result.input)
         for panel, frame in zip(self.panels, result.panels, strict=True):
             panel.show_frame(frame, blank)
         self.sweep.set_angle(result.angle, [p.probabilities for p in result.panels])
@@ -406,9 +370,9 @@ class MainWindow(QtWidgets.QMainWindow):
         keys = self.state.panel_keys
         if not self.gate.accept_sweep(result, self.state.drawing.version, keys):
             return
-        titles = policy.sweep_titles([self.state.catalog.get(k).title for k in keys])
+        titles = sweep_titles([self.state.catalog.get(k).title for k in keys])
         frame = self.gate.last_frame
-        blank = self.state.drawing.is_empty or (frame is not None and policy.is_blank(frame.input))
+        blank = self.state.drawing.is_empty or (frame is not None and is_blank(frame.input))
         self.sweep.set_sweep(result, keys, titles, self.state.tracked_class, blank)
         if (frame := self.gate.last_frame) is not None:
             self.sweep.set_angle(frame.angle, [p.probabilities for p in frame.panels])

@@ -1,7 +1,7 @@
 """What the window keeps between sessions: its geometry and dock layout (see
 :class:`~gcnn_viewer.gui.docks.Docks`), the stabilised view, the brush and the models shown.
 The stored values are untrusted (a hand-edited settings file):
-:class:`~gcnn_viewer.viewer.window_policy.ViewSettings` keeps only usable ones."""
+:class:`~gcnn_viewer.viewer.view_settings.ViewSettings` keeps only usable ones."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtWidgets
 
 from gcnn_viewer.gui.stored_settings import drop_setting
 from gcnn_viewer.viewer.state import N_PANELS, ViewerState
-from gcnn_viewer.viewer.window_policy import ViewSettings
+from gcnn_viewer.viewer.view_settings import ViewSettings
 
 if TYPE_CHECKING:
     from gcnn_viewer.gui.docks import Docks

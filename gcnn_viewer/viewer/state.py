@@ -19,14 +19,22 @@ N_PANELS = 2
 
 
 class ViewerState:
-    """Events: ``angle_changed(angle)``, ``display_changed()`` (stabilised view, tracked class),
-    ``panel_changed(index)`` (a panel shows another model); the drawing has its own."""
+    """One event per field, emitted with the new value when it changes, so that each view
+    subscribes to what it shows: ``angle_changed(angle)``, ``stabilised_changed(on)``,
+    ``tracked_class_changed(cls or None)``, ``brush_changed(size)`` and
+    ``panel_changed(index)`` (a panel shows another model); the drawing has its own.
+
+    (psygnal's evented dataclasses were considered: the setters here check and normalise
+    their values (the angle modulo 360°, a class 0–9), which an evented field does not, and
+    :class:`~gcnn_viewer.viewer.events.Event` already serves the drawing and the catalog.)"""
 
     def __init__(self, catalog: ModelCatalog | None = None) -> None:
         self.catalog = catalog if catalog is not None else ModelCatalog()
         self.drawing = Drawing()
         self.angle_changed = Event()
-        self.display_changed = Event()
+        self.stabilised_changed = Event()
+        self.tracked_class_changed = Event()
+        self.brush_changed = Event()
         self.panel_changed = Event()
         self._angle = 0.0
         self._stabilised = False
@@ -66,7 +74,7 @@ class ViewerState:
     def stabilised(self, value: bool) -> None:
         if bool(value) != self._stabilised:
             self._stabilised = bool(value)
-            self.display_changed.emit()
+            self.stabilised_changed.emit(self._stabilised)
 
     @property
     def tracked_class(self) -> int | None:
@@ -78,7 +86,7 @@ class ViewerState:
             value = check_int(value, "tracked class", 0, 9)
         if value != self._tracked_class:
             self._tracked_class = value
-            self.display_changed.emit()
+            self.tracked_class_changed.emit(value)
 
     @property
     def brush(self) -> float:
@@ -86,7 +94,10 @@ class ViewerState:
 
     @brush.setter
     def brush(self, value: float) -> None:
-        self._brush = min(MAX_BRUSH, max(MIN_BRUSH, check_number(value, "brush")))
+        value = min(MAX_BRUSH, max(MIN_BRUSH, check_number(value, "brush")))
+        if value != self._brush:
+            self._brush = value
+            self.brush_changed.emit(value)
 
     # -- models -----------------------------------------------------------------------------
     def panel_key(self, index: int) -> str:

@@ -8,8 +8,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
+from gcnn_viewer.viewer.dock_sizes import INPUT_DOCK_WIDTH  # noqa: E402
 from gcnn_viewer.viewer.models import ModelCatalog  # noqa: E402
-from gcnn_viewer.viewer.window_policy import INPUT_DOCK_WIDTH  # noqa: E402
 
 from .conftest import (  # noqa: E402
     SEVEN,

@@ -11,7 +11,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from gcnn_viewer.gui.analysis_docks import is_visible_tab  # noqa: E402
-from gcnn_viewer.viewer.window_policy import FIT_SETTLE_S, SWEEP_DOCK_MIN  # noqa: E402
+from gcnn_viewer.viewer.dock_sizes import FIT_SETTLE_S, SWEEP_DOCK_MIN  # noqa: E402
 
 from .conftest import (  # noqa: E402
     LEFT,
