@@ -122,7 +122,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.state.catalog.added.connect(self._refresh_selectors)
         self.state.catalog.changed.connect(self._model_updated)
 
-        restore_session(self.settings, self.docks, self.splitter, self.state, self.brush.size)
+        restore_session(self.settings, self.docks, self.splitter, self.state)
         # The window is shown before torch is imported: the models load on a thread of their
         # own (gui/startup.py); until then the panels say so, and the canvas takes strokes,
         # which are shown as soon as the models are there.

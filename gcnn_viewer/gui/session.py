@@ -18,14 +18,10 @@ if TYPE_CHECKING:
 
 
 def restore_session(
-    settings: QtCore.QSettings,
-    docks: Docks,
-    splitter: QtWidgets.QSplitter,
-    state: ViewerState,
-    brush_size: QtWidgets.QAbstractSlider,
+    settings: QtCore.QSettings, docks: Docks, splitter: QtWidgets.QSplitter, state: ViewerState
 ) -> None:
     """Apply ``settings``: the window's geometry and docks, the panels' split, the view
-    options and models in ``state``, and the brush size slider."""
+    options and models in ``state`` (the widgets that show them follow its events)."""
     docks.restore(settings, splitter)
     dropped: list[str] = []
     saved = ViewSettings.from_values(settings.value, state.catalog.keys(), dropped)
@@ -33,7 +29,6 @@ def restore_session(
         drop_setting(settings, key, "view option")
     state.stabilised = saved.stabilised
     state.brush = saved.brush
-    brush_size.setValue(round(state.brush * 100))
     for i, key in enumerate(saved.panels):
         if key is not None:
             state.set_panel(i, key)

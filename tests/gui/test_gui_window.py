@@ -59,11 +59,15 @@ def test_geometry_and_options_are_remembered(make_window, settings, qtbot):
     first = make_window()
     first.resize(1010, 690)  # the smallest size the layout is made for is 1024×700
     key(qtbot, first, "S")  # the stabilised view is remembered too
+    qtbot.keyClick(first.brush.size, QtCore.Qt.Key.Key_End)  # ... and the brush
     qtbot.waitUntil(lambda: first.size() == QtCore.QSize(1010, 690))
+    assert first.state.brush == 0.2
     first.close()
     second = make_window(settings_=settings, resize=False)
     assert second.size() == QtCore.QSize(1010, 690)
     assert second.state.stabilised and second.actions_by_id["stabilisedView"].isChecked()
+    # the widgets showing a restored option follow the state's events
+    assert second.rotation.stabilised.isChecked() and second.brush.size.value() == 20
 
 
 def test_closing_leaves_no_thread_running(window, qtbot):
