@@ -99,8 +99,6 @@ def main(argv: list[str] | None = None) -> int:
 
     runner = window.exporter.runner
     done: dict[int, object] = {}
-    runner.finishedJob.connect(lambda kind, seq, result: done.__setitem__(seq, result))
-    runner.failedJob.connect(lambda kind, seq, text: done.__setitem__(seq, RuntimeError(text)))
     walls, worst = [], []
     for run in range(args.runs):
         out = folder / f"turn-{run}.gif"
@@ -110,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         job = ch.plan(choices, window.exporter.view_spec())
         recorder.start()
         start = time.perf_counter()
-        seq = runner.submit("export", job.run)
+        handle = runner.submit("export", job.run)
+        seq = run
+        handle.finished.connect(lambda result, seq=seq: done.__setitem__(seq, result))
+        handle.failed.connect(lambda text, seq=seq: done.__setitem__(seq, RuntimeError(text)))
         spin(lambda seq=seq: seq in done)
         walls.append(time.perf_counter() - start)
         gaps = recorder.stop()

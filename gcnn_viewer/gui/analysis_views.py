@@ -24,7 +24,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE
-from gcnn_viewer.gui.jobs import JobThread
+from gcnn_viewer.gui.jobs import JobHandle, JobThread
 from gcnn_viewer.gui.style import configure_pyqtgraph, make_plot
 from gcnn_viewer.viewer.palette import PANEL_COLOURS
 
@@ -128,12 +128,9 @@ class EquivariancePanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.setObjectName("equivariancePanel")
         self.worker = _owned_worker(self, worker)
-        self.worker.finishedJob.connect(self._finished)
-        self.worker.failedJob.connect(self._failed)
         self.models: list[AnalysisModel] = []
         self.digit: Any = None
         self.result: dict[str, dict[str, np.ndarray]] | None = None
-        self._seq = 0
         self.status = QtWidgets.QLabel("")
         self.status.setObjectName("equivarianceStatus")
         explain = QtWidgets.QLabel(
@@ -207,11 +204,11 @@ class EquivariancePanel(QtWidgets.QWidget):
             return out
 
         self.status.setText("computing…")
-        self._seq = self.worker.submit("equivariance", job)
+        handle = self.worker.submit("equivariance", job)
+        handle.finished.connect(self._finished)
+        handle.failed.connect(self._failed)
 
-    def _finished(self, kind: str, seq: int, result: object) -> None:
-        if kind != "equivariance" or seq != self._seq:
-            return
+    def _finished(self, result: object) -> None:
         self.result = result  # type: ignore[assignment]
         for plot, m in zip(self.plots, self.models, strict=True):
             layers = self.result.get(m.key, {})
@@ -235,9 +232,8 @@ class EquivariancePanel(QtWidgets.QWidget):
         self.status.setText("")
         self.computed.emit(self.result)
 
-    def _failed(self, kind: str, seq: int, message: str) -> None:
-        if kind == "equivariance" and seq == self._seq:
-            self.status.setText(f"failed: {message}")
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"failed: {message}")
 
 
 # -- accuracy vs angle ---------------------------------------------------------------------------
@@ -275,14 +271,11 @@ class AccuracyView(QtWidgets.QWidget):
         super().__init__(parent)
         self.setObjectName("accuracyView")
         self.worker = _owned_worker(self, worker)
-        self.worker.finishedJob.connect(self._finished)
-        self.worker.failedJob.connect(self._failed)
-        self.worker.progressed.connect(self._progressed)
         self.data_loader = data_loader
         self.bins = bins
         self.models: list[AnalysisModel] = []
         self.results: dict[str, RotAccuracy] = {}
-        self._seq = 0
+        self.job: JobHandle | None = None  # the measurement under way
 
         self.compute_button = QtWidgets.QPushButton("Compute")
         self.compute_button.setObjectName("accuracyCompute")
@@ -380,11 +373,15 @@ class AccuracyView(QtWidgets.QWidget):
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.status.setText("classifying the MNIST-rot test digits…")
-        self._seq = self.worker.submit("accuracy", job)
+        self.job = self.worker.submit("accuracy", job)
+        self.job.progressed.connect(self._progressed)
+        self.job.finished.connect(self._finished)
+        self.job.failed.connect(self._failed)
 
     def cancel(self) -> None:
-        self.worker.cancel("accuracy")
-        self._seq = -1
+        if self.job is not None:
+            self.job.cancel()  # it reports nothing but "cancelled" now
+            self.job = None
         self._idle("cancelled")
 
     def _idle(self, text: str) -> None:
@@ -393,14 +390,12 @@ class AccuracyView(QtWidgets.QWidget):
         self.progress.setVisible(False)
         self.status.setText(text)
 
-    def _progressed(self, kind: str, seq: int, done: int, total: int) -> None:
-        if kind == "accuracy" and seq == self._seq:
-            self.progress.setMaximum(max(1, total))
-            self.progress.setValue(done)
+    def _progressed(self, done: int, total: int) -> None:
+        self.progress.setMaximum(max(1, total))
+        self.progress.setValue(done)
 
-    def _finished(self, kind: str, seq: int, result: object) -> None:
-        if kind != "accuracy" or seq != self._seq:
-            return
+    def _finished(self, result: object) -> None:
+        self.job = None
         if result is None:
             self._idle("MNIST-rot is not in the data cache; make it with: gcnn-viewer data fetch")
             return
@@ -415,9 +410,9 @@ class AccuracyView(QtWidgets.QWidget):
         self._idle(f"error on {n:,} test digits: " + ", ".join(parts))
         self.computed.emit(dict(self.results))
 
-    def _failed(self, kind: str, seq: int, message: str) -> None:
-        if kind == "accuracy" and seq == self._seq:
-            self._idle(f"failed: {message}")
+    def _failed(self, message: str) -> None:
+        self.job = None
+        self._idle(f"failed: {message}")
 
     def _replot(self) -> None:
         for item in list(self.plot.listDataItems()):

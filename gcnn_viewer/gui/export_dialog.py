@@ -21,6 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gcnn_viewer.errors import first_line
 from gcnn_viewer.gui.dialogs import show_error
 from gcnn_viewer.gui.export_runner import ExportRunner
+from gcnn_viewer.gui.jobs import JobHandle
 from gcnn_viewer.gui.stored_settings import is_text, stored
 from gcnn_viewer.viewer.window_texts import source_text
 
@@ -58,6 +59,19 @@ NOTE_STYLE = "color:#707070"
 LAST_FOLDER = "export/folder"  # QSettings key: where the last export went
 
 
+def named(widget: QtWidgets.QWidget, name: str, tip: str = "") -> QtWidgets.QWidget:
+    widget.setObjectName(name)
+    if tip:
+        widget.setToolTip(tip)
+    return widget
+
+
+def buddy(text: str, field: QtWidgets.QWidget) -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel(text)  # Alt+letter moves to the field
+    label.setBuddy(field)
+    return label
+
+
 class ExportDialog(QtWidgets.QDialog):
     """The options of one export, a thumbnail of it, and its progress.
 
@@ -75,17 +89,20 @@ class ExportDialog(QtWidgets.QDialog):
         self.setModal(True)  # the view it exports stays as it was when it opened
         self.base: ViewSpec | None = None
         self._path_edited = False  # the user typed or browsed a path: keep it
-        self._preview_seq = 0
-        self._export_seq = 0
+        self._preview_job: JobHandle | None = None  # the latest preview asked for
+        self._export_job: JobHandle | None = None  # the export under way, or the last one
         self.job: ch.ExportJob | None = None
         self._kind = "figure"
 
-        def named(widget: QtWidgets.QWidget, name: str, tip: str = "") -> QtWidgets.QWidget:
-            widget.setObjectName(name)
-            if tip:
-                widget.setToolTip(tip)
-            return widget
+        self._options()
+        self._output_fields()
+        self._path_buttons_preview()
+        self._lay_out()
+        self._connect()
 
+    # -- building -----------------------------------------------------------------------------
+    def _options(self) -> None:
+        """What, which models, layers, channels and angles, the stabilised view."""
         self.kind = named(QtWidgets.QComboBox(), "exportKind")
         for kind, text in ch.KINDS.items():
             self.kind.addItem(text, kind)
@@ -122,6 +139,9 @@ class ExportDialog(QtWidgets.QDialog):
             "exportStabilised",
             "Rotate every map back and undo the orientation shift, as View ▸ Stabilised view",
         )
+
+    def _output_fields(self) -> None:
+        """The file's format, resolution, frames and frame rate."""
         self.format = named(QtWidgets.QComboBox(), "exportFormat")
         self.dpi = named(
             QtWidgets.QSpinBox(),
@@ -141,6 +161,9 @@ class ExportDialog(QtWidgets.QDialog):
         self.fps.setRange(0.1, 100.0)
         self.fps.setDecimals(1)
         self.fps.setSuffix(" fps")
+
+    def _path_buttons_preview(self) -> None:
+        """Where to save, the message line, progress, Export and Close, the preview."""
         self.path = named(QtWidgets.QLineEdit(), "exportPath", "The file to write")
         self.browse = named(QtWidgets.QPushButton("Browse…"), "browseButton")
         self.message = named(QtWidgets.QLabel(""), "exportMessage")
@@ -165,12 +188,31 @@ class ExportDialog(QtWidgets.QDialog):
         self.preview_note.setStyleSheet(NOTE_STYLE)
         self.preview_note.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
 
-        # -- layout: options on the left, preview on the right, buttons under both
-        def buddy(text: str, field: QtWidgets.QWidget) -> QtWidgets.QLabel:
-            label = QtWidgets.QLabel(text)  # Alt+letter moves to the field
-            label.setBuddy(field)
-            return label
+    def _lay_out(self) -> None:
+        """Options on the left, the preview on the right, the buttons under both."""
+        form = self._form_layout()
+        right = QtWidgets.QVBoxLayout()
+        right.addWidget(QtWidgets.QLabel("<b>Preview</b>"))
+        right.addWidget(self.preview)
+        right.addWidget(self.preview_note)
+        right.addStretch(1)
 
+        top = QtWidgets.QHBoxLayout()
+        top.addLayout(form, 1)
+        top.addSpacing(12)
+        top.addLayout(right)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.progress, 1)
+        buttons.addStretch(0)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.cancel_button)
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.addLayout(top, 1)
+        outer.addWidget(self.message)
+        outer.addLayout(buttons)
+
+    def _form_layout(self) -> QtWidgets.QFormLayout:
+        """The options and the file, one labelled row each (Alt+letter moves to a field)."""
         form = QtWidgets.QFormLayout()
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
@@ -197,28 +239,10 @@ class ExportDialog(QtWidgets.QDialog):
         form.addRow(buddy("Save &as:", self.path), path_row)
         self._form = form
         self.path.setMinimumWidth(300)  # room for a folder and a file name
+        return form
 
-        right = QtWidgets.QVBoxLayout()
-        right.addWidget(QtWidgets.QLabel("<b>Preview</b>"))
-        right.addWidget(self.preview)
-        right.addWidget(self.preview_note)
-        right.addStretch(1)
-
-        top = QtWidgets.QHBoxLayout()
-        top.addLayout(form, 1)
-        top.addSpacing(12)
-        top.addLayout(right)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.progress, 1)
-        buttons.addStretch(0)
-        buttons.addWidget(self.export_button)
-        buttons.addWidget(self.cancel_button)
-        outer = QtWidgets.QVBoxLayout(self)
-        outer.addLayout(top, 1)
-        outer.addWidget(self.message)
-        outer.addLayout(buttons)
-
-        # -- behaviour
+    def _connect(self) -> None:
+        """A changed option checks the options at once and previews them after a pause."""
         self.preview_timer = QtCore.QTimer(self)
         self.preview_timer.setSingleShot(True)
         self.preview_timer.setInterval(PREVIEW_DELAY_MS)
@@ -236,11 +260,6 @@ class ExportDialog(QtWidgets.QDialog):
         self.browse.clicked.connect(self._browse)
         self.export_button.clicked.connect(self._export)
         self.cancel_button.clicked.connect(self._cancel_or_close)
-        runner = exporter.runner
-        runner.finishedJob.connect(self._job_finished)
-        runner.failedJob.connect(self._job_failed)
-        runner.cancelledJob.connect(self._job_cancelled)
-        runner.progressed.connect(self._job_progressed)
 
     # -- presets -----------------------------------------------------------------------------
     def present(self, base: ViewSpec, preset: ch.ExportChoices, titles: list[str]) -> None:
@@ -464,9 +483,10 @@ class ExportDialog(QtWidgets.QDialog):
         except ExportError as exc:
             self._say(first_line(exc), error=True)
             return
-        self._preview_seq = self.exporter.runner.submit(
-            "preview", lambda _progress, _cancelled: job.preview()
-        )
+        handle = self.exporter.runner.submit("preview", lambda _progress, _cancelled: job.preview())
+        handle.finished.connect(self._show_preview)
+        handle.failed.connect(self._preview_failed)
+        self._preview_job = handle
 
     def _show_preview(self, image: np.ndarray) -> None:
         h, w, _ = image.shape
@@ -493,7 +513,12 @@ class ExportDialog(QtWidgets.QDialog):
         self.progress.setRange(0, 0)  # busy until the first progress report
         self._set_running(True)
         self._say(f"Exporting to {job.path.name}…")
-        self._export_seq = self.exporter.runner.submit("export", job.run)
+        handle = self.exporter.runner.submit("export", job.run)
+        handle.progressed.connect(self._export_progressed)
+        handle.finished.connect(self._exported)
+        handle.failed.connect(self._export_failed)
+        handle.cancelled.connect(self._export_cancelled)
+        self._export_job = handle
 
     def _set_running(self, running: bool) -> None:
         self.progress.setVisible(running)
@@ -517,36 +542,31 @@ class ExportDialog(QtWidgets.QDialog):
         self.preview_timer.stop()
         super().reject()
 
-    def _job_progressed(self, kind: str, seq: int, done: int, total: int) -> None:
-        if kind == "export" and seq == self._export_seq:
-            self.progress.setRange(0, max(1, total))
-            self.progress.setValue(done)
-            if self.job is not None and ch.export_kind(self.job.kind).animated:
-                self.progress.setFormat("%v / %m frames")
-            else:
-                self.progress.setFormat("%p%")
+    def _preview_failed(self, text: str) -> None:
+        self.preview_note.setText("no preview")
+        self._say(text, error=True)
 
-    def _job_finished(self, kind: str, seq: int, result: object) -> None:
-        if kind == "preview" and seq == self._preview_seq:
-            self._show_preview(result)
-        elif kind == "export" and seq == self._export_seq:
-            self._set_running(False)
-            self.exporter.exported(Path(result))
-            self.accept()
+    def _export_progressed(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+        if self.job is not None and ch.export_kind(self.job.kind).animated:
+            self.progress.setFormat("%v / %m frames")
+        else:
+            self.progress.setFormat("%p%")
 
-    def _job_failed(self, kind: str, seq: int, text: str) -> None:
-        if kind == "preview" and seq == self._preview_seq:
-            self.preview_note.setText("no preview")
-            self._say(text, error=True)
-        elif kind == "export" and seq == self._export_seq:
-            self._set_running(False)
-            self._say(text, error=True)
-            self.exporter.failed(text)
+    def _exported(self, path: object) -> None:
+        self._set_running(False)
+        self.exporter.exported(Path(path))
+        self.accept()
 
-    def _job_cancelled(self, kind: str, seq: int) -> None:
-        if kind == "export" and seq == self._export_seq:
-            self._set_running(False)
-            self._say("Export cancelled; nothing was written.")
+    def _export_failed(self, text: str) -> None:
+        self._set_running(False)
+        self._say(text, error=True)
+        self.exporter.failed(text)
+
+    def _export_cancelled(self) -> None:
+        self._set_running(False)
+        self._say("Export cancelled; nothing was written.")
 
     def _say(self, text: str, error: bool = False) -> None:
         """``text``: one line (errors arrive as ``first_line(exc)``, from here or the runner)."""

@@ -1,8 +1,8 @@
 """The Export dialog's thread: previews and exports run here, never on the GUI thread.
 
 A :class:`~gcnn_viewer.gui.jobs.JobThread` with two kinds of job, ``"preview"`` and
-``"export"``: a new preview replaces one that is waiting, an export is cancelled by
-:meth:`ExportRunner.cancel` (``cancelledJob``) and is taken before a waiting preview.
+``"export"``: a new preview replaces one that is waiting, an export is taken before a waiting
+preview, and cancelling it (its handle's ``cancel``) ends in the handle's ``cancelled``.
 """
 
 from __future__ import annotations

@@ -84,7 +84,9 @@ def test_accuracy_view_computes_caches_and_emits_the_clicked_angle(qtbot, models
     view.show()
     view.set_models(models)
     progress = []
-    worker.progressed.connect(lambda kind, seq, done, total: progress.append((done, total)))
+    view.progress.valueChanged.connect(
+        lambda done: progress.append((done, view.progress.maximum()))
+    )
     with qtbot.waitSignal(view.computed, timeout=TIMEOUT_MS) as done:
         qtbot.mouseClick(view.compute_button, LEFT)
     results = done.args[0]
