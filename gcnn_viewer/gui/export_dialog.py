@@ -23,6 +23,7 @@ from gcnn_viewer.gui.dialogs import show_error
 from gcnn_viewer.gui.export_runner import ExportRunner
 from gcnn_viewer.gui.jobs import JobHandle
 from gcnn_viewer.gui.stored_settings import is_text, stored
+from gcnn_viewer.viewer.state import ViewerState
 from gcnn_viewer.viewer.window_texts import source_text
 
 # The export modules import torch and matplotlib: they are loaded on the first export (the
@@ -577,11 +578,19 @@ class ExportDialog(QtWidgets.QDialog):
 
 class Exporter(QtCore.QObject):
     """The window's export part: ``window.exporter``. Opens the dialog (one, made on first
-    use) preset from the menu, a layer's context menu or the sweep plot's; owns the thread."""
+    use) preset from the menu, a layer's context menu or the sweep plot's; owns the thread.
 
-    def __init__(self, window: QtWidgets.QMainWindow) -> None:
+    ``state``: what is on screen; ``settings``: where the last export folder is kept (None:
+    not kept); ``window``: the dialogs' parent and the status bar the outcome is said in."""
+
+    def __init__(
+        self,
+        window: QtWidgets.QMainWindow,
+        state: ViewerState,
+        settings: QtCore.QSettings | None,
+    ) -> None:
         super().__init__(window)
-        self.window = window
+        self.window, self.state, self.settings = window, state, settings
         self.runner = ExportRunner(self)
         self.dialog: ExportDialog | None = None
         self._last = None  # the options of the last export, offered again (ExportChoices)
@@ -605,7 +614,7 @@ class Exporter(QtCore.QObject):
         The same model in both panels, or two models with one name (a P4CNN trained in the
         app beside the shipped one): the right one's data is named ``…-2``."""
         load_export()
-        state = self.window.state
+        state = self.state
         models = unique_names(  # each model drawn in its panel's colour, as on screen
             [
                 dataclasses.replace(ExportModel.from_entry(state.panel_entry(i)), panel=i)
@@ -622,10 +631,9 @@ class Exporter(QtCore.QObject):
         )
 
     def folder(self) -> Path:
-        settings = getattr(self.window, "settings", None)
         saved = None
-        if settings is not None:
-            saved = stored(settings, LAST_FOLDER, is_text, "export folder")
+        if self.settings is not None:
+            saved = stored(self.settings, LAST_FOLDER, is_text, "export folder")
         folder = Path(saved) if saved else Path.home()
         return folder if folder.is_dir() else Path.home()
 
@@ -685,9 +693,8 @@ class Exporter(QtCore.QObject):
         self.last_path = path
         if self.dialog is not None:
             self.last = self.dialog.choices()
-        settings = getattr(self.window, "settings", None)
-        if settings is not None:
-            settings.setValue(LAST_FOLDER, str(path.parent))
+        if self.settings is not None:
+            self.settings.setValue(LAST_FOLDER, str(path.parent))
         self.window.statusBar().showMessage(f"Exported {path}", 10000)
 
     def failed(self, text: str) -> None:

@@ -91,7 +91,8 @@ class MainWindow(QtWidgets.QMainWindow):
             | QtWidgets.QMainWindow.DockOption.AllowTabbedDocks
         )
         self.docks = Docks(self, closed=lambda: self.gate.closed)
-        self.exporter = Exporter(self)  # File ▸ Export… and the context menus' exports
+        # File ▸ Export… and the context menus' exports
+        self.exporter = Exporter(self, self.state, self.settings)
         self._make_panels()
         self.files = Files(self, self.state, self.settings, left_panel=self.panels[0])
         self._make_docks()
@@ -136,7 +137,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.load_sample(default or next(iter(self.samples)))
         self.loader = ModelLoader(self.state.catalog, self.state.panel_keys, self)
         self.loader.finished.connect(self._models_loaded)  # loaded or failed: carry on
-        StartWhenShown(self, self.loader)  # once the window is on screen
+        StartWhenShown(self, self.loader, closed=lambda: self.gate.closed)  # once on screen
         self.canvas.setFocus()
         self.statusBar().showMessage(
             "Draw a digit, then turn the dial. Double-click a layer (or press F) to see it "

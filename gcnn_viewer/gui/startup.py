@@ -10,9 +10,9 @@ start skips measuring them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gcnn_viewer.errors import first_line
 from gcnn_viewer.viewer.models import ModelCatalog
@@ -62,11 +62,14 @@ def show_loading(panel, key: str) -> None:
 class StartWhenShown(QtCore.QObject):
     """Starts ``loader`` once ``window`` is on screen (its first expose event, so that it
     is painted before torch's import competes for the interpreter), or after
-    :data:`UNSHOWN_START_MS` if it is not shown; never after the window has closed."""
+    :data:`UNSHOWN_START_MS` if it is not shown; never once ``closed()`` (the window has
+    closed)."""
 
-    def __init__(self, window, loader: ModelLoader) -> None:
+    def __init__(
+        self, window: QtWidgets.QWidget, loader: ModelLoader, closed: Callable[[], bool]
+    ) -> None:
         super().__init__(window)
-        self.window, self.loader, self.started = window, loader, False
+        self.window, self.loader, self.closed, self.started = window, loader, closed, False
         window.installEventFilter(self)
         QtCore.QTimer.singleShot(UNSHOWN_START_MS, self, self.start)
 
@@ -83,7 +86,7 @@ class StartWhenShown(QtCore.QObject):
         return False
 
     def start(self) -> None:
-        if self.started or self.window.gate.closed:
+        if self.started or self.closed():
             return
         self.started = True
         self.window.removeEventFilter(self)
