@@ -251,6 +251,11 @@ def standard_mnist_rot():
         return None
 
 
+ACCURACY_HINT = (
+    "Compute: each model's test error on the 50,000 MNIST-rot test digits, by the digit's angle"
+)
+
+
 class AccuracyView(QtWidgets.QWidget):
     """Test error (%) per angle bin on MNIST-rot's 50,000 test digits, one line per model.
     Computed on the worker when asked (the Compute button, or :meth:`compute`); each model's
@@ -290,7 +295,7 @@ class AccuracyView(QtWidgets.QWidget):
         self.progress = QtWidgets.QProgressBar()
         self.progress.setObjectName("accuracyProgress")
         self.progress.setVisible(False)
-        self.status = QtWidgets.QLabel("")
+        self.status = QtWidgets.QLabel(ACCURACY_HINT)  # an empty plot says what fills it
         self.status.setObjectName("accuracyStatus")
         self.status.setWordWrap(True)
         # the models' colours, above the plot: a legend inside covered the curves where the
@@ -333,7 +338,7 @@ class AccuracyView(QtWidgets.QWidget):
             self.cancel()
             self.status.setText("the models changed: Compute measures the new ones")
         elif changed:
-            self.status.setText("")
+            self.status.setText("" if self.results else ACCURACY_HINT)
         self._replot()
 
     def set_angle(self, angle: float) -> None:

@@ -86,6 +86,17 @@ def test_the_accuracy_key_covers_no_curve(window, qtbot):
             assert box.sceneBoundingRect().contains(box.mapViewToScene(QtCore.QPointF(px, py)))
 
 
+def test_the_empty_accuracy_plot_says_what_fills_it(window, qtbot):
+    view = window.analysis.accuracy
+    view.data_loader = lambda: synthetic_rot(400)
+    trigger(window, "View", "Accuracy vs angle")
+    assert view.isVisible() and not view.plot.listDataItems()
+    assert "Compute" in view.status.text() and "MNIST-rot" in view.status.text()
+    with qtbot.waitSignal(view.computed, timeout=TIMEOUT_MS):
+        click(qtbot, view.compute_button)
+    assert len(view.plot.listDataItems()) == 2 and "Compute:" not in view.status.text()
+
+
 def test_the_filters_view_has_a_colour_scale_for_the_weights(window, qtbot):
     window.resize(1024, 768)
     trigger(window, "View", "Filters")
