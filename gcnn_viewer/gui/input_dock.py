@@ -3,8 +3,9 @@ example digits, the rotation controls and the MNIST-rot test-digit browser."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 
+import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from gcnn_viewer.gui.canvas import DrawingCanvas, InputPreview
@@ -62,19 +63,23 @@ class WrappedLabel(QtWidgets.QLabel):
 
 
 class InputPanel(QtWidgets.QWidget):
-    """``sampleChosen(name)``: an example button was clicked. The browser's digits and the
-    canvas's strokes go straight into ``state.drawing``."""
+    """``sampleChosen(name)``: an example button was clicked (the panel loads it). The
+    browser's digits, the examples and the canvas's strokes go straight into
+    ``state.drawing``; ``status_bar`` says what was loaded, or why there is no test digit."""
 
     sampleChosen = QtCore.Signal(str)
 
     def __init__(
         self,
         state: ViewerState,
-        samples: Iterable[str],
+        samples: Mapping[str, np.ndarray],
+        status_bar: QtWidgets.QStatusBar,
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("inputPanel")
+        self.state, self.samples, self.status_bar = state, samples, status_bar
+        self.sampleChosen.connect(self.load_sample)
         self.canvas = DrawingCanvas(state)
         self.preview = InputPreview()
         self.brush = BrushControls(state)
@@ -132,6 +137,24 @@ class InputPanel(QtWidgets.QWidget):
         col.addWidget(self.rotation)
         col.addWidget(self.browser)
         col.addStretch(1)
+
+    def load_sample(self, name: str) -> None:
+        image = self.samples.get(name)
+        if image is not None:
+            self.state.drawing.set_image(image, f"sample {sample_title(name)}")
+            self.status_bar.showMessage(f"Loaded the sample digit {sample_title(name)}", 5000)
+
+    def step_digit(self, delta: int) -> None:
+        """PgUp / PgDown: the previous / next MNIST-rot test digit, or why there is none."""
+        if not self.browser.step(delta):
+            self.status_bar.showMessage(self.browser.unavailable_reason(), 10000)
+
+    def data_ready(self) -> None:
+        """MNIST-rot was fetched (Train panel): the test-digit browser can use it now."""
+        if self.browser.refresh():
+            self.status_bar.showMessage(
+                "MNIST-rot is in the cache: PgUp / PgDown browse its test digits", 8000
+            )
 
     def fit_height(self, available: int) -> None:
         """The canvas gives way (down to its minimum) so that the controls under it, the

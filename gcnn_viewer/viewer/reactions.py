@@ -152,7 +152,7 @@ class Requester:
     """Sends the inference worker what each change asks for (the ``on_*`` functions above),
     subscribed to what decides a frame: the drawing, the angle, the stabilised view and the
     tracked class. A panel's new model comes through :meth:`react` from whoever shows it
-    first (the window loads it under a wait cursor).
+    first (the app's panel switcher loads it under a wait cursor).
 
     Nothing is sent before :attr:`ready` (the panels' models are loaded) or after
     ``gate.closed``. ``sweep_stale()`` greys the sweep plot until the new sweep arrives.
