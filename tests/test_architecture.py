@@ -160,3 +160,36 @@ def test_no_function_is_longer_than_80_lines() -> None:
         for name, line, lines in _long_functions(path.read_text(encoding="utf-8")):
             found.append(f"{where}:{line} {name}: {lines} lines")
     assert found == [], f"split these into functions of at most {MAX_FUNCTION_LINES} lines"
+
+
+# -- the window composes its parts and routes nothing -----------------------------------------
+# What MainWindow may define: building and connecting its parts, the thin pass-throughs the
+# tests and benchmarks read (properties, load_sample, show_training) and its teardown. A result,
+# a state change or a model change is handled in a part (gui/frame_presenter.py,
+# gui/panel_switcher.py, gui/input_dock.py, …), given what it needs as arguments.
+WINDOW_METHODS = {"__init__", "load_sample", "show_training", "shutdown", "closeEvent"}
+
+
+def _window_routes(source: str) -> list[str]:
+    """The methods of ``MainWindow`` in ``source`` that are neither construction (``_make_*``,
+    ``_fill_*``), a property, nor in :data:`WINDOW_METHODS`."""
+    window = next(
+        n
+        for n in ast.walk(ast.parse(source))
+        if isinstance(n, ast.ClassDef) and n.name == "MainWindow"
+    )
+    out = []
+    for node in window.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        is_property = any(getattr(d, "id", None) == "property" for d in node.decorator_list)
+        building = node.name.startswith(("_make_", "_fill_"))
+        if not (is_property or building or node.name in WINDOW_METHODS):
+            out.append(node.name)
+    return out
+
+
+def test_the_window_routes_nothing() -> None:
+    source = (ROOT / "gcnn_viewer" / "gui" / "main_window.py").read_text(encoding="utf-8")
+    routes = _window_routes(source)
+    assert routes == [], f"MainWindow routes {routes}: move them into a part of their own"
