@@ -71,7 +71,7 @@ def assert_equivariant(
     return errors
 
 
-# -- equivariance error against the input angle, per layer (issue 12) ------------------------
+# -- equivariance error against the input angle, per layer -----------------------------------
 # float32 rounding: at a quarter turn f_L(R x) and T f_L(x) add the same products in another
 # order (the convolution of a turned image with the same filters), so they agree to a few ulps
 # of float32 per layer; relative errors stay below this bound (measured: ≤ 1.1e-6 through all

@@ -269,7 +269,7 @@ def export_animation(
     with rc_context():
         first = next(stream)
         view = ViewFigure(spec, [first], subtitle=_subtitle(spec), animation=True, raster_dpi=None)
-        view.figure.set_dpi(dpi)  # (--dpi was not applied: frames came at matplotlib's 100)
+        view.figure.set_dpi(dpi)  # frames are rasterised at the figure's dpi, not savefig's
         check_pixels(view.figure, dpi, frames)
         painter = _Painter(view)
         for i, f in enumerate(itertools.chain([first], stream)):
