@@ -150,7 +150,7 @@ def test_the_checklist_can_fail():
     checked = "def test_x(window, qtbot):\n    click(qtbot, window.b)\n    assert window\n"
     waited = (
         "def test_x(window, qtbot):\n"
-        "    with qtbot.waitSignal(window.done):\n        key(qtbot, window, \"F5\")\n"
+        '    with qtbot.waitSignal(window.done):\n        key(qtbot, window, "F5")\n'
     )
     assert checked_calls(unchecked) == []
     assert checked_calls(checked) == ["click(qtbot, window.b)"]

@@ -109,7 +109,7 @@ def test_a_tampered_cache_file_is_measured_again_and_rewritten(cache, how):
     assert json.loads(path.read_text()) == good  # rebuilt
 
 
-@pytest.mark.parametrize("content", [b"", b"\xff\xfe{", b"{\"version\": 1", b"[]" * 10])
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe{", b'{"version": 1', b"[]" * 10])
 def test_an_unreadable_cache_file_is_measured_again(cache, content):
     model, inputs = _seeded("p4cnn", 0), level_inputs()
     path = _path(model, inputs)
