@@ -41,6 +41,7 @@ from gcnn_viewer.gui.synthetic_input import canvas_points, drag, mouse  # noqa: 
 from gcnn_viewer.models.pretrained import pretrained_path  # noqa: E402
 from gcnn_viewer.viewer.models import ModelCatalog  # noqa: E402
 from gcnn_viewer.viewer.state import ViewerState  # noqa: E402
+from tests.training.conftest import tiny_datasets  # noqa: E402
 
 FRAME_TIMEOUT_MS = 10_000
 
@@ -369,3 +370,21 @@ def slider_drag(slider: QtWidgets.QSlider, value: int) -> None:
     )
     target = QtCore.QPointF(x + handle.width() / 2, handle.center().y())
     drag(slider, [QtCore.QPointF(handle.center()), target])
+
+
+@pytest.fixture
+def trainer_window(make_window, weights_dir, tmp_path, questions):
+    """A window with the Train tab in front, set for quick Z2CNN runs on tiny data."""
+    window = make_window(ModelCatalog(weights_dir))  # its own catalog: training adds to it
+    panel = window.train_panel
+    panel.load_data = lambda _say: tiny_datasets()
+    panel.runs_dir = tmp_path / "runs"
+    panel.report_every = 1
+    panel.snapshot_every = 1
+    panel.snapshot_min_interval_s = 0.0
+    panel.refresh_data_status()
+    trigger(window, "File", "Train a model")
+    panel.model_box.setCurrentIndex(panel.model_box.findData("z2cnn"))
+    panel.batch.setValue(16)
+    panel.device.setCurrentIndex(panel.device.findData("cpu"))
+    return window

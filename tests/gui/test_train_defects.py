@@ -6,7 +6,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from gcnn_viewer.viewer.models import ModelCatalog  # noqa: E402
@@ -15,23 +14,6 @@ from tests.training.conftest import tiny_datasets  # noqa: E402
 from .conftest import click, trigger  # noqa: E402
 
 RUN_TIMEOUT_MS = 20_000
-
-
-@pytest.fixture
-def trainer_window(make_window, weights_dir, tmp_path, questions):
-    window = make_window(ModelCatalog(weights_dir))
-    panel = window.train_panel
-    panel.load_data = lambda _say: tiny_datasets()
-    panel.runs_dir = tmp_path / "runs"
-    panel.report_every = 1
-    panel.snapshot_every = 1
-    panel.snapshot_min_interval_s = 0.0
-    panel.refresh_data_status()
-    trigger(window, "File", "Train a model")
-    panel.model_box.setCurrentIndex(panel.model_box.findData("z2cnn"))
-    panel.batch.setValue(16)
-    panel.device.setCurrentIndex(panel.device.findData("cpu"))
-    return window
 
 
 def wheel(widget: QtWidgets.QWidget, steps: int = -1) -> QtGui.QWheelEvent:
