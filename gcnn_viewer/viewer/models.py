@@ -14,7 +14,7 @@ import json
 import math
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,8 @@ from gcnn_viewer.viewer.layout import LayerLayout, LayerScale, layer_layout
 if TYPE_CHECKING:
     # torch and the networks are imported where they are used, so that the app can show its
     # window while another thread imports them (docs/ARCHITECTURE.md, "Start-up")
+    import torch
+
     from gcnn_viewer.models.networks import GCNNModel
     from gcnn_viewer.models.record import CheckpointRecord
 
@@ -121,15 +123,22 @@ SCALES_VERSION = 1  # bump when what a cached scale means changes (the measureme
 SCALES_FOLDER = "colour-scales"
 
 
-def weights_digest(model: GCNNModel) -> str:
-    """sha256 of a model's architecture and every tensor of its state (names, dtypes, shapes,
-    bytes): the same weights give the same digest, whatever file they came from."""
-    h = hashlib.sha256(json.dumps(model.config, sort_keys=True, allow_nan=False).encode())
-    for name, t in sorted(model.state_dict().items()):
-        t = t.detach().cpu().contiguous()
-        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+def sha256_tensors(state: Mapping[str, torch.Tensor], h: hashlib._Hash | None = None) -> str:
+    """A digest of weights that live only in memory (names, shapes, dtypes and bytes, in
+    order); ``h`` already holds whatever is hashed before them."""
+    h = hashlib.sha256() if h is None else h
+    for key, value in state.items():
+        t = value.detach().cpu().contiguous()
+        h.update(f"{key}:{tuple(t.shape)}:{t.dtype}".encode())
         h.update(t.numpy().tobytes())
     return h.hexdigest()
+
+
+def weights_digest(model: GCNNModel) -> str:
+    """sha256 of a model's architecture and every tensor of its state: the same weights give
+    the same digest, whatever file they came from."""
+    config = json.dumps(model.config, sort_keys=True, allow_nan=False).encode()
+    return sha256_tensors(model.state_dict(), hashlib.sha256(config))
 
 
 def inputs_digest(inputs: np.ndarray) -> str:

@@ -10,7 +10,6 @@ imported by the models it loads.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,11 +31,10 @@ from gcnn_viewer.viewer.models import (
     probe_model,
     sample_digits,
     sample_title,
+    sha256_tensors,
 )
 
 if TYPE_CHECKING:
-    import torch
-
     from gcnn_viewer.models.networks import GCNNModel
 
 __all__ = [
@@ -142,16 +140,6 @@ def unique_names(models: Sequence[ExportModel]) -> list[ExportModel]:
         taken.add(name)
         out.append(model)
     return out
-
-
-def sha256_tensors(state: dict[str, torch.Tensor]) -> str:
-    """A digest of weights that live only in memory (names, shapes and bytes, in order)."""
-    h = hashlib.sha256()
-    for key, value in state.items():
-        t = value.detach().cpu().contiguous()
-        h.update(f"{key}:{tuple(t.shape)}:{t.dtype}".encode())
-        h.update(t.numpy().tobytes())
-    return h.hexdigest()
 
 
 def resolve_models(texts: Sequence[str], catalog: ModelCatalog | None = None) -> list[ExportModel]:
