@@ -71,6 +71,15 @@ def _shown(value: object) -> str:
     return reprlib.repr(value)
 
 
+def _outside(number: float, low: float | None, high: float | None) -> bool:
+    return (low is not None and number < low) or (high is not None and number > high)
+
+
+def _bound(low: float | None, high: float | None) -> str:
+    """``">= 1"``, ``"<= 9"`` or ``"0..9"``: the range a checked value must be in."""
+    return f">= {low}" if high is None else f"<= {high}" if low is None else f"{low}..{high}"
+
+
 def check_int(
     value: object,
     name: str,
@@ -83,9 +92,8 @@ def check_int(
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise error(f"{name} must be a whole number, not {_shown(value)}")
     number = int(value)
-    if (low is not None and number < low) or (high is not None and number > high):
-        bound = f">= {low}" if high is None else f"<= {high}" if low is None else f"{low}..{high}"
-        raise error(f"{name} must be {bound}, not {number}")
+    if _outside(number, low, high):
+        raise error(f"{name} must be {_bound(low, high)}, not {number}")
     return number
 
 
@@ -105,9 +113,8 @@ def check_number(
         raise error(f"{name} is not a number (NaN)")
     if math.isinf(number):
         raise error(f"{name} must be a finite number, not {number}")
-    if (low is not None and number < low) or (high is not None and number > high):
-        bound = f">= {low}" if high is None else f"<= {high}" if low is None else f"{low}..{high}"
-        raise error(f"{name} must be {bound}, not {number:g}")
+    if _outside(number, low, high):
+        raise error(f"{name} must be {_bound(low, high)}, not {number:g}")
     return number
 
 
