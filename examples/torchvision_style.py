@@ -1,4 +1,4 @@
-"""A small CNN written the way torchvision writes its classifiers (AlexNet, VGG).
+r"""A small CNN written the way torchvision writes its classifiers (AlexNet, VGG).
 
 ``features`` is an ``nn.Sequential`` of convolutions, ReLUs and max-pools, ``avgpool`` an
 ``nn.AdaptiveAvgPool2d`` and ``classifier`` an ``nn.Sequential`` ending in ``nn.Linear``.
