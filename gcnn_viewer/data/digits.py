@@ -38,7 +38,16 @@ from gcnn_viewer.errors import (
     first_line,
 )
 
-MNIST_SIZE = 28  # the models' input is [1, 28, 28]
+MNIST_SIZE = 28  # the shipped models' input is [1, 28, 28]
+MIN_INPUT_SIZE = 20  # an N×N model input, N in MIN..MAX: the 20×20 box still fits
+MAX_INPUT_SIZE = 64
+# How an input is turned by an angle that is not a quarter turn (quarter turns are always
+# exact rot90). "native" is what the app does: bicubic on the digit's own pixels, then
+# averaged down (a drawn or file digit's 4× pixels: the same as "supersample:4"; an MNIST
+# digit's 28×28: the same as "bicubic").
+ROTATION_METHODS = ("native", "nearest", "bilinear", "bicubic", "supersample:K")
+DEFAULT_ROTATION = "native"
+_PIL_FILTERS = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}
 FIT_SIZE = 20  # the ink's bounding box is scaled to fit FIT_SIZE × FIT_SIZE
 SUPERSAMPLE = 4  # preprocessed digits keep a (28·4)² version for sharp rotations
 MAX_FACTOR = 16  # a preprocessed digit is at most (28·16)² px
@@ -71,10 +80,14 @@ _REFUSED = (  # formats worth naming when refused
 )
 
 __all__ = [
+    "DEFAULT_ROTATION",
     "FIT_SIZE",
     "IMAGE_FORMATS",
     "MAX_IMAGE_SIDE",
+    "MAX_INPUT_SIZE",
+    "MIN_INPUT_SIZE",
     "MNIST_SIZE",
+    "ROTATION_METHODS",
     "SUPERSAMPLE",
     "Digit",
     "DigitImageError",
@@ -83,6 +96,7 @@ __all__ = [
     "load_image_file",
     "mnist_preprocess",
     "open_image",
+    "parse_rotation",
     "quarter_turns",
     "rotate_input",
     "to_mnist_digit",
@@ -117,6 +131,49 @@ class Digit:
     @classmethod
     def blank(cls) -> Digit:
         return cls(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), 1)
+
+    def field(self, size: int = MNIST_SIZE) -> np.ndarray:
+        """:attr:`pixels` placed in a ``size × size`` field, at this digit's resolution:
+        float32 ``[size·factor, size·factor]``; ``size`` 28 returns :attr:`pixels` as they are.
+
+        The digit stays as MNIST drew it (ink fitted into 20×20); the field grows or shrinks
+        around it equally on every side, so its centre of mass stays at the field's centre.
+        Where that would need half a pixel (a 28×28 digit in an odd field), the digit goes
+        the half pixel that brings its centre of mass nearer the centre (up/left on a tie)."""
+        size = check_int(size, "input size", MIN_INPUT_SIZE, MAX_INPUT_SIZE)
+        f = self.factor
+        if size == MNIST_SIZE:
+            return self.pixels
+        extra = (size - MNIST_SIZE) * f  # pixels added (removed) across the field
+        top = left = extra // 2
+        mass = float(self.pixels.sum())
+        if extra % 2 and mass > 0:  # per axis, the offset that centres the mass best
+            ys = np.arange(self.pixels.shape[0], dtype=np.float64)
+            centre = (size * f - 1) / 2.0
+
+            def best(profile: np.ndarray) -> int:
+                com = float(profile @ ys) / mass
+                return min((abs(com + o - centre), o) for o in (extra // 2, extra // 2 + 1))[1]
+
+            top, left = best(self.pixels.sum(axis=1)), best(self.pixels.sum(axis=0))
+        return _paste(self.pixels, size * f, top, left)
+
+    def model_input(self, size: int = MNIST_SIZE) -> np.ndarray:
+        """The ``size × size`` model input at 0°, float32 in [0, 1]: :meth:`field` averaged
+        down to one value per pixel. ``size`` 28 is :attr:`image`, bit for bit."""
+        return box_downsample(self.field(size), self.factor)
+
+
+def _paste(image: np.ndarray, side: int, top: int, left: int) -> np.ndarray:
+    """``image`` placed with its corner at (top, left) of a black ``side × side`` field
+    (negative offsets and overhangs are cut off)."""
+    out = np.zeros((side, side), np.float32)
+    h, w = image.shape
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(top + h, side), min(left + w, side)
+    if y1 > y0 and x1 > x0:
+        out[y0:y1, x0:x1] = image[y0 - top : y1 - top, x0 - left : x1 - left]
+    return out
 
 
 def box_downsample(image: np.ndarray, factor: int) -> np.ndarray:
@@ -182,11 +239,7 @@ def to_mnist_digit(image: np.ndarray, *, factor: int = SUPERSAMPLE) -> Digit:
     centre = (size - 1) / 2.0  # pixel-index centre, the fixed point of rot90
     top, left = round(centre - com_y), round(centre - com_x)
     # paste with clipping: an off-centre centre of mass may push a stroke over the edge
-    y0, x0 = max(top, 0), max(left, 0)
-    y1, x1 = min(top + new_h, size), min(left + new_w, size)
-    if y1 > y0 and x1 > x0:
-        out[y0:y1, x0:x1] = fitted[y0 - top : y1 - top, x0 - left : x1 - left]
-    return Digit(out, factor)
+    return Digit(_paste(fitted, size, top, left), factor)
 
 
 def mnist_preprocess(image: np.ndarray) -> np.ndarray:
@@ -204,24 +257,73 @@ def quarter_turns(angle: float) -> int | None:
     return None
 
 
-def rotate_input(digit: Digit, angle: float) -> np.ndarray:
-    """The 28×28 model input for ``digit`` turned ``angle`` degrees counter-clockwise.
+def parse_rotation(method: str) -> tuple[str, int]:
+    """``(kind, K)`` for a rotation method (:data:`ROTATION_METHODS`): ``"native"``,
+    ``"nearest"``, ``"bilinear"``, ``"bicubic"`` (K 1) or ``"supersample:K"`` (K in 1..16).
+    :class:`ConfigError` (one line, listing the methods) for anything else."""
+    text = method.strip().lower() if isinstance(method, str) else None
+    if text in ("native", *_PIL_FILTERS):
+        return text, 1
+    if text is not None and text.startswith("supersample:"):
+        k = text.partition(":")[2]
+        if k.isdigit() and 1 <= int(k) <= MAX_FACTOR:
+            return "supersample", int(k)
+    raise ConfigError(
+        f"rotation method must be one of native, nearest, bilinear, bicubic or "
+        f"supersample:K with K in 1..{MAX_FACTOR}, not {method!r}"
+    )
 
-    Multiples of 90° are exact (``np.rot90``, no interpolation): the only rotations that are
-    symmetries of the pixel grid. Other angles: a high-resolution digit is rotated (bicubic)
-    and box-averaged down, which keeps strokes sharp; a 28×28 digit is rotated directly with
-    the bicubic filter MNIST-rot itself was generated with (:mod:`gcnn_viewer.data.mnist_rot`),
-    so rotated inputs look like the training data. Returns float32 ``[28, 28]`` in [0, 1].
+
+def rotate_input(
+    digit: Digit, angle: float, size: int = MNIST_SIZE, method: str = DEFAULT_ROTATION
+) -> np.ndarray:
+    """The ``size × size`` model input for ``digit`` turned ``angle`` degrees
+    counter-clockwise (the digit drawn into that field: :meth:`Digit.model_input`).
+
+    Multiples of 90° are exact (``np.rot90``, no interpolation) whatever the ``method``: the
+    only rotations that are symmetries of the pixel grid. Other angles (:func:`parse_rotation`):
+
+    - ``native`` (the app's, the default): bicubic on the digit's own pixels, then averaged
+      down. A high-resolution digit (drawn, or an image file) keeps its strokes sharp; a
+      28×28 digit is rotated with the bicubic filter MNIST-rot itself was generated with
+      (:mod:`gcnn_viewer.data.mnist_rot`), so rotated inputs look like the training data.
+    - ``nearest`` / ``bilinear`` / ``bicubic``: that filter on the ``size × size`` input.
+    - ``supersample:K``: bicubic at K× resolution (the digit's own pixels averaged down to
+      K×, or its pixels repeated as K×K blocks), then K×K blocks averaged down.
+
+    Returns float32 ``[size, size]`` in [0, 1].
     """
     if not isinstance(digit, Digit):
         raise ConfigError(f"digit must be a Digit, not {type(digit).__name__}")
     angle = check_number(angle, "angle")
+    kind, k_factor = parse_rotation(method)
     k = quarter_turns(angle)
     if k is not None:
-        return np.ascontiguousarray(np.rot90(digit.image, k))
-    img = Image.fromarray(np.ascontiguousarray(digit.pixels, dtype=np.float32))
-    rotated = np.asarray(img.rotate(float(angle), resample=Image.BICUBIC), dtype=np.float32)
-    return np.clip(box_downsample(rotated, digit.factor), 0.0, 1.0)
+        return np.ascontiguousarray(np.rot90(digit.model_input(size), k))
+    if kind in _PIL_FILTERS:
+        return _pil_rotate(digit.model_input(size), angle, _PIL_FILTERS[kind])
+    field, factor = digit.field(size), digit.factor
+    if kind == "supersample" and k_factor != factor:
+        if factor % k_factor == 0:
+            field = box_downsample(field, factor // k_factor)
+        else:
+            base = field if k_factor % factor == 0 else box_downsample(field, factor)
+            repeat = k_factor // (factor if k_factor % factor == 0 else 1)
+            field = np.kron(base, np.ones((repeat, repeat), np.float32))
+        factor = k_factor
+    rotated = np.asarray(
+        Image.fromarray(np.ascontiguousarray(field, dtype=np.float32)).rotate(
+            float(angle), resample=Image.BICUBIC
+        ),
+        dtype=np.float32,
+    )
+    return np.clip(box_downsample(rotated, factor), 0.0, 1.0)
+
+
+def _pil_rotate(image: np.ndarray, angle: float, resample: int) -> np.ndarray:
+    img = Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))
+    rotated = np.asarray(img.rotate(float(angle), resample=resample), dtype=np.float32)
+    return np.clip(rotated, 0.0, 1.0)
 
 
 def image_format(head: bytes) -> str | None:

@@ -14,10 +14,12 @@ from gcnn_viewer.data.digits import (
     box_downsample,
     load_image_file,
     mnist_preprocess,
+    parse_rotation,
     quarter_turns,
     rotate_input,
     to_mnist_digit,
 )
+from gcnn_viewer.errors import ConfigError
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -213,3 +215,100 @@ def test_a_quarter_turn_more_is_rot90_at_every_angle(factor):
         np.testing.assert_allclose(
             rotate_input(digit, angle + 90), np.rot90(rotate_input(digit, angle)), atol=1e-5
         )
+
+
+# -- other input sizes and rotation methods (issue 23) -----------------------------------------
+METHODS = (
+    "native",
+    "nearest",
+    "bilinear",
+    "bicubic",
+    "supersample:1",
+    "supersample:3",
+    "supersample:4",
+    "supersample:8",
+)
+
+
+def _digit(factor: int) -> Digit:
+    return to_mnist_digit(seven()) if factor > 1 else Digit(mnist_preprocess(seven()), 1)
+
+
+@pytest.mark.parametrize("factor", [1, SUPERSAMPLE])
+def test_model_input_at_28_is_today_s_image_bit_for_bit(factor):
+    digit = _digit(factor)
+    assert digit.model_input(28).tobytes() == digit.image.tobytes()
+    assert digit.model_input().tobytes() == digit.image.tobytes()
+    for method in METHODS:
+        assert rotate_input(digit, 90, 28, method).tobytes() == np.rot90(digit.image).tobytes()
+    # the default rotation is the app's: the same bytes as before the size and method existed
+    np.testing.assert_array_equal(rotate_input(digit, 45), rotate_input(digit, 45, 28, "native"))
+
+
+@pytest.mark.parametrize("factor", [1, SUPERSAMPLE])
+@pytest.mark.parametrize("size", [20, 27, 29, 30, 33, 64])
+def test_model_input_draws_the_digit_into_an_n_field_the_mnist_way(factor, size):
+    """Same 20×20 ink, centre of mass at the field's centre: to a quarter pixel for a 4×
+    digit; to half a pixel for a 28×28 one in an odd field (it cannot move by half a pixel)."""
+    digit = _digit(factor)
+    x = digit.model_input(size)
+    assert x.shape == (size, size) and x.dtype == np.float32
+    np.testing.assert_array_equal(x, box_downsample(digit.field(size), factor))
+    if size < 28:  # a smaller field cuts only the margin
+        assert float(x.sum()) > (0.97 if size == 27 else 0.85) * float(digit.image.sum())
+        return
+    assert abs(float(x.sum()) - float(digit.image.sum())) < 1e-3  # nothing cut off
+    assert np.abs(np.subtract(ink_box(x), ink_box(digit.image))).max() <= 1  # ± a block
+    # at the digit's own resolution the centre of mass moves with the field's centre, exactly
+    # where the field grows by whole pixels of that resolution, else by the nearer half pixel
+    cy, cx = centre_of_mass(digit.field(size))
+    ry, rx = centre_of_mass(digit.pixels)
+    moved = (size - 28) * factor / 2
+    slack = 0.5 + 1e-6 if (size - 28) * factor % 2 else 1e-4
+    assert abs(cy - (ry + moved)) <= slack and abs(cx - (rx + moved)) <= slack
+    centre = (size * factor - 1) / 2
+    assert abs(cy - centre) <= abs(ry - (28 * factor - 1) / 2) + slack
+
+
+@pytest.mark.parametrize("factor", [1, SUPERSAMPLE])
+@pytest.mark.parametrize("size", [27, 29, 30])
+@pytest.mark.parametrize("method", METHODS)
+def test_quarter_turns_stay_exact_rot90_whatever_the_method(factor, size, method):
+    digit = _digit(factor)
+    upright = digit.model_input(size)
+    for k, angle in enumerate((0, 90, 180, 270)):
+        turned = rotate_input(digit, angle, size=size, method=method)
+        assert turned.tobytes() == np.ascontiguousarray(np.rot90(upright, k)).tobytes()
+    tilted = rotate_input(digit, 45, size=size, method=method)
+    assert tilted.shape == (size, size) and tilted.min() >= 0 and tilted.max() <= 1
+    assert abs(tilted.sum() - upright.sum()) < 0.1 * upright.sum()
+
+
+def test_rotation_methods_differ_between_quarter_turns_and_name_what_they_are():
+    digit = _digit(SUPERSAMPLE)
+    tilted = {m: rotate_input(digit, 45, 29, m) for m in METHODS}
+    # supersample:1 is bicubic; native is supersample:4 (below); the rest all differ
+    assert len({t.tobytes() for t in tilted.values()}) == len(METHODS) - 2
+    # the app's rotation of a 4× digit is supersample:4; of a 28×28 digit, plain bicubic
+    assert tilted["native"].tobytes() == tilted["supersample:4"].tobytes()
+    small = _digit(1)
+    assert (
+        rotate_input(small, 45, 29, "native").tobytes()
+        == rotate_input(small, 45, 29, "bicubic").tobytes()
+    )
+    # nearest copies pixel values; bilinear never overshoots
+    assert set(np.unique(tilted["nearest"])) <= set(np.unique(digit.model_input(29)))
+    assert parse_rotation(" Supersample:8 ") == ("supersample", 8)
+
+
+@pytest.mark.parametrize(
+    "method", ["lanczos", "supersample", "supersample:0", "supersample:17", "supersample:x", 3]
+)
+def test_bad_rotation_methods_and_sizes_are_one_line_errors(method):
+    digit = _digit(1)
+    with pytest.raises(ConfigError, match="rotation method must be one of native") as err:
+        rotate_input(digit, 45, 28, method)
+    assert "\n" not in str(err.value)
+    for size in (19, 65, 28.5):
+        with pytest.raises(ConfigError, match="input size"):
+            digit.model_input(size)
