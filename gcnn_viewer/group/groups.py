@@ -163,6 +163,17 @@ class Group:
         """The element that turns by ``steps · 360°/N`` (no mirror)."""
         return check_int(steps, "rotation steps") % self.rotations
 
+    def quarter_turn_element(self, turns: int) -> int:
+        """The element that turns by ``turns`` quarter turns counter-clockwise (no mirror): for
+        p4 and p4m ``turns % 4`` itself, for C8 ``2·turns % 8``. ConfigError where 90° is not
+        an element (N not a multiple of 4: C6)."""
+        turns = check_int(turns, "quarter turns")
+        if (turns * self.rotations) % 4:
+            raise ConfigError(
+                f"{self.name} has no quarter turn (its steps are 360°/{self.rotations})"
+            )
+        return (turns % 4) * self.rotations // 4
+
     def nearest_rotation(self, angle: float) -> int:
         """The rotation element nearest ``angle`` degrees (halves rounded up: C8 at 22.5° is 45°,
         p4 at 45° is 90°). For p4 and p4m this is the nearest quarter turn."""

@@ -63,6 +63,11 @@ def test_labels_degrees_and_quarter_turns():
     assert D8.label(9) == "m45°" and D8.label(10) == "m90°"
     assert C16.label(1) == "22.5°" and cyclic(3).label(1) == "120°"
     assert quarter_elements(C8) == [0, 2, 4, 6] and quarter_elements(cyclic(6)) == [0, 3]
+    assert [C8.quarter_turn_element(t) for t in (0, 1, 2, 3, 5, -1)] == [0, 2, 4, 6, 2, 6]
+    assert [P4M.quarter_turn_element(t) for t in range(4)] == [0, 1, 2, 3]
+    assert cyclic(6).quarter_turn_element(2) == 3  # 180° is an element of C6, 90° is not
+    with pytest.raises(ValueError, match="C6 has no quarter turn"):
+        cyclic(6).quarter_turn_element(1)
     assert C8.rotation(6) == 3 and D8.rotation(12) == 2  # m180°
     with pytest.raises(ValueError, match="45° is not a quarter turn"):
         C8.rotation(1)
