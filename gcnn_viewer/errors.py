@@ -38,6 +38,11 @@ class ExportCancelled(ExportError):
     """The user cancelled a running export; nothing was written."""
 
 
+class UserModelError(GcnnViewerError):
+    """A user's own model (``FILE.py:FACTORY``, ``package.module:FACTORY``, a module given to
+    the Python API) that cannot be loaded or shown; the message is one line naming the spec."""
+
+
 def first_line(exc: BaseException, limit: int = 300) -> str:
     """The first non-empty line of ``str(exc)``, at most ``limit`` characters; the exception's
     type name when it says nothing. For one-line messages built around foreign exceptions."""

@@ -17,6 +17,7 @@ from torch import nn
 
 from gcnn_viewer.errors import ConfigError, check_int, check_number
 from gcnn_viewer.group import P4, P4M, Group
+from gcnn_viewer.models.layers import LayerRecord, layer_records
 from gcnn_viewer.models.registry import model_spec
 from gcnn_viewer.nn import (
     GroupBatchNorm,
@@ -57,6 +58,7 @@ class GCNNModel(nn.Module):
         self.register_buffer("input_std", torch.ones(()))
         self._folded: dict[int, tuple[tuple, torch.Tensor, torch.Tensor]] = {}
         self._frozen = False
+        self._records: tuple[LayerRecord, ...] | None = None
 
     # -- frozen models: what the app's threads share (docs/ARCHITECTURE.md, "Threads and models")
     @property
@@ -139,6 +141,27 @@ class GCNNModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         *_, (_, logits) = self.stages(x)
         return logits
+
+    input_size = MNIST_SIZE  # the side of the square input this model takes
+
+    def layer_records(self) -> tuple[LayerRecord, ...]:
+        """One :class:`~gcnn_viewer.models.layers.LayerRecord` per entry of
+        :meth:`feature_maps`, in order (the last is ``logits``): computed once, from a forward
+        pass of a blank input in eval mode (the model's mode is left as it was). Group maps
+        belong to the model's group."""
+        records = self._records
+        if records is None:
+            was_training = self.training
+            nn.Module.train(self, False)  # a frozen model is in eval mode already
+            try:
+                with torch.inference_mode():
+                    blank = torch.zeros(1, 1, self.input_size, self.input_size)
+                    maps = self.feature_maps(blank.to(self.input_mean.dtype))
+            finally:
+                nn.Module.train(self, was_training)
+            groups = {name: self.group for name, t in maps.items() if t.dim() == 5}
+            records = self._records = layer_records(maps, groups)
+        return records
 
     def _input(self, x: torch.Tensor) -> torch.Tensor:
         """Check the input; normalise it here unless l1's folded filters already do.
