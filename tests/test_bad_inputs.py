@@ -482,7 +482,7 @@ def test_read_only_data_cache_is_one_line(tmp_path, monkeypatch, capsys):
 
 # -- API inputs ----------------------------------------------------------------------------------
 API: list[tuple[str, Callable[[], object], type[Exception], str]] = [
-    ("model 32x32", lambda: build_model("p4cnn")(torch.rand(1, 1, 32, 32)), ValueError, "28x28"),
+    ("model 65x65", lambda: build_model("p4cnn")(torch.rand(1, 1, 65, 65)), ValueError, "28x28"),
     ("model 3-D input", lambda: build_model("z2cnn")(torch.rand(1, 28, 28)), ValueError, "28x28"),
     (
         "model uint8",

@@ -83,9 +83,12 @@ def disc_mask(size: int, device: torch.device | None = None) -> torch.Tensor:
     """bool ``[size, size]``: the pixels whose centre lies within ``(size − 1) / 2`` of the
     map's centre. A rotation about the centre keeps that disc inside the map, and bilinear
     resampling of a point inside it reads only pixels of the map, so nothing from the cut
-    corners (filled with zeros by the rotation) is compared. ``size`` 1: the one pixel."""
+    corners (filled with zeros by the rotation) is compared. ``size`` 1: the one pixel;
+    ``size`` 2 (whose disc holds no pixel centre): all four."""
     import torch
 
+    if size == 2:
+        return torch.ones(2, 2, dtype=torch.bool, device=device)
     c = (size - 1) / 2.0
     r = torch.arange(size, dtype=torch.float64, device=device) - c
     return (r[:, None] ** 2 + r[None, :] ** 2) <= c * c + 1e-9
@@ -120,11 +123,11 @@ def transform_maps(f: torch.Tensor, degrees: Sequence[float], group: Group | Non
     """``T_θ f`` for one map ``f`` and each angle: ``[N, ...]`` out of ``f`` ``[C, G, H, W]``
     (group maps of ``group``), ``[C, H, W]`` (planar) or ``[K]`` (logits: left unchanged).
 
-    ``T_θ`` first applies the group element of ``k = round(θ / 90°)`` quarter turns exactly
-    (halves rounded up)
-    (``rot90`` of every plane and, for group maps, the cycle of the orientation axis, p4m's
-    too), then turns the planes by the rest ``θ − 90°·k`` (in [−45°, 45°)) with bilinear
-    resampling; at quarter turns the rest is 0 and ``T_θ`` is exact."""
+    ``T_θ`` first turns every plane by ``k = round(θ / 90°)`` quarter turns exactly (halves
+    rounded up; ``rot90``) and, for group maps, permutes the orientation axis by the group's
+    rotation nearest θ (p4 and p4m: those k quarter turns; C8 at 45°: one step of 45°), then
+    turns the planes by the rest ``θ − 90°·k`` (in [−45°, 45°)) with bilinear resampling; at
+    quarter turns the rest is 0 and ``T_θ`` is exact."""
     import torch
 
     n = len(degrees)
@@ -136,16 +139,53 @@ def transform_maps(f: torch.Tensor, degrees: Sequence[float], group: Group | Non
     rest = torch.tensor(
         [float(a) - 90.0 * q for a, q in zip(degrees, nearest, strict=True)], dtype=torch.float64
     )
+    # the orientation axis follows the group's rotation nearest θ: p4/p4m the same k quarter
+    # turns, C8 at 45° one step of 45° (its planes: rot90 by k = 1, then −45° bilinear)
+    steps = [group.nearest_rotation(a) if group is not None else 0 for a in degrees]
+    keys = list(zip(k, steps, strict=True))
     turned = {}
-    for turns in set(k):
-        if f.dim() == 4:  # group map [C, G, H, W]: element `turns` (a pure rotation) of p4/p4m
-            turned[turns] = group.act_on_group_map(turns, f) if group is not None else f
+    for turns, step in set(keys):
+        if f.dim() == 4:  # group map [C, G, H, W]: planes rot90, the axis by rotation `step`
+            turned[turns, step] = (
+                torch.rot90(group.permute_orientations(step, f), turns, dims=(-2, -1))
+                if group is not None
+                else f
+            )
         else:  # planar [C, H, W]
-            turned[turns] = torch.rot90(f, turns, dims=(-2, -1))
-    stacked = torch.stack([turned[t] for t in k])  # [N, C, (G,) H, W]
+            turned[turns, step] = torch.rot90(f, turns, dims=(-2, -1))
+    stacked = torch.stack([turned[key] for key in keys])  # [N, C, (G,) H, W]
     shape = stacked.shape
     flat = stacked.reshape(n, -1, shape[-2], shape[-1])  # [N, C·G, H, W]
     return rotate_maps(flat, rest).reshape(shape)
+
+
+def as_model(model: object) -> torch.nn.Module:
+    """``model`` with the interface the analysis reads (``feature_maps``,
+    ``layer_records``): the shipped models as they are, any other ``nn.Module`` wrapped
+    (:func:`~gcnn_viewer.models.user.wrap_model`: its children's outputs are its layers).
+    :class:`~gcnn_viewer.errors.GcnnViewerError` (one line) for anything else."""
+    import torch
+
+    from gcnn_viewer.errors import ConfigError
+    from gcnn_viewer.models.user import wrap_model
+
+    if not isinstance(model, torch.nn.Module):
+        raise ConfigError(f"model must be a torch nn.Module, not {type(model).__name__}")
+    return wrap_model(model)
+
+
+def equivariance(
+    model: torch.nn.Module, image: object, angles: Sequence[float]
+) -> dict[str, np.ndarray]:
+    """Any module's equivariance error per layer against the input angle: ``model`` a
+    shipped model or any ``nn.Module`` (:func:`as_model`), ``image`` a 28×28 digit (float
+    in [0, 1], white on black) or a :class:`~gcnn_viewer.data.digits.Digit`; the same
+    numbers as :func:`equivariance_curve` and ``gcnn-viewer analyse equivariance``.
+
+    >>> errors = equivariance(my_p4_net, digit, [0, 45, 90])  # doctest: +SKIP
+    >>> errors["logits"][2]  # 0 up to float32 rounding for an invariant network  # doctest: +SKIP
+    """
+    return equivariance_curve(model, image, angles)
 
 
 def equivariance_curve(
@@ -161,14 +201,14 @@ def equivariance_curve(
     L2 over every channel and orientation, inside each map's central disc (:func:`disc_mask`).
     ``logits`` compares the logits directly (invariance). One forward pass for all angles.
     At quarter turns an equivariant layer gives 0 up to float32 rounding
-    (:data:`EXACT_TOLERANCE`)."""
+    (:data:`EXACT_TOLERANCE`). ``model``: a shipped model or any ``nn.Module``
+    (:func:`as_model`; each layer's record says how the input's rotation acts on it)."""
     import torch
 
     from gcnn_viewer.data.digits import Digit, rotate_input
     from gcnn_viewer.errors import ConfigError, check_numbers
 
-    if not callable(getattr(model, "feature_maps", None)):
-        raise ConfigError(f"model must be a gcnn-viewer model, not {type(model).__name__}")
+    model = as_model(model)
     if isinstance(x, Digit):
         digit = x
     else:
@@ -188,20 +228,26 @@ def equivariance_curve(
     try:
         with torch.inference_mode():
             maps = model.feature_maps(batch)  # one pass: the upright input, then each angle
-            group = getattr(model, "group", None)
-            out = {}
-            for name, t in maps.items():
-                t = t.double()
-                reference = transform_maps(t[0], degrees, group)  # [N, ...]
-                turned = t[1:]
-                if t.dim() >= 4:  # maps: compare inside the central disc
-                    mask = disc_mask(t.shape[-1], t.device)
-                    reference = reference[..., mask]
-                    turned = turned[..., mask]
-                diff = (turned - reference).reshape(len(degrees), -1).norm(dim=1)
-                scale = reference.reshape(len(degrees), -1).norm(dim=1)
-                err = torch.where(scale > 0, diff / scale.clamp_min(1e-300), diff)
-                out[name] = err.numpy().astype(np.float64)
+            records = {r.name: r for r in model.layer_records()}  # each layer its own group
+            out = {name: layer_error(t, degrees, records[name].group) for name, t in maps.items()}
     finally:
         model.train(was_training)
     return out
+
+
+def layer_error(t: torch.Tensor, degrees: Sequence[float], group: Group | None) -> np.ndarray:
+    """One layer's ``err(θ)`` (see :func:`equivariance_curve`) from its output ``t`` for the
+    batch ``[upright input, R_θ₁ input, …]``: ``[1 + N, ...]`` -> float64 ``[N]``."""
+    import torch
+
+    t = t.double()
+    reference = transform_maps(t[0], degrees, group)  # [N, ...]
+    turned = t[1:]
+    if t.dim() >= 4:  # maps: compare inside the central disc
+        mask = disc_mask(t.shape[-1], t.device)
+        reference = reference[..., mask]
+        turned = turned[..., mask]
+    diff = (turned - reference).reshape(len(degrees), -1).norm(dim=1)
+    scale = reference.reshape(len(degrees), -1).norm(dim=1)
+    err = torch.where(scale > 0, diff / scale.clamp_min(1e-300), diff)
+    return err.numpy().astype(np.float64)

@@ -34,7 +34,18 @@ from gcnn_viewer.nn.fusion import fold_batch_norm, fold_input_normalisation, ten
 
 HIDDEN_LAYERS = ("l1", "l2", "l3", "l4", "l5", "l6")
 MAX_CHANNELS = 512  # per hidden layer (models/record.py checks checkpoints against it too)
-MNIST_SIZE = 28  # the only input size: 28→26→24→pool→12→10→8→6→4→1
+MNIST_SIZE = 28  # the shipped size: 28→26→24→pool→12→10→8→6→4→1
+MIN_INPUT_SIZE, MAX_INPUT_SIZE = 20, 64  # N×N inputs taken; logits from N = 28 on
+
+
+class MapTooSmallError(ConfigError):
+    """An input so small that a layer's window does not fit the map it gets: that layer and
+    every later one (the logits too) cannot be computed. ``layer`` names it; the message is
+    one line saying why."""
+
+    def __init__(self, layer: str, message: str) -> None:
+        super().__init__(message)
+        self.layer = layer
 
 
 class FrozenModelError(RuntimeError):
@@ -166,17 +177,26 @@ class GCNNModel(nn.Module):
     def _input(self, x: torch.Tensor) -> torch.Tensor:
         """Check the input; normalise it here unless l1's folded filters already do.
 
-        The networks are for 28×28 digits: ``[B, 1, 28, 28]`` (B may be 0), float pixels in
-        [0, 1]. Any floating dtype is converted to the weights' dtype (float32); integer, bool
-        and complex tensors are refused, since the scale of integer pixels (0-255? 0-1?) is
-        ambiguous. Any other size is refused: the layers would silently give a map instead of
-        logits (32×32 gives ``[B, 90]``)."""
+        The networks are for 28×28 digits, ``[B, 1, 28, 28]`` (B may be 0), and take any
+        ``[B, 1, N, N]`` with N in 20..64 (:data:`MIN_INPUT_SIZE`, :data:`MAX_INPUT_SIZE`),
+        float pixels in [0, 1]. From N = 28 on every layer is computed; the top's map is then
+        larger than 1×1 (30 gives 2×2) and the logits are the maximum over its positions.
+        Below 28 a map becomes smaller than the next layer's window: :meth:`stages` yields the
+        layers before it, then raises :class:`MapTooSmallError` (27: the top's 4×4 kernel
+        meets a 3×3 map). Any floating dtype is converted to the weights' dtype (float32);
+        integer, bool and complex tensors are refused, since the scale of integer pixels
+        (0-255? 0-1?) is ambiguous."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"{self.name} expects a torch.Tensor, got {type(x).__name__}")
-        if x.dim() != 4 or tuple(x.shape[1:]) != (1, MNIST_SIZE, MNIST_SIZE):
+        n = x.shape[-1] if x.dim() == 4 else 0
+        if (
+            x.dim() != 4
+            or tuple(x.shape[1:]) != (1, n, n)
+            or not MIN_INPUT_SIZE <= n <= MAX_INPUT_SIZE
+        ):
             raise ValueError(
-                f"{self.name} expects [B, 1, {MNIST_SIZE}, {MNIST_SIZE}] images (28x28 digits), "
-                f"got {tuple(x.shape)}"
+                f"{self.name} expects [B, 1, N, N] images (28x28 digits; N from "
+                f"{MIN_INPUT_SIZE} to {MAX_INPUT_SIZE}), got {tuple(x.shape)}"
             )
         if not x.is_floating_point():
             hint = " (divide uint8 pixels by 255)" if x.dtype == torch.uint8 else ""
@@ -187,6 +207,18 @@ class GCNNModel(nn.Module):
             self._check_frozen()
         x = x.to(self.input_mean.dtype)  # float16/bfloat16/float64 -> the weights' float32
         return x if self._folding() else (x - self.input_mean) / self.input_std
+
+    def _fits(self, layer: str, h: torch.Tensor, kernel: int, size: int) -> None:
+        """:class:`MapTooSmallError` unless ``layer``'s ``kernel``×``kernel`` window fits
+        the map ``h`` it gets (from an input ``size``×``size``)."""
+        side = h.shape[-1]
+        if side < kernel:
+            window = "2×2 max-pool" if layer == "pool" else f"{kernel}×{kernel} kernel"
+            raise MapTooSmallError(
+                layer,
+                f"{layer} cannot be computed at input {size}×{size}: its {window} is larger "
+                f"than the {side}×{side} map it gets",
+            )
 
     def _folding(self) -> bool:
         """Fold BN into the filters: in eval mode, unless a gradient to the weights is wanted."""
@@ -252,18 +284,21 @@ class Z2CNN(GCNNModel):
         return {"name": self.name, "channels": self.channels, "dropout": self.dropout}
 
     def stages(self, x: torch.Tensor) -> Iterator[tuple[str, torch.Tensor]]:
-        h = self._input(x)
+        h, n = self._input(x), x.shape[-1]
         for i in range(len(self.convs)):
+            self._fits(HIDDEN_LAYERS[i], h, self.convs[i].weight.shape[-1], n)
             h = self._conv_bn_relu(i, h)  # [B, 20, H, W]
             if i != 1:  # the original code has no dropout after l2
                 h = self.drop(h)
             yield HIDDEN_LAYERS[i], h
             if i == 1:
+                self._fits("pool", h, 2, n)
                 h = F.max_pool2d(h, 2)
                 yield "pool", h
-        h = self.top(h)  # [B, 10, 1, 1]
+        self._fits("top", h, self.top.weight.shape[-1], n)
+        h = self.top(h)  # [B, 10, 1, 1] at 28×28
         yield "top", h
-        yield "logits", h.flatten(1)
+        yield "logits", h.amax(dim=(-2, -1))  # the maximum over positions (one at 28×28)
 
 
 class _GroupCNN(GCNNModel):
@@ -287,16 +322,20 @@ class _GroupCNN(GCNNModel):
         return {"name": self.name, "channels": self.channels}
 
     def stages(self, x: torch.Tensor) -> Iterator[tuple[str, torch.Tensor]]:
-        h = self._input(x)
+        h, n = self._input(x), x.shape[-1]
         for i in range(len(self.convs)):
+            self._fits(HIDDEN_LAYERS[i], h, self.convs[i].weight.shape[-1], n)
             h = self._conv_bn_relu(i, h)  # [B, C, G, H, W]
             yield HIDDEN_LAYERS[i], h
             if i == 1:
-                h = group_max_pool2d(h, 2)  # [B, C, G, 12, 12]
+                self._fits("pool", h, 2, n)
+                h = group_max_pool2d(h, 2)  # [B, C, G, 12, 12] at 28×28
                 yield "pool", h
-        h = self.top(h)  # [B, 10, G, 1, 1]
+        self._fits("top", h, self.top.weight.shape[-1], n)
+        h = self.top(h)  # [B, 10, G, 1, 1] at 28×28
         yield "top", h
-        yield "logits", orientation_pool(h).flatten(1)  # [B, 10], invariant
+        # [B, 10], invariant: the maximum over orientations, then over positions (one at 28×28)
+        yield "logits", orientation_pool(h).amax(dim=(-2, -1))
 
 
 class P4CNN(_GroupCNN):
@@ -340,16 +379,19 @@ class P4CNNRotationPooling(GCNNModel):
         return {"name": self.name, "channels": self.channels}
 
     def stages(self, x: torch.Tensor) -> Iterator[tuple[str, torch.Tensor]]:
-        h = self._input(x)
+        h, n = self._input(x), x.shape[-1]
         for i in range(len(self.convs)):
+            self._fits(HIDDEN_LAYERS[i], h, self.convs[i].weight.shape[-1], n)
             h = orientation_pool(self._conv_bn_relu(i, h))  # [B, 20, 4, H, W] -> [B, 20, H, W]
             yield HIDDEN_LAYERS[i], h
             if i == 1:
+                self._fits("pool", h, 2, n)
                 h = F.max_pool2d(h, 2)
                 yield "pool", h
-        h = orientation_pool(self.top(h))  # [B, 10, 1, 1]
+        self._fits("top", h, self.top.weight.shape[-1], n)
+        h = orientation_pool(self.top(h))  # [B, 10, 1, 1] at 28×28
         yield "top", h
-        yield "logits", h.flatten(1)
+        yield "logits", h.amax(dim=(-2, -1))  # the maximum over positions (one at 28×28)
 
 
 # The network class of each registered model (gcnn_viewer.models.registry holds everything

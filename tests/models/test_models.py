@@ -128,12 +128,16 @@ def test_bad_input_shape():
 
 @pytest.mark.parametrize("name", ["z2cnn", "p4cnn", "p4cnn_rotpool", "p4mcnn"])
 def test_models_take_only_28x28_float_digits_and_empty_batches(name):
-    """The Python API: 28x28 only (32x32 used to give [1, 90] "logits"), floating dtypes
+    """The Python API: N×N for N in 20..64, logits [B, 10] from 28 on (32x32 used to give
+    [1, 90] "logits"; issue 23 made it the maximum over positions), floating dtypes
     converted to float32, integer dtypes refused with or without grad, a 0-batch gives [0, 10]."""
     model = build_model(name).eval()
-    for size in (32, 27, 56):
+    for size in (19, 65):
         with pytest.raises(ValueError, match="28x28"):
             model(torch.rand(1, 1, size, size))
+    with pytest.raises(ValueError, match="top cannot be computed at input 27×27"):
+        model(torch.rand(1, 1, 27, 27))
+    assert model(torch.rand(1, 1, 32, 32)).shape == (1, 10)
     x = torch.rand(3, 1, 28, 28)
     expected = model(x)
     for dtype in (torch.float64, torch.float16, torch.bfloat16):
