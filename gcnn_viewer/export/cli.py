@@ -10,12 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gcnn_viewer.arguments import INPUT_HELP, angle, model_help
+from gcnn_viewer.arguments import (
+    INPUT_HELP,
+    add_own_model_options,
+    angle,
+    model_help,
+    own_model_options,
+)
 from gcnn_viewer.errors import GcnnViewerError
 from gcnn_viewer.export.kinds import (
     DEFAULT_FPS,
     DEFAULT_FRAMES,
     DEFAULT_STEP,
+    KINDS,
     ExportKind,
     export_kind,
 )
@@ -23,8 +30,11 @@ from gcnn_viewer.export.kinds import (
 DPI_RANGE = "10-2400 dpi, at most 100 megapixels"
 
 
-def _common(parser: argparse.ArgumentParser, *, angles: bool) -> None:
+def _common(parser: argparse.ArgumentParser, *, angles: bool, layers: bool = False) -> None:
+    """``layers``: the command has its own ``--layers`` (the layers to show), which names a
+    user's model's layers by module path too."""
     parser.add_argument("--model", nargs="+", required=True, metavar="M", help=model_help())
+    add_own_model_options(parser, layers=not layers)
     parser.add_argument("--input", metavar="SRC", default=None, help=INPUT_HELP)
     if angles:
         parser.add_argument(
@@ -70,12 +80,13 @@ def _figure_command(kinds) -> argparse.ArgumentParser:
     figure = kinds.add_parser(
         "figure", help="feature maps of the current view, or the rotate-and-cycle lecture figure"
     )
-    _common(figure, angles=True)
+    _common(figure, angles=True, layers=True)
     figure.add_argument(
         "--layers",
         nargs="+",
         metavar="L",
-        help="layers (default: all; --rotate-and-cycle: the first given, default l1)",
+        help="layers (default: all; --rotate-and-cycle: the first given, default l1); "
+        "for your own model, module paths such as features.3",
     )
     figure.add_argument(
         "--channels",
@@ -89,11 +100,19 @@ def _figure_command(kinds) -> argparse.ArgumentParser:
         action="store_true",
         help="undo the input's quarter turns on the maps (as the app's toggle)",
     )
-    figure.add_argument(  # the kind rotate-and-cycle (export/kinds.py)
+    other = figure.add_mutually_exclusive_group()
+    other.add_argument(  # the kind rotate-and-cycle (export/kinds.py)
         "--rotate-and-cycle",
         action="store_true",
         help="one layer at each angle as rows, models side by side, the "
         "cyclic shift of the orientation axis outlined",
+    )
+    other.add_argument(  # the kind group-view
+        "--group-view",
+        action="store_true",
+        help="one channel of one p4/p4m layer (the first given; channel: the first given, "
+        "else the strongest) as GrouPy's figure: its planes on a circle, arrows labelled "
+        "by the generators; at θ and θ+90° the planes move one step round",
     )
     _dpi(figure, "figure", "PNG resolution")
     _out(figure, _formats("figure"))
@@ -102,8 +121,13 @@ def _figure_command(kinds) -> argparse.ArgumentParser:
 
 def _animation_command(kinds) -> argparse.ArgumentParser:
     animation = kinds.add_parser("animation", help="the input turning 0→360° with the maps")
-    _common(animation, angles=False)
-    animation.add_argument("--layers", nargs="+", metavar="L", help="layers (default: all)")
+    _common(animation, angles=False, layers=True)
+    animation.add_argument(
+        "--layers",
+        nargs="+",
+        metavar="L",
+        help="layers (default: all); for your own model, module paths such as features.3",
+    )
     animation.add_argument(
         "--channels", nargs="+", type=int, metavar="C", help="channel numbers, 0-511 (default: all)"
     )
@@ -121,6 +145,12 @@ def _animation_command(kinds) -> argparse.ArgumentParser:
         help=f"frames/s, 0.1-100 (default {DEFAULT_FPS})",
     )
     animation.add_argument("--stabilised", action="store_true", help="stabilised maps")
+    animation.add_argument(  # the kind group-animation (export/kinds.py)
+        "--group-animation",
+        action="store_true",
+        help="the group view of one channel of one p4/p4m layer (as figure --group-view) "
+        "while the input turns",
+    )
     _dpi(animation, "animation", "resolution")
     _out(animation, _formats("animation"))
     return animation
@@ -171,10 +201,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _kind_of(args: argparse.Namespace) -> ExportKind:
-    """The kind a sub-command writes (``export figure --rotate-and-cycle``: that kind)."""
-    return export_kind(
-        "rotate-and-cycle" if getattr(args, "rotate_and_cycle", False) else args.kind
-    )
+    """The kind a sub-command writes (``export figure --rotate-and-cycle``: that kind; a
+    kind written by another's sub-command is asked for by a flag of its name)."""
+    for kind in KINDS:
+        flag = kind.name.replace("-", "_")
+        if kind.sub_command == args.kind != kind.name and getattr(args, flag, False):
+            return kind
+    return export_kind(args.kind)
 
 
 def _run(args: argparse.Namespace):
@@ -190,7 +223,13 @@ def _run(args: argparse.Namespace):
         raise ExportError(render.MP4_MISSING)
     options = {name: getattr(args, name) for name in kind.options}
     render.check_options(kind, options)
-    models = common.resolve_models(args.model)
+    from gcnn_viewer.models.user import is_model_spec
+    from gcnn_viewer.viewer.sources import OwnModelOptions
+
+    own = own_model_options(args)
+    if not any(is_model_spec(m) for m in args.model):
+        own["layers"] = None  # --layers: the shipped models' layers to show, as ever
+    models = common.resolve_models(args.model, own=OwnModelOptions(**own))
     source = common.resolve_input(args.input)
     angles = getattr(args, "angles", None) or common.DEFAULT_ANGLES
     spec = common.ViewSpec(

@@ -35,7 +35,8 @@ class ExportKind:
     maps: bool = True  # layers, channels and stabilised apply (a sweep shows probabilities)
     angles: bool = True  # chosen angles apply (an animation turns 0→360°, a sweep has a step)
     shows_turn: bool = False  # needs two angles a quarter turn apart: θ and θ + 90° by default
-    one_layer: bool = False  # shows one layer: the first chosen, else RC_LAYER
+    one_layer: bool = False  # shows one layer: the first chosen, else RC_LAYER (group views:
+    # the first p4 / p4m layer) and, for the group views, one channel: the first chosen
     animated: bool = False  # a file of frames: a progress bar counting them, an animated PNG
     preview_as: str = ""  # the kind whose picture previews it ("": its own)
     command: str = ""  # the ``gcnn-viewer export`` sub-command that writes it ("": its name)
@@ -82,6 +83,28 @@ KINDS: tuple[ExportKind, ...] = (
         maps=False,
         angles=False,
         file_name=("models", "probability-vs-angle"),
+    ),
+    ExportKind(
+        "group-view",
+        "Group view of one channel",
+        FIGURE_FORMATS,
+        ("dpi",),
+        shows_turn=True,  # θ and θ + 90°: the planes one step further round the circle
+        one_layer=True,
+        command="figure",  # export figure --group-view
+        file_name=("models", "layer", "group-view"),
+    ),
+    ExportKind(
+        "group-animation",
+        "Group view, input turning 0→360°",
+        ("gif", "webp", "png", "mp4"),
+        ("frames", "fps", "dpi"),
+        dpi=100,
+        angles=False,
+        one_layer=True,
+        animated=True,
+        command="animation",  # export animation --group-animation
+        file_name=("models", "layer", "group-view-turning"),
     ),
     # NPZ has no size to give; it previews as the figure of the same maps
     ExportKind("data", "Data (NumPy NPZ)", ("npz",), (), preview_as="figure"),

@@ -34,6 +34,7 @@ from gcnn_viewer.export.common import (
     provenance,
 )
 from gcnn_viewer.export.figures import ViewFigure, rotate_and_cycle_figure, sweep_figure
+from gcnn_viewer.export.group_figure import GroupFigure, group_choice
 from gcnn_viewer.export.kinds import (
     DEFAULT_FPS,
     DEFAULT_FRAMES,
@@ -196,12 +197,24 @@ def _preview_sweep(spec: ViewSpec) -> Figure:
     return sweep_figure(spec, angles, result.probabilities)
 
 
+def _preview_group_view(spec: ViewSpec) -> Figure:
+    raw = figure_frames(spec, stabilised=False)
+    return GroupFigure(spec, group_choice(spec, raw[0]), raw).figure
+
+
+def _preview_group_animation(spec: ViewSpec) -> Figure:  # its first frame
+    first = frame(spec, 0.0, stabilised=False)
+    return GroupFigure(spec, group_choice(spec, first), [first]).figure
+
+
 # kind -> its thumbnail (a kind with preview_as set borrows another's)
 PREVIEWS = {
     "figure": _preview_figure,
     "rotate-and-cycle": _preview_rotate_and_cycle,
     "animation": _preview_animation,
     "sweep": _preview_sweep,
+    "group-view": _preview_group_view,
+    "group-animation": _preview_group_animation,
 }
 
 
@@ -405,6 +418,100 @@ def _write_mp4(images: list[Image.Image], tmp: Path, fps: float, text: str) -> N
     writer.close()
 
 
+# -- the group view of one channel ----------------------------------------------------------
+def export_group_view(
+    spec: ViewSpec,
+    path: Path | str,
+    *,
+    dpi: int = DEFAULT_DPI,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> Path:
+    """One channel of one p4 / p4m layer (the first chosen; channel: the first chosen, else
+    the strongest) as GrouPy's figure, one diagram per model and angle: at θ and θ + 90°
+    the planes have moved one step round the circle."""
+    _check_spec(spec)
+    check_destination(path)
+    suffix_of(path, FIGURE_FORMATS, "a figure")
+    spec.check()
+    with rc_context():
+        raw = figure_frames(spec, False, progress, cancelled)  # planes as computed
+        choice = group_choice(spec, raw[0])
+        fig = GroupFigure(spec, choice, raw, subtitle=_subtitle(spec)).figure
+    title = f"{' vs '.join(m.title for m in choice.models)} {choice.layer}: group view"
+    record = provenance(spec, "group view", title=title, layer=choice.layer, channel=choice.channel)
+    check_cancelled(cancelled)
+    save_figure(fig, path, record, dpi, cancelled)
+    if progress is not None:
+        progress(len(spec.angles) + 1, len(spec.angles) + 1)
+    return Path(path)
+
+
+def export_group_animation(
+    spec: ViewSpec,
+    path: Path | str,
+    *,
+    frames: int = DEFAULT_FRAMES,
+    fps: float = DEFAULT_FPS,
+    dpi: int = ANIMATION_DPI,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> Path:
+    """The group view of one channel as the input turns 0→360° (formats and options as
+    :func:`export_animation`; ``spec.angles`` is ignored)."""
+    _check_spec(spec)
+    check_destination(path)
+    fmt = suffix_of(path, ANIMATION_FORMATS, "an animation")
+    if fmt == "mp4" and not mp4_available():
+        raise ExportError(MP4_MISSING)
+    check_animation_options(frames, fps, dpi)
+    spec.check()
+    angles = animation_angles(frames)
+    choice = group_choice(spec, frame(spec, 0.0, stabilised=False))
+    raw = dataclasses.replace(
+        spec, models=choice.models, layers=(choice.layer,), stabilised=False
+    )  # only what the diagrams show, as computed
+    images: list[Image.Image] = []
+    stream = frame_stream(raw, angles)
+    with rc_context():
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        first = next(stream)
+        view = GroupFigure(spec, choice, [first], subtitle=_subtitle(spec))
+        view.figure.set_dpi(dpi)
+        check_pixels(view.figure, dpi, frames)
+        canvas = FigureCanvasAgg(view.figure)
+        dynamic = view.dynamic_artists()
+        for artist in dynamic:
+            artist.set_animated(True)  # drawn per frame over the static background
+        canvas.draw()
+        background = canvas.copy_from_bbox(view.figure.bbox)
+        for i, f in enumerate(itertools.chain([first], stream)):
+            check_cancelled(cancelled)
+            view.update([f])
+            canvas.restore_region(background)
+            for artist in dynamic:
+                artist.axes.draw_artist(artist)
+            rgba = np.asarray(canvas.buffer_rgba())
+            images.append(Image.fromarray(np.ascontiguousarray(rgba[..., :3])))
+            if progress is not None:
+                progress(i + 1, frames)
+    record = provenance(
+        spec,
+        "group view animation",
+        layer=choice.layer,
+        channel=choice.channel,
+        frames=frames,
+        fps=fps,
+        animation_angles=[float(a) for a in angles],
+    )
+    record["angles"] = [float(angles[0]), 360.0]
+    check_cancelled(cancelled)
+    with atomic_output(path, cancelled) as tmp:
+        _write_animation(images, tmp, fmt, fps, provenance_json(record))
+    return Path(path)
+
+
 # -- probability vs angle -----------------------------------------------------------------------
 def sweep_angles(step: float) -> np.ndarray:
     """0, step, … below 360 (default 5°: 0…355)."""
@@ -567,6 +674,14 @@ def _write_data(spec, path, progress, cancelled, options) -> Path:
     return export_data(spec, path, cancelled=cancelled, **options)
 
 
+def _write_group_view(spec, path, progress, cancelled, options) -> Path:
+    return export_group_view(spec, path, progress=progress, cancelled=cancelled, **options)
+
+
+def _write_group_animation(spec, path, progress, cancelled, options) -> Path:
+    return export_group_animation(spec, path, progress=progress, cancelled=cancelled, **options)
+
+
 # kind -> the function that writes it
 WRITERS = {
     "figure": _write_figure,
@@ -574,6 +689,8 @@ WRITERS = {
     "animation": _write_animation_file,
     "sweep": _write_sweep,
     "data": _write_data,
+    "group-view": _write_group_view,
+    "group-animation": _write_group_animation,
 }
 
 
@@ -587,6 +704,8 @@ __all__: Sequence[str] = [
     "export_animation",
     "export_data",
     "export_figure",
+    "export_group_animation",
+    "export_group_view",
     "export_sweep",
     "feature_data",
     "mp4_available",

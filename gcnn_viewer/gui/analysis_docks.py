@@ -26,6 +26,7 @@ from gcnn_viewer.gui.analysis_views import (
     FiltersView,
 )
 from gcnn_viewer.gui.docks import Area
+from gcnn_viewer.gui.group_view import GroupView
 from gcnn_viewer.viewer.dock_sizes import analysis_swaps
 from gcnn_viewer.viewer.layout import MapPixel
 from gcnn_viewer.viewer.models import ModelEntry
@@ -69,6 +70,7 @@ class AnalysisDocks(QtCore.QObject):
         self.equivariance = EquivariancePanel(self.worker)
         self.accuracy = AccuracyView(self.worker)
         self.filters = FiltersView()
+        self.group_view = GroupView(self._panel_probes, lambda: state.colours)
 
         # Hidden until asked for (View menu, or a click on a feature map for Filters): their
         # tab bar would take its height from the feature maps. Shown, each is a tab beside
@@ -82,7 +84,10 @@ class AnalysisDocks(QtCore.QObject):
         self.equivariance_dock = add("Equivariance", "equivarianceDock", self.equivariance)
         self.accuracy_dock = add("Accuracy vs angle", "accuracyDock", self.accuracy)
         self.filters_dock = add("Filters", "filtersDock", self.filters)
-        for dock in (self.equivariance_dock, self.accuracy_dock, self.filters_dock):
+        self.group_dock = add("Group view", "groupViewDock", self.group_view)
+        for dock in (
+            self.equivariance_dock, self.accuracy_dock, self.filters_dock, self.group_dock
+        ):  # fmt: skip
             # shown from the View menu: in front, not behind the sweep's tab
             # ... and one open behind another tab comes forward, rather than closing unseen
             dock.toggleViewAction().triggered.connect(
@@ -103,7 +108,9 @@ class AnalysisDocks(QtCore.QObject):
         # brought forward takes a larger share of the window, the sweep's tab gives it back.
         # In a short window the tab brought forward takes the maps' place instead (M, or
         # the sweep's tab, brings them back): a share left the maps as slivers at 1024×700.
-        self.docks = (self.equivariance_dock, self.accuracy_dock, self.filters_dock)
+        self.docks = (
+            self.equivariance_dock, self.accuracy_dock, self.filters_dock, self.group_dock
+        )  # fmt: skip
         self._in_front: set[QtWidgets.QDockWidget] = set()
         for dock in self.docks:
             dock.visibilityChanged.connect(lambda shown, d=dock: self._front_changed(d, shown))
@@ -114,6 +121,9 @@ class AnalysisDocks(QtCore.QObject):
         maps_area.swapped_note.clicked.connect(self.show_maps)
         for panel in panels:
             panel.maps.clicked.connect(lambda hit, i=panel.index: self.open_filter(i, hit))
+            panel.maps.groupViewRequested.connect(
+                lambda layer, channel, i=panel.index: self.open_group_view(i, layer, channel)
+            )
 
     # -- state -> views ---------------------------------------------------------------------
     def models_changed(self) -> None:
@@ -129,6 +139,7 @@ class AnalysisDocks(QtCore.QObject):
         self.accuracy.set_models(models)
         # first the right panel's model (P4CNN by default: its filters are shared)
         self.filters.set_models(models, prefer=len(models) - 1)
+        self.group_view.models_changed()
         self._equivariance_stale = True
         self._refresh_equivariance()
 
@@ -213,6 +224,28 @@ class AnalysisDocks(QtCore.QObject):
         sweep.show()
         sweep.raise_()
         self._unswap()
+
+    # -- frames -> the group view ---------------------------------------------------------------
+    def _panel_probes(self) -> list[tuple[str, object]]:
+        """Each panel's ``(title, probe)``; the probe None while its model loads."""
+        out = []
+        for key in self.state.panel_keys:
+            entry = self.state.catalog.get(key)  # (never loads: the start-up thread does)
+            out.append((entry.title, entry.probe() if entry.probed else None))
+        return out
+
+    def frame_shown(self, frame) -> None:
+        """A frame is on screen (the presenter's ``frameShown``): the group view draws it."""
+        self.group_view.show_frame(frame)
+
+    def open_group_view(self, index: int, layer: str, channel: int) -> bool:
+        """A layer's context menu: *Group view of this channel…* (panel ``index``)."""
+        if not self.group_view.choose(index, layer, channel):
+            self.window.statusBar().showMessage(f"{layer} is not a p4 or p4m layer", 5000)
+            return False
+        self.group_dock.show()
+        self.group_dock.raise_()
+        return True
 
     # -- feature map -> filter --------------------------------------------------------------
     def open_filter(self, index: int, hit: tuple[str, MapPixel]) -> bool:

@@ -280,7 +280,11 @@ class ExportDialog(QtWidgets.QDialog):
         self.models.setCurrentIndex(max(0, self.models.findData(preset.models)))
         self._fill_layers(preset.layers)
         self.channels.setText(preset.channels)
-        self.angles.setText(preset.angles or ch.angles_text(base.angles[:1]))
+        # the kind's default angles: θ, and θ + 90° for a kind that shows a turn
+        current = float(base.angles[0])
+        self.angles.setText(
+            preset.angles or ch.angles_text(ch.default_angles(preset.kind, current))
+        )
         self.quarter_turns.setChecked(preset.quarter_turns)
         self.stabilised.setChecked(preset.stabilised)
         self._fill_formats(preset.fmt)
@@ -644,9 +648,10 @@ class Exporter(QtCore.QObject):
         panel: int | None = None,
         layer: str | None = None,
         models: str | None = None,
+        channels: str = "",
     ) -> ExportDialog:
-        """File ▸ Export…; ``kind``/``panel``/``layer``/``models`` preset the dialog (context
-        menus)."""
+        """File ▸ Export…; ``kind``/``panel``/``layer``/``models``/``channels`` preset the
+        dialog (context menus, the Group view tab)."""
         if self.dialog is not None and self.runner.busy("export"):
             # one export at a time: show the one running (or stopping: the dialog was
             # closed meanwhile, and a hidden dialog does not come up by raise_ alone)
@@ -660,7 +665,7 @@ class Exporter(QtCore.QObject):
         except ExportError as exc:
             show_error(self.window, "Cannot export", str(exc))
             return self.dialog
-        preset = self.last.replace(channels="", angles="", path="", layers=None)
+        preset = self.last.replace(channels=channels, angles="", path="", layers=None)
         preset.stabilised = bool(base.stabilised)
         if kind is not None:
             if preset.dpi == ch.default_dpi(preset.kind):
@@ -683,6 +688,10 @@ class Exporter(QtCore.QObject):
     def open_layer(self, panel: int, layer: str) -> ExportDialog:
         """A layer's context menu: *Export this layer…* (that model, that layer)."""
         return self.open_dialog("figure", panel=panel, layer=layer)
+
+    def open_group_view(self, panel: int, layer: str, channel: int) -> ExportDialog:
+        """The Group view tab's Export…: that channel of that layer, as a figure."""
+        return self.open_dialog("group-view", panel=panel, layer=layer, channels=str(int(channel)))
 
     def open_sweep(self) -> ExportDialog:
         """The sweep plot's context menu: *Export plot…*: the plot as shown, both models

@@ -448,6 +448,8 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
     clicked = QtCore.Signal(object)
     layerActivated = QtCore.Signal(str)
     exportRequested = QtCore.Signal(str)  # a layer's context menu: Export this layer…
+    # ... Group view of this channel… (layer, channel): a p4 / p4m layer's
+    groupViewRequested = QtCore.Signal(str, int)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         configure_pyqtgraph()
@@ -692,6 +694,15 @@ class FeatureMapView(pg.GraphicsLayoutWidget):
         action = menu.addAction(f"Export this layer ({layer})…")
         action.setObjectName("exportLayer")
         action.triggered.connect(lambda _checked=False, n=layer: self.exportRequested.emit(n))
+        lp = dict(self._shown())[layer]
+        if lp.layout.is_group:  # the channel under the mouse (between maps: the first)
+            hit = self.hit_at(self.mapToScene(pos))
+            channel = hit[1].channel if hit is not None and hit[0] == layer else 0
+            group = menu.addAction(f"Group view of this channel ({layer}, channel {channel})…")
+            group.setObjectName("groupViewLayer")
+            group.triggered.connect(
+                lambda _checked=False, n=layer, c=channel: self.groupViewRequested.emit(n, c)
+            )
         menu.aboutToHide.connect(menu.deleteLater)
         self.context_menu = menu
         menu.popup(global_pos)

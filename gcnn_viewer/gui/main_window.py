@@ -230,6 +230,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.worker, self.state, self.gate, self.panels, self.preview, self.sweep,
             self.hover, self.statusBar(), self.angle_status, self.timing_status, parent=self,
         )  # fmt: skip
+        self.presenter.frameShown.connect(self.analysis.frame_shown)  # the group view
+        self.analysis.group_view.exportRequested.connect(self.exporter.open_group_view)
         self.worker.start()
         # a panel's new model or new weights -> the panels, then the requests
         self.switcher = PanelSwitcher(

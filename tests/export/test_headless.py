@@ -42,6 +42,10 @@ SCRIPT = textwrap.dedent(
          "--out", out + "/turn.gif"],
         ["sweep", "--model", "p4cnn", "--step", "90", "--out", out + "/sweep.csv"],
         ["data", "--model", "p4cnn", "--out", out + "/maps.npz"],
+        ["figure", "--model", "p4cnn", "--group-view", "--layers", "l2", "--dpi", "30",
+         "--out", out + "/group.png"],
+        ["animation", "--model", "p4cnn", "--group-animation", "--frames", "2", "--dpi", "30",
+         "--out", out + "/group.gif"],
     ]
     codes = [main(["export", *argv]) for argv in runs]
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
@@ -62,9 +66,12 @@ def test_every_kind_runs_with_qt_blocked(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"codes": [0, 0, 0, 0, 0], "qt": []}, done.stderr
+    assert result == {"codes": [0] * 7, "qt": []}, done.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["cycle.svg", "maps.npz", "sweep.csv", "sweep.csv.json", "turn.gif", "view.png"]
+    assert names == [
+        "cycle.svg", "group.gif", "group.png", "maps.npz", "sweep.csv", "sweep.csv.json",
+        "turn.gif", "view.png",
+    ]  # fmt: skip
 
 
 def test_read_only_folder_is_one_line(spec, tmp_path, monkeypatch):
