@@ -111,7 +111,7 @@ def file_actions(
             "Open &model…",
             lambda: files.open_model(),
             ("Ctrl+Shift+O",),
-            "Load a checkpoint written by gcnn-viewer train into the right-hand panel",
+            "Load a checkpoint, or your own model from a .py file, into the right-hand panel",
         ),
         ActionSpec(
             "saveModel",

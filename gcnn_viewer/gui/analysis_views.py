@@ -493,6 +493,38 @@ def mosaic_rgb(mosaic: np.ndarray) -> np.ndarray:
     return rgb
 
 
+def filter_layers(model: torch.nn.Module) -> dict[str, torch.nn.Module] | None:
+    """A model's layers with filters the view can show (l1 … l6, top), or None when its
+    layers are not gcnn-viewer's (your own model: the view says it cannot show them)."""
+    from gcnn_viewer.analysis.accuracy import AnalysisError
+    from gcnn_viewer.analysis.filters import conv_layers
+
+    try:
+        return conv_layers(model)
+    except AnalysisError:
+        return None
+
+
+def foreign_layers(model: torch.nn.Module) -> list[str]:
+    """The layers of a model whose filters the view cannot show (your own model's)."""
+    records = getattr(model, "layer_records", None)
+    if callable(records):
+        return [r.name for r in records() if r.kind != "logits"]
+    return []
+
+
+def cannot_show_text(title: str, layer: str, module: torch.nn.Module) -> str:
+    """What the Filters view says for a layer that is not one of ours."""
+    inner = getattr(module, "module", module)  # your model inside its wrapper
+    found = dict(inner.named_modules()).get(layer.partition("#")[0])
+    what = f"a {type(found).__name__}" if found is not None else "a module"
+    return (
+        f"{title} {layer}: cannot show this layer's filters. It is {what} of your own model, "
+        "not one of gcnn-viewer's convolutions (the Filters view knows the filter banks of "
+        "the shipped models' layers only); its maps and equivariance are shown as usual."
+    )
+
+
 class FiltersView(QtWidgets.QWidget):
     """Model, layer and output-channel selectors; the stored filter and the copies the layer
     applies (four orientation columns for p4: one filter turned and cycled); the parameter
@@ -597,13 +629,11 @@ class FiltersView(QtWidgets.QWidget):
         asks for) and outline the copy for output ``orientation`` (the clicked map's; 0 for
         a planar layer). A layer without filters (``pool``) or a channel it lacks is
         refused: returns False and changes nothing."""
-        from gcnn_viewer.analysis.filters import conv_layers
-
         index = self.model_box.findData(model_key)
         if index < 0:
             return False
-        convs = conv_layers(self.models[index].model)
-        if layer not in convs or not 0 <= channel < convs[layer].out_channels:
+        convs = filter_layers(self.models[index].model)
+        if convs is None or layer not in convs or not 0 <= channel < convs[layer].out_channels:
             return False
         self.model_box.setCurrentIndex(index)
         self.layer_box.setCurrentIndex(self.layer_box.findText(layer))
@@ -617,27 +647,38 @@ class FiltersView(QtWidgets.QWidget):
         self._redraw()
 
     def _model_changed(self, _index: int) -> None:
-        from gcnn_viewer.analysis.filters import conv_layers
-
         with QtCore.QSignalBlocker(self.layer_box):
             self.layer_box.clear()
             if self.model_box.currentIndex() >= 0:
                 model = self.models[self.model_box.currentIndex()].model
-                self.layer_box.addItems(list(conv_layers(model)))
+                convs = filter_layers(model)
+                self.layer_box.addItems(list(convs) if convs is not None else foreign_layers(model))
                 self.layer_box.setCurrentIndex(min(1, self.layer_box.count() - 1))  # l2: cycles
         self._layer_changed(self.layer_box.currentIndex())
 
     def _layer_changed(self, _index: int) -> None:
-        from gcnn_viewer.analysis.filters import conv_layers
-
         self.orientation = None
         with QtCore.QSignalBlocker(self.channel_box):
             self.channel_box.clear()
             if self.model_box.currentIndex() >= 0 and self.layer_box.currentIndex() >= 0:
                 model = self.models[self.model_box.currentIndex()].model
-                conv = conv_layers(model)[self.layer_box.currentText()]
-                self.channel_box.addItems([str(c) for c in range(conv.out_channels)])
+                convs = filter_layers(model)
+                if convs is not None:
+                    conv = convs[self.layer_box.currentText()]
+                    self.channel_box.addItems([str(c) for c in range(conv.out_channels)])
         self._redraw()
+
+    def _cannot_show(self, model: AnalysisModel, layer: str) -> None:
+        """A layer that is not ours: no filters drawn, and the header says why."""
+        self.mosaic = None
+        self.image.clear()
+        for label in self.column_labels:
+            self.plot.removeItem(label)
+        self.column_labels = []
+        self.outline.setVisible(False)
+        self.plot.getAxis("left").setTicks([[]])
+        self.header.setText(cannot_show_text(model.title, layer, model.model))
+        self.params.setText("")
 
     def _redraw(self) -> None:
         where = self.current()
@@ -645,6 +686,9 @@ class FiltersView(QtWidgets.QWidget):
             return
         key, layer, channel = where
         model = self.models[self.model_box.currentIndex()]
+        if filter_layers(model.model) is None:
+            self._cannot_show(model, layer)
+            return
         from gcnn_viewer.analysis.filters import filter_bank
 
         bank = filter_bank(model.model, layer, channel)

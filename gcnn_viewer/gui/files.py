@@ -11,6 +11,7 @@ from gcnn_viewer.data.digits import DigitImageError, load_image_file
 from gcnn_viewer.errors import GcnnViewerError, first_line
 from gcnn_viewer.gui.dialogs import show_error
 from gcnn_viewer.gui.stored_settings import is_text, stored
+from gcnn_viewer.gui.user_model_dialog import UserModelChoice, UserModelDialog
 from gcnn_viewer.viewer.models import CHECKPOINT_SUFFIXES
 from gcnn_viewer.viewer.state import ViewerState
 from gcnn_viewer.viewer.training import save_model_file
@@ -19,7 +20,14 @@ from gcnn_viewer.viewer.window_texts import opened_image_text
 IMAGE_FILTER = (
     "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"
 )
-MODEL_FILTER = "gcnn-viewer checkpoints (*.pt *.pth *.ckpt);;All files (*)"
+MODEL_FILTER = (
+    "Models: checkpoints and Python files (*.pt *.pth *.ckpt *.py);;"
+    "gcnn-viewer checkpoints (*.pt *.pth *.ckpt);;Python files (*.py);;All files (*)"
+)
+# a .py file is a program: the caption says so before it is chosen (and the next dialog again)
+MODEL_CAPTION = "Open a model: a checkpoint, or a Python file (opening it runs its code)"
+WEIGHTS_FILTER = "PyTorch weights (*.pt *.pth *.ckpt *.bin);;All files (*)"
+PYTHON_SUFFIX = ".py"
 LAST_DIR = "files/last_dir"
 DRAG_EVENTS = (
     QtCore.QEvent.Type.DragEnter,
@@ -44,6 +52,7 @@ class Files(QtCore.QObject):
         super().__init__(window)
         self.window, self.state, self.settings = window, state, settings
         self.left_panel = left_panel
+        self.user_dialog: UserModelDialog | None = None  # File ▸ Open model… on a .py file
         window.setAcceptDrops(True)
         window.installEventFilter(self)
 
@@ -82,12 +91,15 @@ class Files(QtCore.QObject):
 
     def open_model(self, path: str | Path | None = None, panel: int = 1) -> bool:
         """Load a checkpoint our CLI wrote into ``panel`` (dialog when ``path`` is None); a
-        corrupt, foreign or mismatched file changes nothing."""
+        corrupt, foreign or mismatched file changes nothing. A ``.py`` file goes to
+        :meth:`open_user_model`."""
         if path is None:
-            path = self._ask_open("Open a model checkpoint", MODEL_FILTER)
+            path = self._ask_open(MODEL_CAPTION, MODEL_FILTER)
             if path is None:
                 return False
         path = Path(path)
+        if path.suffix.lower() == PYTHON_SUFFIX:
+            return self.open_user_model(path, panel)
         QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
         try:
             entry = self.state.catalog.open_checkpoint(path)
@@ -108,6 +120,67 @@ class Files(QtCore.QObject):
         side = "left" if panel == 0 else "right"
         self._say(f"Opened {entry.title} from {path.name} ({side} panel)")
         return True
+
+    def open_user_model(self, path: Path, panel: int = 1) -> bool:
+        """A Python file: list the factories it defines (this runs it) and ask which one to
+        open, with its weights, name, input size and layers (:class:`UserModelDialog`, not
+        blocking). A file that cannot be run or defines no factory: one line, nothing changes."""
+        from gcnn_viewer.models.user import list_factories  # torch: only when asked
+
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            factories = list_factories(path)
+        except GcnnViewerError as exc:  # already one line naming the file
+            error = str(exc)
+        except Exception as exc:  # noqa: BLE001  the user's code: one line, go on
+            error = f"{path.name}: {first_line(exc)}"
+        else:
+            error = "" if factories else f"{path.name} defines no function or class to call"
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        if error:
+            show_error(self.window, "Cannot open model", error)
+            return False
+        self._remember(path)
+        if self.user_dialog is not None:
+            self.user_dialog.close()
+        self.user_dialog = UserModelDialog(
+            self.window, path, factories, self._open_choice, self._ask_weights, panel
+        )
+        self.user_dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.user_dialog.destroyed.connect(self._dialog_gone)
+        self.user_dialog.open()  # window-modal, returns at once
+        return True
+
+    def _dialog_gone(self, _obj=None) -> None:
+        self.user_dialog = None
+
+    def _ask_weights(self) -> Path | None:
+        return self._ask_open("Weights for the model (optional)", WEIGHTS_FILTER)
+
+    def _open_choice(self, choice: UserModelChoice) -> str:
+        """Open the model the dialog describes in its panel: "" or the one-line error."""
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            entry = self.state.catalog.open_user_model(
+                choice.spec,
+                weights=choice.weights,
+                name=choice.name,
+                input_size=choice.input_size,
+                layers=choice.layers,
+            )
+            entry.probe()  # its first forward passes: a model that fails says so here
+        except GcnnViewerError as exc:
+            return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        except Exception as exc:  # noqa: BLE001  the user's code: one line, go on
+            return f"{Path(choice.spec).name}: {first_line(exc)}"
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        if self.state.panel_key(choice.panel) != entry.key:
+            self.state.set_panel(choice.panel, entry.key)
+        side = "left" if choice.panel == 0 else "right"
+        self._say(f"Opened {entry.title} from {Path(choice.spec).name} ({side} panel)")
+        return ""
 
     def save_model(self, path: str | Path | None = None, panel: int = 1) -> bool:
         """Write ``panel``'s model as a checkpoint in our format (dialog when ``path`` is
@@ -163,7 +236,7 @@ class Files(QtCore.QObject):
             event.ignore()
             return
         event.acceptProposedAction()
-        if path.suffix.lower() in CHECKPOINT_SUFFIXES:
+        if path.suffix.lower() in (*CHECKPOINT_SUFFIXES, PYTHON_SUFFIX):
             pos = left_panel.parentWidget().mapFrom(self.window, event.position().toPoint())
             self.open_model(path, panel=0 if left_panel.geometry().contains(pos) else 1)
         else:

@@ -73,6 +73,7 @@ class MainWindow(QtWidgets.QMainWindow):
         settings: QtCore.QSettings | None = None,
         *,
         load_sample: bool = True,
+        session_models: bool = True,
     ) -> None:
         configure_pyqtgraph()
         super().__init__()
@@ -100,7 +101,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._make_status_bar()
         self._make_actions()
         self._make_routes()  # the worker, and what carries changes to it and results back
-        restore_session(self.settings, self.docks, self.splitter, self.state)
+        # (session_models=False: the state's models were named at launch, --model / view())
+        restore_session(self.settings, self.docks, self.splitter, self.state, session_models)
         # The window is shown before torch is imported: the models load on a thread of their
         # own (gui/startup.py); until then the panels say so, and the canvas takes strokes,
         # which are shown as soon as the models are there.

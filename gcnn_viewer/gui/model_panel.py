@@ -211,7 +211,9 @@ class ModelPanel(QtWidgets.QWidget):
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.selector.setMinimumContentsLength(8)
-        self.selector.setToolTip("Choose the model shown in this panel, or open a checkpoint")
+        self.selector.setToolTip(
+            "Choose the model shown in this panel, or open one (a checkpoint or a .py file)"
+        )
         self.selector.activated.connect(self._activated)
         self.prediction = QtWidgets.QLabel("")
         self.prediction.setObjectName("prediction")
@@ -286,7 +288,7 @@ class ModelPanel(QtWidgets.QWidget):
                         QtCore.Qt.ItemDataRole.ToolTipRole,
                     )
             self.selector.insertSeparator(self.selector.count())
-            self.selector.addItem("Open checkpoint…", OPEN_ITEM)
+            self.selector.addItem("Open model…", OPEN_ITEM)
             if current is not None:
                 self.selector.setCurrentIndex(max(0, self.selector.findData(current)))
 

@@ -18,10 +18,15 @@ if TYPE_CHECKING:
 
 
 def restore_session(
-    settings: QtCore.QSettings, docks: Docks, splitter: QtWidgets.QSplitter, state: ViewerState
+    settings: QtCore.QSettings,
+    docks: Docks,
+    splitter: QtWidgets.QSplitter,
+    state: ViewerState,
+    models: bool = True,
 ) -> None:
     """Apply ``settings``: the window's geometry and docks, the panels' split, the view
-    options and models in ``state`` (the widgets that show them follow its events)."""
+    options and (unless ``models`` is False: the models were named at launch) the models in
+    ``state`` (the widgets that show them follow its events)."""
     docks.restore(settings, splitter)
     dropped: list[str] = []
     saved = ViewSettings.from_values(settings.value, state.catalog.keys(), dropped)
@@ -30,7 +35,7 @@ def restore_session(
     state.stabilised = saved.stabilised
     state.brush = saved.brush
     for i, key in enumerate(saved.panels):
-        if key is not None:
+        if key is not None and models:
             state.set_panel(i, key)
 
 

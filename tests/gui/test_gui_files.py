@@ -7,6 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import torch  # noqa: E402
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
+from gcnn_viewer.gui.files import MODEL_CAPTION  # noqa: E402
 from gcnn_viewer.models import build_model  # noqa: E402
 from gcnn_viewer.training.checkpoint import save_checkpoint  # noqa: E402
 from gcnn_viewer.viewer.models import ModelCatalog  # noqa: E402
@@ -64,8 +65,8 @@ def test_open_a_checkpoint_into_a_panel(
     path = checkpoint(tmp_path / "my-run.pt")
     panel = window.panels[0]
     file_dialog.append(str(path))
-    key(qtbot, panel.selector, "End")  # the selector's last entry: "Open checkpoint…"
-    assert file_dialog.opened == ["open: Open a model checkpoint"]
+    key(qtbot, panel.selector, "End")  # the selector's last entry: "Open model…"
+    assert file_dialog.opened == ["open: " + MODEL_CAPTION]
     assert not errors
     assert panel.entry.arch == "p4cnn_rotpool" and panel.selector.currentText().endswith(
         "my-run.pt"

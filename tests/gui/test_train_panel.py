@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PySide6 import QtCore  # noqa: E402
 
+from gcnn_viewer.gui.files import MODEL_CAPTION  # noqa: E402
 from gcnn_viewer.training import Trainer, load_checkpoint  # noqa: E402
 from gcnn_viewer.viewer.models import ModelCatalog  # noqa: E402
 from tests.training.conftest import tiny_datasets  # noqa: E402
@@ -52,7 +53,7 @@ def test_clicking_start_trains_then_the_model_is_selectable_and_saves_and_reopen
     trigger(window, "File", "Open model")
     assert file_dialog.opened == [
         "save: Save the model as a checkpoint",
-        "open: Open a model checkpoint",
+        f"open: {MODEL_CAPTION}",
     ]
     assert window.state.panel_entry(1).path == saved.resolve()
     x = torch.rand(3, 1, 28, 28)
