@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from gcnn_viewer import __version__
-from gcnn_viewer.arguments import int_in, number
+from gcnn_viewer.arguments import (
+    add_own_model_options,
+    int_in,
+    model_help,
+    number,
+    own_model_options,
+)
 from gcnn_viewer.errors import GcnnViewerError
 from gcnn_viewer.models.registry import model_names, table_models  # torch-free, as the next
 from gcnn_viewer.models.train_config import MAX_SEED, TrainConfig, TrainOption, train_options
@@ -325,8 +331,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from gcnn_viewer.training import iter_evaluate, load_checkpoint, resolve_device, to_tensor
 
     device = resolve_device(args.device)
+    if (args.target is None) == (args.model is None):
+        raise CliError("evaluate takes one model: NAME_OR_CHECKPOINT or --model SPEC")
+    args.target = args.target if args.target is not None else args.model
     target = Path(args.target)
-    if args.target in model_names():  # a model's name means it, whatever files are here
+    own = {k: v for k, v in own_model_options(args).items() if v}
+    if _is_model_spec(args.target) and not target.exists():  # your own model (issue 22)
+        from gcnn_viewer.models.user import load_user_model
+
+        weights = own.pop("weights", (None,))[0]
+        name = own.pop("names", (None,))[0]
+        model = load_user_model(args.target, weights=weights, name=name, **own)
+        source, name, recorded = args.target, model.name, None
+    elif own:
+        raise CliError(
+            "--weights, --name, --input-size and --layers go with your own model "
+            "(FILE.py:FACTORY or package.module:FACTORY)"
+        )
+    elif args.target in model_names():  # a model's name means it, whatever files are here
         model, source, name = load_pretrained(args.target), "shipped", args.target
         recorded = None
     elif not target.exists():
@@ -516,7 +538,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--uninstall-desktop", action="store_true", help="remove it from the menu and exit"
     )
-    _add_app_model_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     for add in (_data_parser, _train_parser, _evaluate_parser, _reproduce_parser):
@@ -528,78 +549,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_analyse_parser(sub)
     return parser
-
-
-def _add_app_model_options(parser: argparse.ArgumentParser) -> None:
-    """The app's models: ``gcnn-viewer --model SPEC [SPEC2]`` (docs/own-model.md)."""
-    app = parser.add_argument_group("the app's models (without a command)")
-    app.add_argument(
-        "--model",
-        dest="app_models",
-        nargs="+",
-        metavar="MODEL",
-        help="open the app with MODEL in the left panel (and a second in the right): "
-        f"{', '.join(model_names())}, a checkpoint path, or your own model as "
-        "FILE.py:FACTORY or package.module:FACTORY (this runs that code)",
-    )
-    app.add_argument(
-        "--weights",
-        dest="app_weights",
-        nargs="+",
-        metavar="FILE",
-        help="weights for your own model(s), one per model in --model's order: a state_dict "
-        "or a gcnn-viewer checkpoint (read with weights_only=True)",
-    )
-    app.add_argument(
-        "--name",
-        dest="app_names",
-        nargs="+",
-        metavar="NAME",
-        help="the label of your own model(s) in the app, one per model (default: the "
-        "factory's name)",
-    )
-    app.add_argument(
-        "--input-size",
-        dest="app_input_size",
-        type=int_in(8, 512),
-        metavar="N",
-        help="your model takes [B, 1, N, N] pixels (default: its input_size attribute, else 28)",
-    )
-    app.add_argument(
-        "--layers",
-        dest="app_layers",
-        nargs="+",
-        metavar="PATH",
-        help="the modules whose outputs are shown, by module path (default: its children)",
-    )
-
-
-def _app_models(args: argparse.Namespace):
-    """``--model`` and its options as the app's :class:`~gcnn_viewer.gui.app.AppModels`
-    (None: the last session's models)."""
-    from gcnn_viewer.gui.app import AppModels
-
-    given = [
-        flag
-        for flag, value in (
-            ("--weights", args.app_weights),
-            ("--name", args.app_names),
-            ("--input-size", args.app_input_size),
-            ("--layers", args.app_layers),
-        )
-        if value is not None
-    ]
-    if not args.app_models:
-        if given:
-            raise CliError(f"{given[0]} goes with --model (the model it applies to)")
-        return None
-    return AppModels(
-        tuple(args.app_models),
-        tuple(args.app_weights or ()),
-        tuple(args.app_names or ()),
-        args.app_input_size,
-        tuple(args.app_layers) if args.app_layers else None,
-    )
 
 
 def _is_model_spec(text: str) -> bool:
@@ -647,8 +596,17 @@ def _train_parser(sub) -> None:
 
 
 def _evaluate_parser(sub) -> None:
-    evaluate = sub.add_parser("evaluate", help="test error of a shipped model or a checkpoint")
-    evaluate.add_argument("target", metavar="NAME_OR_CHECKPOINT")
+    evaluate = sub.add_parser(
+        "evaluate", help="test error of a shipped model, a checkpoint or your own model"
+    )
+    evaluate.add_argument(
+        "target",
+        nargs="?",
+        metavar="NAME_OR_CHECKPOINT",
+        help=model_help("the model"),
+    )
+    evaluate.add_argument("--model", metavar="M", help="the model, as NAME_OR_CHECKPOINT")
+    add_own_model_options(evaluate, several=False)
     evaluate.add_argument("--split", choices=("test", "valid"), default="test")
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
@@ -834,7 +792,7 @@ def _run(argv: list[str] | None, stdout_closed: bool = False) -> int:
         if args.command is None:
             from gcnn_viewer.gui.app import run_app  # Qt only when the app is wanted
 
-            return run_app(models=_app_models(args))
+            return run_app()
         return args.func(args)
     except GcnnViewerError as exc:  # what a user can fix: one line
         print(f"gcnn-viewer: error: {_one_line(exc)}", file=sys.stderr)

@@ -16,8 +16,10 @@ from typing import Any
 _EQUIVARIANCE = {
     "EXACT_TOLERANCE",
     "act",
+    "as_model",
     "assert_equivariant",
     "disc_mask",
+    "equivariance",
     "equivariance_curve",
     "equivariance_errors",
     "relative_error",

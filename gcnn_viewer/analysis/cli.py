@@ -13,7 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gcnn_viewer.arguments import INPUT_HELP, angle, int_in, model_help
+from gcnn_viewer.arguments import (
+    INPUT_HELP,
+    add_own_model_options,
+    angle,
+    int_in,
+    model_help,
+    own_model_options,
+)
 from gcnn_viewer.errors import GcnnViewerError
 
 DEFAULT_EQUIVARIANCE_STEP = 5.0  # 72 angles: 0, 5, …, 355
@@ -41,6 +48,7 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
         help="err_L(θ) = ‖f_L(R_θ x) − T_θ f_L(x)‖ / ‖T_θ f_L(x)‖ for every layer",
     )
     eq.add_argument("--model", nargs="+", required=True, metavar="M", help=model_help())
+    add_own_model_options(eq)
     eq.add_argument("--input", metavar="SRC", default=None, help=INPUT_HELP)
     eq.add_argument(
         "--angles",
@@ -54,6 +62,7 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
 
     acc = kinds.add_parser("accuracy", help="test error against the digit's angle")
     acc.add_argument("--model", nargs="+", required=True, metavar="M", help=model_help())
+    add_own_model_options(acc)
     acc.add_argument(
         "--source",
         choices=("mnist-rot", "mnist-upright"),
@@ -84,6 +93,11 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
     _outputs(acc, "png,svg,pdf,csv,npz")
     acc.set_defaults(func=cmd_analyse)
 
+    _filters_parser(kinds)
+    return analyse
+
+
+def _filters_parser(kinds) -> None:  # noqa: ANN001
     filt = kinds.add_parser("filters", help="a layer's stored filter and the bank it applies")
     filt.add_argument(
         "--model",
@@ -91,11 +105,17 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
         metavar="M",
         help=model_help("a model"),
     )
-    filt.add_argument("--layer", default="l2", metavar="L", help="l1 … l6 or top (default l2)")
+    add_own_model_options(filt, several=False)
+    filt.add_argument(
+        "--layer",
+        default=None,
+        metavar="L",
+        help="l1 … l6 or top (default l2); your own model's: a layer's module path (default: "
+        "its first convolution)",
+    )
     filt.add_argument("--channel", type=int_in(0), default=0, metavar="C", help="output channel")
     _outputs(filt, "png,svg,pdf,npz")
     filt.set_defaults(func=cmd_analyse)
-    return analyse
 
 
 def _outputs(parser: argparse.ArgumentParser, formats: str) -> None:
@@ -139,6 +159,14 @@ def _check_out(args: argparse.Namespace, formats) -> str | None:
     return fmt
 
 
+def _resolve(resolve_models, args: argparse.Namespace, texts: list[str]):  # noqa: ANN001, ANN202
+    """The models ``--model`` names, a user's own with ``--weights``, ``--name``,
+    ``--input-size`` and ``--layers``."""
+    from gcnn_viewer.viewer.sources import OwnModelOptions
+
+    return resolve_models(texts, own=OwnModelOptions(**own_model_options(args)))
+
+
 def _subtitle(models) -> str:
     from gcnn_viewer import __version__
 
@@ -164,7 +192,7 @@ def _equivariance(args: argparse.Namespace) -> int:
             f"--angles: at most {MAX_EQUIVARIANCE_ANGLES} angles (one per 0.1°), "
             f"not {len(args.angles)}"
         )
-    models = resolve_models(args.model)
+    models = _resolve(resolve_models, args, args.model)
     source = resolve_input(args.input)
     if args.angles:
         angles = [float(a) for a in args.angles]
@@ -306,7 +334,7 @@ def _accuracy(args: argparse.Namespace) -> int:
             f"--angles: at most {MAX_UPRIGHT_ANGLES} angles (each classifies 10,000 digits), "
             f"not {len(args.angles)}"
         )
-    models = resolve_models(args.model)
+    models = _resolve(resolve_models, args, args.model)
     results = _accuracy_results(args, models, upright)
     objects = [r.to_json(name) for name, r in results.items()]
     if upright:
@@ -435,8 +463,12 @@ def _filters(args: argparse.Namespace) -> int:
     from gcnn_viewer.viewer.sources import resolve_models
 
     fmt = _check_out(args, figures.FILTER_FORMATS)
-    (model,) = resolve_models([args.model])
+    (model,) = _resolve(resolve_models, args, [args.model])
     net = model.model
+    if args.layer is None:
+        from gcnn_viewer.analysis.filters import conv_layers
+
+        args.layer = "l2" if hasattr(net, "convs") else next(iter(conv_layers(net)))
     bank = filter_bank(net, args.layer, args.channel)
     params = layer_parameters(net, args.layer)
     counts = parameter_counts(net)

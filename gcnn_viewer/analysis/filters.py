@@ -70,6 +70,8 @@ def conv_layers(model: nn.Module) -> dict[str, nn.Module]:
     """The model's convolutions by the name of the layer they make: l1 … l6, top."""
     if not isinstance(model, nn.Module):
         raise AnalysisError(f"model must be a gcnn-viewer model, not {type(model).__name__}")
+    if callable(getattr(model, "skipped_lines", None)):  # a user's own model (UserModel)
+        return _own_conv_layers(model)
     convs = getattr(model, "convs", None)
     top = getattr(model, "top", None)
     if convs is None or top is None:
@@ -79,12 +81,35 @@ def conv_layers(model: nn.Module) -> dict[str, nn.Module]:
     return layers
 
 
+def _own_conv_layers(model: nn.Module) -> dict[str, nn.Module]:
+    """A user's model's layers that are plain 2-D convolutions or our group convolutions;
+    of any other layer type the Filters view cannot show the filters (one line)."""
+    named = dict(model.module.named_modules())
+    layers = {
+        r.name: named[r.name]
+        for r in model.layer_records()
+        if isinstance(named.get(r.name), (nn.Conv2d, GroupConv))
+    }
+    if not layers:
+        raise AnalysisError(
+            f"{model.name}: the Filters view cannot show its layers' filters (none of its "
+            "layers is a torch nn.Conv2d or a gcnn-viewer group convolution)"
+        )
+    return layers
+
+
 def _conv(model: nn.Module, layer: str) -> nn.Module:
     layers = conv_layers(model)
     if not isinstance(layer, str):
         raise AnalysisError(f"layer must be a layer's name (text), not {type(layer).__name__}")
     if layer not in layers:
         name = getattr(model, "name", type(model).__name__)
+        own = dict(model.module.named_modules()) if hasattr(model, "skipped_lines") else {}
+        if layer in own:  # a user's layer of a type whose filters we cannot show
+            raise AnalysisError(
+                f"{name}: the Filters view cannot show the filters of {layer} (a "
+                f"{type(own[layer]).__name__}); its layers with filters are {' '.join(layers)}"
+            )
         raise AnalysisError(
             f"{name} has no convolution layer {layer!r}; its layers with filters are "
             f"{' '.join(layers)}"

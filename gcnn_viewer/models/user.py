@@ -309,6 +309,7 @@ class UserModel(nn.Module):
         if not isinstance(module, nn.Module):
             raise UserModelError(f"{spec or name}: not an nn.Module but a {type(module).__name__}")
         self.module = module
+        self.training = module.training  # the module's own mode, restored as it was found
         self.name = str(name)
         self.spec = spec or self.name
         self.input_size = input_size

@@ -166,10 +166,11 @@ def _panel_frame(
     probabilities = torch.softmax(logits, 0).numpy()
     layers = {}
     for name in names:
-        t = stabilise(maps[name], spec.probe.group, turns)  # [C, (G,) h, w]
+        layout = spec.probe.layouts[name]  # each layer its own group (its record's)
+        t = stabilise(maps[name], layout.group, turns)  # [C, (G,) h, w]
         data = np.ascontiguousarray(as_group_maps(t).float().numpy())
         scale = spec.probe.scales[name]
-        image_u8 = spec.probe.layouts[name].render(data, scale)
+        image_u8 = layout.render(data, scale)
         rgb = np.take(colours.table(scale), image_u8) if colours is not None else None
         layers[name] = LayerFrame(data, image_u8, rgb)
     return PanelFrame(spec.key, probabilities.copy(), layers, logits.numpy().copy())
@@ -203,15 +204,18 @@ def sweep_steps(request: SweepRequest) -> Generator[None, None, SweepResult]:
 
     digit = request.snapshot.digit
     n = len(request.angles)
-    out = {key: np.empty((n, 10), np.float32) for key, _ in request.models}
+    out: dict[str, np.ndarray] = {}  # key -> [N, K]: 10 classes, or a user model's K
     for lo in range(0, n, request.chunk):
         hi = min(n, lo + request.chunk)
         batch = np.stack([rotate_input(digit, float(a)) for a in request.angles[lo:hi]])
         x = torch.from_numpy(batch)[:, None]  # [chunk, 1, 28, 28]
         with torch.inference_mode():
             for key, model in request.models:
-                out[key][lo:hi] = torch.softmax(model(x).float(), 1).numpy()
+                p = torch.softmax(model(x).float(), 1).numpy()
+                out.setdefault(key, np.empty((n, p.shape[1]), np.float32))[lo:hi] = p
         yield
+    for key, _ in request.models:  # no angles: no classes seen
+        out.setdefault(key, np.empty((n, 10), np.float32))
     return SweepResult(request.seq, request.snapshot.version, request.angles, out)
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gcnn_viewer.group import Group
+from gcnn_viewer.models.layers import quarter_turn_element
 
 if TYPE_CHECKING:  # torch is imported where it is used: the app shows its window first
     import torch
@@ -273,7 +274,7 @@ def stabilise(maps: torch.Tensor, group: Group | None, turns: int) -> torch.Tens
         import torch
 
         return torch.rot90(maps, -turns, dims=(-2, -1))
-    return group.act_on_group_map(group.inverse(turns), maps)
+    return group.act_on_group_map(group.inverse(quarter_turn_element(group, turns)), maps)
 
 
 def best_columns(

@@ -25,6 +25,7 @@ import numpy as np
 from gcnn_viewer.data.digits import Digit, DigitImageError, open_image, rotate_input
 from gcnn_viewer.errors import CheckpointError, GcnnViewerError
 from gcnn_viewer.group import Group
+from gcnn_viewer.models.layers import LayerRecord
 from gcnn_viewer.models.pretrained import shipped_dir
 from gcnn_viewer.models.registry import DEFAULT_PAIR, model_names, model_spec
 from gcnn_viewer.viewer.events import Event
@@ -89,7 +90,19 @@ class ModelProbe:
     layers: tuple[str, ...]  # in order, without "logits"
     layouts: dict[str, LayerLayout]
     scales: dict[str, LayerScale]
-    group: Group | None
+    group: Group | None  # the model's finest group (each layer's own: its record, its layout)
+    records: dict[str, LayerRecord] = field(default_factory=dict)  # every layer and "logits"
+
+
+def layer_layouts(model: GCNNModel, maps: Mapping[str, torch.Tensor]) -> dict[str, LayerLayout]:
+    """Each layer's mosaic layout from its record (:meth:`GCNNModel.layer_records`, the same
+    for a user's model): its own group, so planar and group layers may mix."""
+    records = {r.name: r for r in model.layer_records()}
+    return {
+        name: layer_layout(name, tuple(t.shape[1:]), records[name].group)
+        for name, t in maps.items()
+        if records[name].is_map
+    }
 
 
 def probe_model(model: GCNNModel, inputs: np.ndarray) -> ModelProbe:
@@ -103,19 +116,17 @@ def probe_model(model: GCNNModel, inputs: np.ndarray) -> ModelProbe:
     x = torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))[:, None]
     with torch.inference_mode(), torch_threads(1):
         maps = model.feature_maps(x)
-    layouts, scales = {}, {}
-    for name, t in maps.items():
-        if name == "logits":
-            continue
-        values = t.float().numpy()
-        layouts[name] = layer_layout(name, tuple(t.shape[1:]), model.group)
+    layouts, scales = layer_layouts(model, maps), {}
+    for name in layouts:
+        values = maps[name].float().numpy()
         if float(values.min()) >= 0.0:
             hi = float(np.percentile(values, PERCENTILE))
             scales[name] = LayerScale(0.0, hi if hi > 1e-6 else max(float(values.max()), 1.0))
         else:
             m = float(np.percentile(np.abs(values), PERCENTILE)) or 1.0
             scales[name] = LayerScale(-m, m, diverging=True)
-    return ModelProbe(tuple(layouts), layouts, scales, model.group)
+    records = {r.name: r for r in model.layer_records()}
+    return ModelProbe(tuple(layouts), layouts, scales, model.group, records)
 
 
 # -- colour scales cached per weights ----------------------------------------------------------
@@ -231,14 +242,11 @@ def cached_probe(
         x = torch.from_numpy(np.ascontiguousarray(inputs[:1], dtype=np.float32))[:, None]
         with torch.inference_mode(), torch_threads(1):
             maps = model.feature_maps(x)
-        layouts = {
-            name: layer_layout(name, tuple(t.shape[1:]), model.group)
-            for name, t in maps.items()
-            if name != "logits"
-        }
+        layouts = layer_layouts(model, maps)
         scales = scales_from_record(record, weights, measured_on, tuple(layouts))
         if scales is not None:
-            return ModelProbe(tuple(layouts), layouts, scales, model.group), True
+            records = {r.name: r for r in model.layer_records()}
+            return ModelProbe(tuple(layouts), layouts, scales, model.group, records), True
     probe = probe_model(model, inputs)
     if path is not None:
         from gcnn_viewer.data.files import atomic_file, json_text
@@ -296,25 +304,36 @@ class ModelEntry:
     error: str = ""  # set when loading failed and the entry fell back to an untrained model
     _model: GCNNModel | None = field(default=None, repr=False)
     _probe: ModelProbe | None = field(default=None, repr=False)
+    # a user's own model (issue 22): its name and a few words, instead of the registry's
+    own_title: str = ""
+    own_kind: str = ""
     # loading and probing happen once, on whichever thread asks first (the app's start-up
     # thread, or the GUI thread when the user picks a model meanwhile): the others wait
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
     def title(self) -> str:
-        """The model's name for a person, e.g. ``P4CNN-RotationPooling``."""
-        return model_spec(self.arch).title
+        """The model's name for a person, e.g. ``P4CNN-RotationPooling``; a user's model's
+        own name."""
+        return self.own_title or model_spec(self.arch).title
+
+    @property
+    def is_user_model(self) -> bool:
+        """A user's own model (``FILE.py:FACTORY``, a live module), not a registered one."""
+        return bool(self.own_title)
 
     @property
     def kind(self) -> str:
         """A few words on the architecture, e.g. ``p4 with rotation pooling``."""
-        return model_spec(self.arch).description
+        return self.own_kind or model_spec(self.arch).description
 
     @property
     def label(self) -> str:
         """Selector text, e.g. ``P4CNN — trained (p4: rotation-equivariant)`` or
         ``P4MCNN — UNTRAINED, random weights (…)`` (a narrow selector elides the end)."""
-        title = model_spec(self.arch).title
+        title = self.title
+        if self.is_user_model:
+            return f"{title} — {self.source} ({self.kind})"
         if self.source == "shipped":
             return f"{title} — trained ({self.kind})"
         if self.source == "untrained":
@@ -482,6 +501,51 @@ class ModelCatalog:
             return self.update_model(key, model, detail)
         entry = ModelEntry(key, checkpoint.name, path.name, True, lambda: (model, detail), path)
         entry._model, entry.detail = model, detail
+        self.entries.append(entry)
+        self.added.emit(entry)
+        return entry
+
+    def open_user_model(
+        self,
+        spec: str,
+        *,
+        weights: str | os.PathLike | None = None,
+        name: str | None = None,
+        input_size: int | None = None,
+        layers: Sequence[str] | None = None,
+    ) -> ModelEntry:
+        """Call a user's factory (``FILE.py:FACTORY`` or ``package.module:FACTORY``: this
+        runs the user's code), load ``weights`` into it, wrap it
+        (:class:`~gcnn_viewer.models.user.UserModel`, frozen) and add it; the same spec with
+        the same options again gives the entry new weights (the file may have changed).
+        :class:`~gcnn_viewer.errors.UserModelError` (one line, naming the spec) when it
+        cannot be shown."""
+        from gcnn_viewer.models.user import load_user_model
+
+        model = load_user_model(
+            spec, weights=weights, name=name, input_size=input_size, layers=layers
+        )
+        return self.add_user_model(model, source=spec)
+
+    def add_user_model(self, model: GCNNModel, source: str = "") -> ModelEntry:
+        """Add a wrapped user's model (:func:`~gcnn_viewer.models.user.wrap_model`), frozen
+        here; one already added under the same spec and options gets these weights."""
+        config = getattr(model, "config", {}) or {}
+        source = source or config.get("spec") or model.name
+        key = "user:" + json.dumps(config, sort_keys=True, default=str)
+        weights = config.get("weights")
+        detail = f"your model {source}" + (f" · weights {Path(weights).name}" if weights else "")
+        skipped = getattr(model, "skipped", None) or {}
+        if skipped:
+            detail += f" · not shown: {', '.join(skipped)}"
+        kind = model.summary() if callable(getattr(model, "summary", None)) else "your model"
+        model = model.freeze()
+        if any(e.key == key for e in self.entries):
+            return self.update_model(key, model, detail)
+        entry = ModelEntry(key, model.name, source, True, lambda: (model, detail))
+        entry._model, entry.detail = model, detail
+        entry.own_title, entry.own_kind = model.name, kind
+        entry.path = Path(weights) if weights else None
         self.entries.append(entry)
         self.added.emit(entry)
         return entry

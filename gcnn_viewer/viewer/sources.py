@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_INPUT",
     "ExportInput",
     "ExportModel",
+    "OwnModelOptions",
     "resolve_input",
     "resolve_models",
     "sha256_tensors",
@@ -93,7 +94,8 @@ class ExportModel:
         probe = entry.probe() if entry.probed else None  # the screen's colour scales
         if entry.path is not None and Path(entry.path).is_file():
             digest = sha256_file(Path(entry.path))
-            default = entry.arch if entry.source == "shipped" else Path(entry.path).stem
+            own = entry.source == "shipped" or entry.is_user_model  # a user's: its --name
+            default = entry.arch if own else Path(entry.path).stem
         else:
             digest = sha256_tensors(model.state_dict())
             default = entry.arch
@@ -114,7 +116,7 @@ class ExportModel:
         )
 
     def provenance(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name,
             "architecture": self.arch,
             "title": self.title,
@@ -122,6 +124,11 @@ class ExportModel:
             "trained": self.trained,
             "sha256": self.sha256,
         }
+        config = getattr(self.model, "config", None)
+        if isinstance(config, dict) and "spec" in config:  # a user's own model
+            out["spec"] = config["spec"]
+            out["input_size"] = config.get("input_size")
+        return out
 
 
 def unique_names(models: Sequence[ExportModel]) -> list[ExportModel]:
@@ -142,21 +149,66 @@ def unique_names(models: Sequence[ExportModel]) -> list[ExportModel]:
     return out
 
 
-def resolve_models(texts: Sequence[str], catalog: ModelCatalog | None = None) -> list[ExportModel]:
-    """``z2cnn``, ``p4cnn``, … (shipped weights, else the app's seeded untrained stand-in) or a
-    checkpoint path, as the app would show them. Names in the data stay unique.
+@dataclass(frozen=True)
+class OwnModelOptions:
+    """The options of a user's own model (``--weights``, ``--name`` one per model in
+    ``--model``'s order; ``--input-size`` and ``--layers`` for each such model)."""
+
+    weights: tuple[str | None, ...] = ()
+    names: tuple[str | None, ...] = ()
+    input_size: int | None = None
+    layers: tuple[str, ...] | None = None
+
+    def given(self) -> bool:
+        return bool(self.weights or self.names or self.input_size or self.layers)
+
+
+def resolve_models(
+    texts: Sequence[str],
+    catalog: ModelCatalog | None = None,
+    own: OwnModelOptions | None = None,
+) -> list[ExportModel]:
+    """``z2cnn``, ``p4cnn``, … (shipped weights, else the app's seeded untrained stand-in), a
+    checkpoint path, or a user's own model ``FILE.py:FACTORY`` / ``package.module:FACTORY``
+    (with ``own``'s options; this runs the user's code), as the app would show them. Names in
+    the data stay unique.
 
     A model's name always means that model, even when a file of that name is in the current
     folder: write ``./p4cnn`` (any path with a folder or a suffix) for the file."""
+    from gcnn_viewer.models.user import is_model_spec
+
     texts = check_names(texts, "models", ExportError)  # ["p4cnn"], not "p4cnn"
     if not 1 <= len(texts) <= 2:
         raise ExportError(f"give one or two models, not {len(texts)}")
+    own = own if own is not None else OwnModelOptions()
+    for option, values in (("--weights", own.weights), ("--name", own.names)):
+        if len(values) > len(texts):
+            raise ExportError(
+                f"{option}: {len(values)} values for {len(texts)} model(s); give one per "
+                "model, in the order of --model"
+            )
+    if own.given() and not any(is_model_spec(t) for t in texts):
+        raise ExportError(
+            "--weights, --name, --input-size and --layers go with your own model "
+            "(--model FILE.py:FACTORY or package.module:FACTORY)"
+        )
     catalog = catalog if catalog is not None else ModelCatalog()
-    archs = {e.arch for e in catalog}
+    archs = {e.arch for e in catalog if not e.is_user_model}
     out: list[ExportModel] = []
-    for text in texts:
+    for i, text in enumerate(texts):
         path = Path(text).expanduser()
-        if text in archs:  # the name wins over a file of that name (./NAME is the file)
+        weights = own.weights[i] if i < len(own.weights) else None
+        name = own.names[i] if i < len(own.names) else None
+        if (weights or name) and not is_model_spec(text):
+            raise ExportError(
+                f"{text}: --weights and --name go with your own model (FILE.py:FACTORY); "
+                "give them in the order of --model"
+            )
+        if is_model_spec(text) and not (text in archs or path.exists()):
+            entry = catalog.open_user_model(  # UserModelError (one line) when it cannot
+                text, weights=weights, name=name, input_size=own.input_size, layers=own.layers
+            )
+        elif text in archs:  # the name wins over a file of that name (./NAME is the file)
             entry = catalog.load(catalog.find(text).key)
         elif path.exists() or path.suffix.lower() in CHECKPOINT_SUFFIXES or os.sep in text:
             if not path.exists():
@@ -164,8 +216,8 @@ def resolve_models(texts: Sequence[str], catalog: ModelCatalog | None = None) ->
             entry = catalog.open_checkpoint(path)  # CheckpointError (one line) when bad
         else:
             raise ExportError(
-                f"unknown model {text!r}: give one of {', '.join(sorted(archs))} "
-                "or a checkpoint path"
+                f"unknown model {text!r}: give one of {', '.join(sorted(archs))}, "
+                "a checkpoint path, or FILE.py:FACTORY / package.module:FACTORY"
             )
         out.append(ExportModel.from_entry(entry))
     return unique_names(out)
