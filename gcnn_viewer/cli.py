@@ -538,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--uninstall-desktop", action="store_true", help="remove it from the menu and exit"
     )
+    _add_app_model_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     for add in (_data_parser, _train_parser, _evaluate_parser, _reproduce_parser):
@@ -549,6 +550,78 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_analyse_parser(sub)
     return parser
+
+
+def _add_app_model_options(parser: argparse.ArgumentParser) -> None:
+    """The app's models: ``gcnn-viewer --model SPEC [SPEC2]`` (docs/own-model.md)."""
+    app = parser.add_argument_group("the app's models (without a command)")
+    app.add_argument(
+        "--model",
+        dest="app_models",
+        nargs="+",
+        metavar="MODEL",
+        help="open the app with MODEL in the left panel (and a second in the right): "
+        f"{', '.join(model_names())}, a checkpoint path, or your own model as "
+        "FILE.py:FACTORY or package.module:FACTORY (this runs that code)",
+    )
+    app.add_argument(
+        "--weights",
+        dest="app_weights",
+        nargs="+",
+        metavar="FILE",
+        help="weights for your own model(s), one per model in --model's order: a state_dict "
+        "or a gcnn-viewer checkpoint (read with weights_only=True)",
+    )
+    app.add_argument(
+        "--name",
+        dest="app_names",
+        nargs="+",
+        metavar="NAME",
+        help="the label of your own model(s) in the app, one per model (default: the "
+        "factory's name)",
+    )
+    app.add_argument(
+        "--input-size",
+        dest="app_input_size",
+        type=int_in(8, 512),
+        metavar="N",
+        help="your model takes [B, 1, N, N] pixels (default: its input_size attribute, else 28)",
+    )
+    app.add_argument(
+        "--layers",
+        dest="app_layers",
+        nargs="+",
+        metavar="PATH",
+        help="the modules whose outputs are shown, by module path (default: its children)",
+    )
+
+
+def _app_models(args: argparse.Namespace):
+    """``--model`` and its options as the app's :class:`~gcnn_viewer.gui.app.AppModels`
+    (None: the last session's models)."""
+    from gcnn_viewer.gui.app import AppModels
+
+    given = [
+        flag
+        for flag, value in (
+            ("--weights", args.app_weights),
+            ("--name", args.app_names),
+            ("--input-size", args.app_input_size),
+            ("--layers", args.app_layers),
+        )
+        if value is not None
+    ]
+    if not args.app_models:
+        if given:
+            raise CliError(f"{given[0]} goes with --model (the model it applies to)")
+        return None
+    return AppModels(
+        tuple(args.app_models),
+        tuple(args.app_weights or ()),
+        tuple(args.app_names or ()),
+        args.app_input_size,
+        tuple(args.app_layers) if args.app_layers else None,
+    )
 
 
 def _is_model_spec(text: str) -> bool:
@@ -792,7 +865,7 @@ def _run(argv: list[str] | None, stdout_closed: bool = False) -> int:
         if args.command is None:
             from gcnn_viewer.gui.app import run_app  # Qt only when the app is wanted
 
-            return run_app()
+            return run_app(models=_app_models(args))
         return args.func(args)
     except GcnnViewerError as exc:  # what a user can fix: one line
         print(f"gcnn-viewer: error: {_one_line(exc)}", file=sys.stderr)

@@ -22,6 +22,7 @@ from gcnn_viewer.export.kinds import (
     DEFAULT_FPS,
     DEFAULT_FRAMES,
     DEFAULT_STEP,
+    KINDS,
     ExportKind,
     export_kind,
 )
@@ -99,11 +100,19 @@ def _figure_command(kinds) -> argparse.ArgumentParser:
         action="store_true",
         help="undo the input's quarter turns on the maps (as the app's toggle)",
     )
-    figure.add_argument(  # the kind rotate-and-cycle (export/kinds.py)
+    other = figure.add_mutually_exclusive_group()
+    other.add_argument(  # the kind rotate-and-cycle (export/kinds.py)
         "--rotate-and-cycle",
         action="store_true",
         help="one layer at each angle as rows, models side by side, the "
         "cyclic shift of the orientation axis outlined",
+    )
+    other.add_argument(  # the kind group-view
+        "--group-view",
+        action="store_true",
+        help="one channel of one p4/p4m layer (the first given; channel: the first given, "
+        "else the strongest) as GrouPy's figure: its planes on a circle, arrows labelled "
+        "by the generators; at θ and θ+90° the planes move one step round",
     )
     _dpi(figure, "figure", "PNG resolution")
     _out(figure, _formats("figure"))
@@ -136,6 +145,12 @@ def _animation_command(kinds) -> argparse.ArgumentParser:
         help=f"frames/s, 0.1-100 (default {DEFAULT_FPS})",
     )
     animation.add_argument("--stabilised", action="store_true", help="stabilised maps")
+    animation.add_argument(  # the kind group-animation (export/kinds.py)
+        "--group-animation",
+        action="store_true",
+        help="the group view of one channel of one p4/p4m layer (as figure --group-view) "
+        "while the input turns",
+    )
     _dpi(animation, "animation", "resolution")
     _out(animation, _formats("animation"))
     return animation
@@ -186,10 +201,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _kind_of(args: argparse.Namespace) -> ExportKind:
-    """The kind a sub-command writes (``export figure --rotate-and-cycle``: that kind)."""
-    return export_kind(
-        "rotate-and-cycle" if getattr(args, "rotate_and_cycle", False) else args.kind
-    )
+    """The kind a sub-command writes (``export figure --rotate-and-cycle``: that kind; a
+    kind written by another's sub-command is asked for by a flag of its name)."""
+    for kind in KINDS:
+        flag = kind.name.replace("-", "_")
+        if kind.sub_command == args.kind != kind.name and getattr(args, flag, False):
+            return kind
+    return export_kind(args.kind)
 
 
 def _run(args: argparse.Namespace):
