@@ -221,7 +221,12 @@ def equivariance_curve(
             raise ConfigError(f"x must be a finite 28×28 image, not one of shape {image.shape}")
         digit = Digit(image)
     degrees = list(check_numbers(angles, "angles"))  # NaN, text or one number: one line
-    images = np.stack([digit.image] + [rotate_input(digit, a) for a in degrees])  # [1+N, 28, 28]
+    # at the model's own input size (29 for escnn's MNIST nets): padding a turned 28×28 digit
+    # to 29 would move the centre of rotation off the grid's centre
+    size = int(getattr(model, "input_size", None) or 28)
+    images = np.stack(
+        [digit.model_input(size)] + [rotate_input(digit, a, size=size) for a in degrees]
+    )  # [1+N, size, size]
     batch = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None]
     was_training = model.training
     model.eval()

@@ -97,3 +97,16 @@ def test_model_mode_is_restored():
     model = seeded("p4cnn").train()
     equivariance_curve(model, blob_digit(), [0.0, 90.0])
     assert model.training
+
+
+def test_transform_maps_follows_the_nearest_element_of_a_finer_group():
+    """C8 (issue 22): at 45° the orientation axis rolls by ONE step and the planes turn 45°;
+    at 90° by two steps and an exact rot90 (not the 90° element's quarter-turn count)."""
+    from gcnn_viewer.analysis.equivariance import transform_maps
+    from gcnn_viewer.group import cyclic, rotate_planes
+
+    f = torch.randn(3, 8, 9, 9, dtype=torch.float64)
+    out = transform_maps(f, [45.0, 90.0, 100.0], cyclic(8))
+    assert torch.allclose(out[0], torch.roll(rotate_planes(f, 45.0), 1, dims=-3), atol=1e-12)
+    assert torch.equal(out[1], torch.roll(torch.rot90(f, 1, dims=(-2, -1)), 2, dims=-3))
+    assert torch.allclose(out[2], torch.roll(rotate_planes(f, 100.0), 2, dims=-3), atol=1e-12)
