@@ -194,16 +194,10 @@ def lab_inputs(
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def _layer_names(model: torch.nn.Module) -> list[str]:
-    """Every layer the model has at its own input size, in order."""
-    import torch
-
-    records = getattr(model, "layer_records", None)
-    if callable(records):
-        return [r.name for r in records()]
-    n = int(getattr(model, "input_size", MNIST_SIZE))
-    with torch.inference_mode():
-        return list(model.feature_maps(torch.zeros(1, 1, n, n)))
+def _records(model: torch.nn.Module) -> dict[str, Any]:
+    """Every layer the model has at its own input size, in order: name -> its record (whose
+    ``group`` says how the input's rotation acts on it)."""
+    return {r.name: r for r in model.layer_records()}
 
 
 def _forward(model: torch.nn.Module, batch: torch.Tensor) -> tuple[dict, str | None, str | None]:
@@ -239,14 +233,21 @@ def lab_curves(
     changed (a frozen one stays frozen; its mode is restored)."""
     import torch
 
+    from gcnn_viewer.analysis.equivariance import as_model
+
     if not isinstance(settings, LabSettings):
         raise ConfigError(f"settings must be LabSettings, not {type(settings).__name__}")
-    if not callable(getattr(model, "feature_maps", None)):
-        raise ConfigError(f"model must be a gcnn-viewer model, not {type(model).__name__}")
+    model = as_model(model)  # ours as they are; any other nn.Module seen through its layers
+    own = int(getattr(model, "input_size", None) or MNIST_SIZE)
+    if not callable(getattr(model, "stages", None)) and settings.input_size != own:
+        raise ConfigError(
+            f"{getattr(model, 'name', '') or type(model).__name__} takes {own}×{own} inputs: "
+            f"the lab's input size must be {own}, not {settings.input_size}"
+        )
     degrees = [float(a) for a in check_numbers(angles, "angles")]
     digit = _digit(digit)
-    names = _layer_names(model)
-    group = getattr(model, "group", None)
+    records = _records(model)
+    names = list(records)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
     unavailable: dict[str, str] = {}
     shapes: dict[str, tuple[int, ...]] = {}
@@ -260,6 +261,7 @@ def lab_curves(
                 maps, missing, reason = _forward(model, batch)
                 for name, t in maps.items():
                     shapes[name] = tuple(t.shape[1:])
+                    group = records[name].group if name in records else None
                     parts.setdefault(name, []).append(layer_error(t, chunk, group))
             if missing is not None:
                 later = names[names.index(missing) :] if missing in names else [missing]

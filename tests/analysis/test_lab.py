@@ -161,3 +161,17 @@ def test_a_second_set_of_weights_must_be_the_same_architecture():
 
     wide = build_model("p4cnn", channels=12)
     assert architecture_mismatch(seeded("p4cnn"), wide) == "a P4CNN with other channels"
+
+
+def test_a_users_module_runs_in_the_lab_at_its_own_input_size():
+    from tests.models.user_nets import big_cnn, p4_net
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = p4_net().eval()
+    curves = lab_curves(net, blob_digit(), [90.0, 45.0])
+    assert max(err[0] for err in curves.errors.values()) <= EXACT_TOLERANCE
+    assert lab_readout(None, curves=curves).first_broken is None
+    with pytest.raises(ConfigError, match="takes 32×32 inputs: the lab's input size must be 32"):
+        lab_curves(big_cnn(), blob_digit(), [90.0])
+    assert lab_curves(big_cnn(), blob_digit(), [90.0], LabSettings(32)).settings.input_size == 32
