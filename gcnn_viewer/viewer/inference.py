@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gcnn_viewer.data.digits import quarter_turns, rotate_input
+from gcnn_viewer.data.digits import (
+    MAX_INPUT_SIZE,
+    MIN_INPUT_SIZE,
+    MNIST_SIZE,
+    Digit,
+    quarter_turns,
+    rotate_input,
+)
 from gcnn_viewer.viewer.drawing import InputSnapshot
 from gcnn_viewer.viewer.layout import ColourTables, as_group_maps, stabilise
 from gcnn_viewer.viewer.models import ModelProbe
@@ -101,6 +108,35 @@ def stabilised_note(angle: float) -> str:
     )
 
 
+def drawn_size(model: object) -> int:
+    """The side of the field the digit is drawn into for ``model``: its ``input_size`` (a
+    user's model may take 29×29 or 33×33) where the drawing supports it
+    (:data:`~gcnn_viewer.data.digits.MIN_INPUT_SIZE` … ``MAX_INPUT_SIZE``), else 28 (the
+    model pads or crops the 28×28 digit itself)."""
+    size = getattr(model, "input_size", MNIST_SIZE)
+    if isinstance(size, int) and MIN_INPUT_SIZE <= size <= MAX_INPUT_SIZE:
+        return size
+    return MNIST_SIZE
+
+
+def model_inputs(
+    digit: Digit, angles: Sequence[float], models: Sequence[object]
+) -> dict[int, np.ndarray]:
+    """The digit turned by each angle, drawn at 28×28 and at every other size ``models``
+    take: ``{size: float32 [B, size, size]}``."""
+    sizes = {MNIST_SIZE} | {drawn_size(m) for m in models}
+    return {
+        n: np.stack([rotate_input(digit, float(a), size=n) for a in angles]) for n in sorted(sizes)
+    }
+
+
+def model_batch(inputs: Mapping[int, np.ndarray], model: object) -> Any:
+    """``model``'s batch ``[B, 1, N, N]`` out of :func:`model_inputs`."""
+    import torch
+
+    return torch.from_numpy(inputs[drawn_size(model)])[:, None]
+
+
 def compute_frame(request: FrameRequest) -> FrameResult:
     """Every layer of every panel's model for the rotated input, as mosaics."""
     return next(compute_frames(request))
@@ -124,10 +160,13 @@ def compute_frames(
     for lo in range(0, len(angles), chunk):
         start = time.perf_counter()
         batch = angles[lo : lo + chunk]
-        images = np.stack([rotate_input(digit, a) for a in batch])  # [B, 28, 28]
-        x = torch.from_numpy(images)[:, None]  # [B, 1, 28, 28]
+        inputs = model_inputs(digit, batch, [spec.model for spec in request.panels])
+        images = inputs[MNIST_SIZE]  # [B, 28, 28]: what the window shows
         with torch.inference_mode():
-            maps = {spec.key: spec.model.feature_maps(x) for spec in request.panels}
+            maps = {
+                spec.key: spec.model.feature_maps(model_batch(inputs, spec.model))
+                for spec in request.panels
+            }
         for b, angle in enumerate(batch):
             turns = stabilising_turns(angle) if request.stabilised else 0
             panels = tuple(
@@ -207,11 +246,10 @@ def sweep_steps(request: SweepRequest) -> Generator[None, None, SweepResult]:
     out: dict[str, np.ndarray] = {}  # key -> [N, K]: 10 classes, or a user model's K
     for lo in range(0, n, request.chunk):
         hi = min(n, lo + request.chunk)
-        batch = np.stack([rotate_input(digit, float(a)) for a in request.angles[lo:hi]])
-        x = torch.from_numpy(batch)[:, None]  # [chunk, 1, 28, 28]
+        inputs = model_inputs(digit, request.angles[lo:hi], [m for _, m in request.models])
         with torch.inference_mode():
             for key, model in request.models:
-                p = torch.softmax(model(x).float(), 1).numpy()
+                p = torch.softmax(model(model_batch(inputs, model)).float(), 1).numpy()
                 out.setdefault(key, np.empty((n, p.shape[1]), np.float32))[lo:hi] = p
         yield
     for key, _ in request.models:  # no angles: no classes seen

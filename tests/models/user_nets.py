@@ -162,3 +162,59 @@ def not_a_module() -> int:
 
 def needs_argument(width: int) -> nn.Module:  # not offered: it needs an argument
     return PlainCNN()
+
+
+class OrientationMax(nn.Module):
+    """The maximum over the orientation axis: p4 maps -> rotation-invariant planar maps."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.amax(dim=2)
+
+
+class EightAxis(nn.Module):
+    """A side branch with an orientation axis of 8 (shown as p4m): the maps and their mirror."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, torch.flip(x, dims=(-2,))], dim=2)
+
+
+class Mixed(nn.Module):
+    """Layers of different groups in one model: lift (p4) -> relu -> max over orientations
+    (planar) -> conv (planar) -> mean, and a side branch ``eight`` of 8 orientations."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lift = LiftP4(1, 3)
+        self.relu = nn.ReLU()
+        self.eight = EightAxis()
+        self.invariant = OrientationMax()
+        self.conv = nn.Conv2d(3, 10, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.relu(self.lift(x))
+        self.eight(h)
+        return self.conv(self.invariant(h)).mean(dim=(2, 3))
+
+
+class Odd33(nn.Module):
+    """Takes 33×33 digits (its attribute ``input_size``); its map is its input."""
+
+    input_size = 33
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = nn.Identity()
+        self.head = nn.Linear(33 * 33, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.seen(x).flatten(1))
+
+
+def mixed() -> nn.Module:
+    torch.manual_seed(0)
+    return Mixed()
+
+
+def odd33() -> nn.Module:
+    torch.manual_seed(0)
+    return Odd33()
