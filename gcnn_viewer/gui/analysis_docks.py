@@ -27,6 +27,7 @@ from gcnn_viewer.gui.analysis_views import (
 )
 from gcnn_viewer.gui.docks import Area
 from gcnn_viewer.gui.group_view import GroupView
+from gcnn_viewer.gui.lab_panel import LabPanel
 from gcnn_viewer.viewer.dock_sizes import analysis_swaps
 from gcnn_viewer.viewer.layout import MapPixel
 from gcnn_viewer.viewer.models import ModelEntry
@@ -71,6 +72,7 @@ class AnalysisDocks(QtCore.QObject):
         self.accuracy = AccuracyView(self.worker)
         self.filters = FiltersView()
         self.group_view = GroupView(self._panel_probes, lambda: state.colours)
+        self.lab = LabPanel(self.worker, self._catalog_models)
 
         # Hidden until asked for (View menu, or a click on a feature map for Filters): their
         # tab bar would take its height from the feature maps. Shown, each is a tab beside
@@ -85,8 +87,10 @@ class AnalysisDocks(QtCore.QObject):
         self.accuracy_dock = add("Accuracy vs angle", "accuracyDock", self.accuracy)
         self.filters_dock = add("Filters", "filtersDock", self.filters)
         self.group_dock = add("Group view", "groupViewDock", self.group_view)
+        self.lab_dock = add("Lab", "labDock", self.lab)
         for dock in (
-            self.equivariance_dock, self.accuracy_dock, self.filters_dock, self.group_dock
+            self.equivariance_dock, self.accuracy_dock, self.filters_dock, self.group_dock,
+            self.lab_dock,
         ):  # fmt: skip
             # shown from the View menu: in front, not behind the sweep's tab
             # ... and one open behind another tab comes forward, rather than closing unseen
@@ -109,7 +113,8 @@ class AnalysisDocks(QtCore.QObject):
         # In a short window the tab brought forward takes the maps' place instead (M, or
         # the sweep's tab, brings them back): a share left the maps as slivers at 1024×700.
         self.docks = (
-            self.equivariance_dock, self.accuracy_dock, self.filters_dock, self.group_dock
+            self.equivariance_dock, self.accuracy_dock, self.filters_dock, self.group_dock,
+            self.lab_dock,
         )  # fmt: skip
         self._in_front: set[QtWidgets.QDockWidget] = set()
         for dock in self.docks:
@@ -140,6 +145,9 @@ class AnalysisDocks(QtCore.QObject):
         # first the right panel's model (P4CNN by default: its filters are shared)
         self.filters.set_models(models, prefer=len(models) - 1)
         self.group_view.models_changed()
+        if self.lab.digit is None and not self.state.drawing.is_empty:
+            self.lab.digit = self.state.snapshot().digit
+        self.lab.set_models(models)
         self._equivariance_stale = True
         self._refresh_equivariance()
 
@@ -147,6 +155,8 @@ class AnalysisDocks(QtCore.QObject):
         self.models_changed()
 
     def _drawing_committed(self) -> None:
+        if not self.state.drawing.is_empty:
+            self.lab.set_input(self.state.snapshot().digit)
         self._equivariance_stale = True
         self._refresh_equivariance()
 
@@ -233,6 +243,11 @@ class AnalysisDocks(QtCore.QObject):
             entry = self.state.catalog.get(key)  # (never loads: the start-up thread does)
             out.append((entry.title, entry.probe() if entry.probed else None))
         return out
+
+    def _catalog_models(self) -> list[tuple[str, str, object]]:
+        """The catalog's models for the Lab's *Compare with*: key, title, and a loader (run
+        on the analysis thread)."""
+        return [(e.key, e.title, lambda e=e: e.model) for e in self.state.catalog]
 
     def frame_shown(self, frame) -> None:
         """A frame is on screen (the presenter's ``frameShown``): the group view draws it."""

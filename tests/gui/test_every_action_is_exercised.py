@@ -117,6 +117,7 @@ def holders(window, widget) -> set[str]:
     owners = [window, window.input_panel, window.rotation, window.brush, window.browser]
     owners += [window.train_panel, window.sweep, *window.panels]
     owners += [window.analysis.accuracy, window.analysis.filters, window.analysis.group_view]
+    owners += [window.analysis.lab]
     owners += [window.maps_area, window.maps_area.bar]
     return {name for owner in owners for name, value in vars(owner).items() if value is widget}
 
