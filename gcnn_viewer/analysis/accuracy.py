@@ -276,6 +276,16 @@ def bin_errors(
     )
 
 
+def _any_model(model: object) -> nn.Module:
+    """A shipped model as it is; any other ``nn.Module`` wrapped (its logits, its input
+    size); AnalysisError (one line) for anything else."""
+    if not isinstance(model, nn.Module):
+        raise AnalysisError(f"model must be a torch nn.Module, not {type(model).__name__}")
+    from gcnn_viewer.models.user import wrap_model
+
+    return wrap_model(model)
+
+
 def rot_accuracy(
     model: nn.Module,
     data: MnistRot,
@@ -286,8 +296,11 @@ def rot_accuracy(
     cancelled: Cancelled | None = None,
 ) -> RotAccuracy:
     """Test error on MNIST-rot, overall (``evaluate``'s value) and in ``bins`` angle bins by
-    each test digit's recorded angle. Cached per weights and data content hash."""
+    each test digit's recorded angle. Cached per weights and data content hash. ``model``:
+    a shipped model or any ``nn.Module`` taking ``[B, 1, N, N]`` pixels (wrapped, its
+    28×28 digits padded to its ``input_size``: :func:`~gcnn_viewer.models.user.wrap_model`)."""
     bin_edges(bins)  # a bad --bins is reported before any work
+    model = _any_model(model)
     if not isinstance(data, MnistRot):
         raise AnalysisError(f"data must be MNIST-rot (an MnistRot), not {type(data).__name__}")
     images, labels = data.split("test")
@@ -344,8 +357,9 @@ def upright_accuracy(
     cancelled: Cancelled | None = None,
 ) -> UprightAccuracy:
     """Error on the MNIST test digits turned by each angle (``mnist``: (images, labels) to
-    use instead of the cached MNIST test split)."""
+    use instead of the cached MNIST test split). ``model``: as :func:`rot_accuracy`'s."""
     angles = check_numbers(angles, "angles", error=AnalysisError)  # never "90" read as 9, 0
+    model = _any_model(model)
     if not angles:
         raise AnalysisError("give at least one angle")
     if mnist is None:
