@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import signal
 import sys
 import traceback
@@ -298,27 +299,43 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         check_writable(out, trainer.payload())  # a full disk shows now, not after an epoch
         if trainer.epoch >= trainer.config.epochs:
             print(f"training is done; finishing the evaluation into {out}", file=sys.stderr)
-        label = f"{trainer.config.model} seed {trainer.config.seed}"
+        label = f"{trainer.config.model_name} seed {trainer.config.seed}"
         return _drive(trainer, label)
     if args.init_from and not args.model:
-        from gcnn_viewer.training import read_run
-
-        args.model = read_run(args.init_from).name
+        _model_of_run(args)
     if not args.model:
         raise CliError("train needs --model NAME (or --resume PATH, or --init-from PATH)")
     # every TrainConfig field has its option (_add_train_options): ConfigError for a bad value
     config = TrainConfig(**{o.name: getattr(args, o.name) for o in train_options()})
-    out = Path(args.out) if args.out else Path("runs") / f"{config.model}-seed{config.seed}.pt"
+    config.check_model_options()  # before any data is loaded
+    stem = re.sub(r"[^\w.-]", "_", config.model_name)  # a user's --name may hold anything
+    out = Path(args.out) if args.out else Path("runs") / f"{stem}-seed{config.seed}.pt"
     _check_out(out, args.overwrite, held=held)
     data = Datasets.from_mnist_rot(_load_data(args), config.train_split)
     trainer = Trainer(config, data, checkpoint_path=out, command=command)
     check_writable(out, trainer.payload())  # a full disk shows now, not after an epoch
+    what = config.model_name + (f" ({config.model})" if config.is_user_model else "")
     print(
-        f"training {config.model} ({config.protocol} protocol, {_plural(config.epochs, 'epoch')})"
+        f"training {what} ({config.protocol} protocol, {_plural(config.epochs, 'epoch')})"
         f" on {trainer.device}; checkpoint {out}",
         file=sys.stderr,
     )
-    return _drive(trainer, f"{config.model} seed {config.seed}")
+    return _drive(trainer, f"{config.model_name} seed {config.seed}")
+
+
+def _model_of_run(args: argparse.Namespace) -> None:
+    """``--init-from PATH`` without ``--model``: the run's model. A run of a user's own model
+    starts from its weights as ``--weights`` would, under its recorded spec, name and size."""
+    from gcnn_viewer.training import read_run
+
+    record = read_run(args.init_from)
+    if record.user_spec is None:
+        args.model = record.name
+        return
+    args.model, args.weights, args.init_from = record.user_spec, args.init_from, None
+    args.name = args.name or record.name
+    if args.input_size is None:
+        args.input_size = record.model_config["input_size"]
 
 
 # -- evaluate ----------------------------------------------------------------------------------
@@ -505,6 +522,30 @@ def _option_type(option: TrainOption):
     return str
 
 
+class _ModelChoices(tuple):
+    """``train --model``'s choices: the shipped models (as listed), and any model spec."""
+
+    def __contains__(self, value: object) -> bool:
+        return tuple.__contains__(self, value) or (isinstance(value, str) and _is_model_spec(value))
+
+
+def _is_model_spec(text: str) -> bool:
+    from gcnn_viewer.models.user import is_model_spec
+
+    return is_model_spec(text)
+
+
+def _model_argument(text: str) -> str:
+    """An argparse type: a shipped model's name or ``FILE.py:FACTORY`` /
+    ``package.module:FACTORY`` (one line naming both kinds otherwise)."""
+    if text in model_names() or _is_model_spec(text):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is neither a shipped model ({', '.join(model_names())}) nor a model of your "
+        "own, FILE.py:FACTORY or package.module:FACTORY"
+    )
+
+
 def _add_train_options(parser: argparse.ArgumentParser) -> None:
     """One option per :class:`TrainConfig` field, with its default, choices, range and help
     (``--model`` has no default: ``--resume`` and ``--init-from`` name the model too)."""
@@ -514,7 +555,10 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
             kwargs["action"] = "store_false" if option.default else "store_true"
         else:
             kwargs["default"] = None if option.name == "model" else option.default
-            if option.choices:
+            if option.name == "model":  # a shipped model, or FILE.py:FACTORY
+                kwargs["choices"] = _ModelChoices(option.choices)
+                kwargs["type"] = _model_argument
+            elif option.choices:
                 kwargs["choices"] = option.choices
             else:
                 kwargs["type"] = _option_type(option)

@@ -30,7 +30,7 @@ import torch
 from gcnn_viewer.errors import CheckpointError, ConfigError, describe_os_error, first_line
 from gcnn_viewer.models.networks import MAX_CHANNELS, GCNNModel, build_model
 from gcnn_viewer.models.registry import is_model, model_names, model_spec
-from gcnn_viewer.models.train_config import TrainConfig
+from gcnn_viewer.models.train_config import MAX_INPUT_SIZE, MIN_INPUT_SIZE, TrainConfig
 
 FORMAT = "gcnn-viewer-checkpoint"
 FORMAT_VERSION = 1
@@ -64,7 +64,9 @@ class CheckpointRecord:
     out, so a file read and written again keeps its keys.
     """
 
-    model_config: dict[str, Any]  # {"name": "p4cnn", "channels": 10}: the network's arguments
+    # {"name": "p4cnn", "channels": 10}: the network's arguments; a user's own model:
+    # {"name", "spec", "factory", "sha256", "input_size"} (is_user_model_config)
+    model_config: dict[str, Any]
     state_dict: dict[str, torch.Tensor]  # CPU tensors, names as GCNNModel.state_dict()
     normalisation: dict[str, float] | None = None  # {"mean", "std"} of the training pixels
     train_config: TrainConfig | None = None
@@ -84,6 +86,12 @@ class CheckpointRecord:
     def name(self) -> str:
         """The model's registered name, e.g. ``"p4cnn"``."""
         return self.model_config["name"]
+
+    @property
+    def user_spec(self) -> str | None:
+        """``FILE.py:FACTORY`` / ``package.module:FACTORY`` for a user's own model, as given
+        when it was trained; ``None`` for one of the shipped architectures."""
+        return self.model_config.get("spec") if is_user_model_config(self.model_config) else None
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -119,16 +127,20 @@ class CheckpointRecord:
     ) -> CheckpointRecord:
         """A record of ``model``: its architecture, a detached CPU copy of its weights
         (``state_dict``, when given, instead: e.g. weights kept aside) and its input
-        normalisation; ``fields`` fill the rest (``train_config=…``, ``metrics=…``)."""
+        normalisation; ``fields`` fill the rest (``train_config=…``, ``metrics=…``).
+        A user's own module (any ``nn.Module``) needs ``model_config=`` in ``fields``; it
+        normalises its input itself, so its record has no ``normalisation``."""
         weights = state_dict if state_dict is not None else model.state_dict()
+        config = fields.pop("model_config", None)
+        if isinstance(model, GCNNModel):
+            fields.setdefault(
+                "normalisation",
+                {"mean": float(model.input_mean.item()), "std": float(model.input_std.item())},
+            )
         return cls(
-            model_config=dict(model.config),
+            model_config=dict(config if config is not None else model.config),
             # a copy: the model may go on training while this record is written
             state_dict={k: v.detach().to("cpu", copy=True) for k, v in weights.items()},
-            normalisation={
-                "mean": float(model.input_mean.item()),
-                "std": float(model.input_std.item()),
-            },
             **fields,
         )
 
@@ -138,6 +150,11 @@ class CheckpointRecord:
         ``check=False`` skips the weights' checks (finite values, …) for weights that come
         from a live model rather than a file (a snapshot of a run in training)."""
         config = dict(self.model_config)
+        if self.user_spec is not None:  # its code is the user's: the training layer loads it
+            raise CheckpointError(
+                f"{source}: holds weights of your own model {self.user_spec}; open it with "
+                f"--model {self.user_spec} --weights {source}"
+            )
         name = config.pop("name")
         model = build_model(name, **config)  # arguments validated by from_dict
         if check:
@@ -259,9 +276,42 @@ def _finite(value: Any) -> bool:
     return _is_number(value) and math.isfinite(value)
 
 
+def is_user_model_config(config: Any) -> bool:
+    """A ``model_config`` that describes a user's own model (it names the ``spec``)."""
+    return isinstance(config, dict) and "spec" in config
+
+
+_SHA256_DIGITS = frozenset("0123456789abcdef")
+
+
+def _check_user_model_config(config: dict[str, Any], path: Path | str) -> None:
+    """A user model's description: the spec as given, its factory, the sha256 of the file
+    that defines it, its name and input size. Its code is not here (never in a checkpoint)."""
+    allowed = ("name", "spec", "factory", "sha256", "input_size")
+    for key in config:
+        if key not in allowed:
+            raise _bad(path, f"model_config.{_key(key)}", "is not part of a user model's record")
+    for key, limit in (("name", 100), ("spec", 1000), ("factory", 200)):
+        value = config.get(key)
+        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+            raise _bad(path, f"model_config.{key}", f"must be a text of 1..{limit} characters")
+        if "\n" in value or "\r" in value:
+            raise _bad(path, f"model_config.{key}", "must be one line")
+    digest = config.get("sha256")
+    if not isinstance(digest, str) or len(digest) != 64 or not set(digest) <= _SHA256_DIGITS:
+        raise _bad(path, "model_config.sha256", "must be 64 lowercase hex digits")
+    size = config.get("input_size")
+    if not _is_int(size) or not MIN_INPUT_SIZE <= size <= MAX_INPUT_SIZE:
+        bounds = f"{MIN_INPUT_SIZE}..{MAX_INPUT_SIZE}"
+        raise _bad(path, "model_config.input_size", f"must be an integer {bounds}")
+
+
 def _check_model_config(config: Any, path: Path | str) -> None:
     if not isinstance(config, dict):
         raise _bad(path, "model_config", "is missing or not a dict")
+    if is_user_model_config(config):
+        _check_user_model_config(config, path)
+        return
     name = config.get("name")
     if not is_model(name):
         raise CheckpointError(
@@ -462,7 +512,11 @@ def validate(record: Any, path: Path | str = "checkpoint") -> TrainConfig | None
             config = TrainConfig.from_dict(record["train_config"])
         except (TypeError, ValueError, ConfigError) as exc:
             raise _bad(path, "train_config", f"is invalid ({first_line(exc, 200)})") from None
-        if config.model != record["model_config"]["name"]:
+        model_config = record["model_config"]
+        if is_user_model_config(model_config):
+            if config.model != model_config["spec"]:
+                raise _bad(path, "train_config.model", "differs from model_config.spec")
+        elif config.model != model_config["name"]:
             raise _bad(path, "train_config.model", "differs from model_config.name")
     _check_metrics(record, path)
     if "resume" in record and not record.get("complete"):

@@ -16,6 +16,10 @@ from gcnn_viewer.errors import ConfigError
 from gcnn_viewer.models import registry
 
 MAX_SEED = 2**32 - 1  # torch takes up to 2**64-1, numpy's legacy seeding 2**32-1: the common range
+# a user model's input N×N: as gcnn_viewer.data.digits' MIN/MAX_INPUT_SIZE (models and data are
+# siblings; tests/training/test_user_models.py checks they agree)
+MIN_INPUT_SIZE, MAX_INPUT_SIZE = 20, 64
+USER_MODEL_EPOCHS = 10  # a user's model has no paper: its default number of epochs
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,30 @@ class TrainConfig:
 
     model: str = _option(
         registry.DEFAULT_TRAIN_MODEL,
-        "the architecture to train",
+        "the architecture to train: a shipped model, or your own as FILE.py:FACTORY or "
+        "package.module:FACTORY (a function returning an nn.Module that maps [B, 1, N, N] "
+        "pixels in [0, 1] to [B, 10] logits; loading it runs that file's code)",
         label="Model",
         model_choice=True,
+        metavar="MODEL",
+    )
+    # Your own model (model "FILE.py:FACTORY"): the next three go with it only.
+    name: str | None = _option(
+        None, "your model's name in the app, figures and data keys (default: FACTORY)"
+    )
+    input_size: int | None = _option(  # None: the module's input_size attribute, else 28
+        None,
+        f"your model's input N×N, {MIN_INPUT_SIZE}-{MAX_INPUT_SIZE} (default: its input_size "
+        "attribute, else 28); the 28×28 MNIST-rot digits are padded (cropped) centrally",
+        low=MIN_INPUT_SIZE,
+        high=MAX_INPUT_SIZE,
+        metavar="N",
+    )
+    weights: str | None = _option(
+        None,
+        "your model starts from these weights: a state_dict or a gcnn-viewer checkpoint "
+        "(loaded weights_only)",
+        metavar="FILE",
     )
     epochs: int | None = _option(  # None: the paper's (the model's registry entry)
         None,
@@ -133,12 +158,21 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         # checked for type as well as range: a config may come from an untrusted checkpoint
-        if not registry.is_model(self.model):
-            raise ConfigError(registry.unknown_model_message(self.model))
+        if not self.is_user_model and not registry.is_model(self.model):
+            raise ConfigError(
+                f"{registry.unknown_model_message(self.model)}, or your own as "
+                "FILE.py:FACTORY or package.module:FACTORY"
+            )
         if self.epochs is None:
-            self.epochs = registry.model_spec(self.model).paper_epochs
+            self.epochs = (
+                USER_MODEL_EPOCHS
+                if self.is_user_model
+                else registry.model_spec(self.model).paper_epochs
+            )
         for option in train_options():
             value = getattr(self, option.name)
+            if value is None and option.default is None:  # not given (name, input_size, ...)
+                continue
             if option.kind is int:
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise ConfigError(f"{option.name} must be an integer, not {value!r}")
@@ -162,14 +196,63 @@ class TrainConfig:
             raise ConfigError(f"weight_decay must be >= 0, not {self.weight_decay}")
         if not isinstance(self.device, str):
             raise ConfigError(f"device must be a string, not {self.device!r}")
-        if self.init_from is not None and not isinstance(self.init_from, str):
-            raise ConfigError(f"init_from must be a path, not {self.init_from!r}")
+        for key in ("init_from", "weights"):
+            if getattr(self, key) is not None and not isinstance(getattr(self, key), str):
+                raise ConfigError(f"{key} must be a path, not {getattr(self, key)!r}")
+        if self.name is not None and (
+            not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 100
+        ):
+            raise ConfigError(f"name must be a short text, not {self.name!r}")
         if not isinstance(self.diagnostics, bool):
             raise ConfigError(f"diagnostics must be true or false, not {self.diagnostics!r}")
 
     @property
+    def is_user_model(self) -> bool:
+        """``model`` names a user's own model, ``FILE.py:FACTORY`` or ``package.module:FACTORY``
+        (never a shipped name)."""
+        if not isinstance(self.model, str) or registry.is_model(self.model):
+            return False
+        from gcnn_viewer.models.user import is_model_spec
+
+        return is_model_spec(self.model)
+
+    @property
+    def model_name(self) -> str:
+        """The model's name as the run shows it: a shipped model's, or a user model's
+        ``name`` (default: its FACTORY)."""
+        if self.is_user_model:
+            return self.name or self.model.rpartition(":")[2]
+        return self.model
+
+    def check_model_options(self) -> None:
+        """:class:`ConfigError` when ``name``, ``input_size`` or ``weights`` come with a shipped
+        model: they describe a model of the user's own (a shipped model takes 28×28 digits
+        and starts from a checkpoint with ``init_from``)."""
+        if self.is_user_model:
+            if self.init_from is not None:
+                raise ConfigError(
+                    f"{self.model}: start your own model from a file with --weights, "
+                    "not --init-from"
+                )
+            return
+        given = [
+            train_option(key).flag
+            for key in ("name", "input_size", "weights")
+            if getattr(self, key) is not None
+        ]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)} go{'es' if len(given) == 1 else ''} with a model of your "
+                f"own (--model FILE.py:FACTORY), not {self.model}"
+                + (" (fine-tune it with --init-from)" if "--weights" in given else "")
+            )
+
+    @property
     def protocol(self) -> str:
-        """``"faithful"`` only when every setting is the paper's; otherwise ``"custom"``."""
+        """``"faithful"`` only when every setting is the paper's; otherwise ``"custom"``
+        (always for a user's own model: it has no paper)."""
+        if self.is_user_model:
+            return "custom"
         paper = TrainConfig(model=self.model, seed=self.seed, device=self.device)
         same = all(
             getattr(self, f.name) == getattr(paper, f.name)
@@ -187,7 +270,7 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
-_KINDS = {"model": str, "epochs": int, "init_from": str}
+_KINDS = {"model": str, "epochs": int, "init_from": str, "input_size": int}
 
 
 def train_options() -> tuple[TrainOption, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -27,6 +27,9 @@ from gcnn_viewer.models.record import (
     check_state_dict,
     read_record,
 )
+
+if TYPE_CHECKING:
+    from gcnn_viewer.models.user import UserModel
 
 __all__ = [
     "FORMAT",
@@ -48,7 +51,7 @@ __all__ = [
 class Checkpoint:
     """A loaded checkpoint: the model rebuilt from it and its record."""
 
-    model: GCNNModel  # rebuilt, weights loaded, eval mode
+    model: GCNNModel | UserModel  # rebuilt, weights loaded, eval mode
     record: CheckpointRecord
     path: Path | None = None
 
@@ -169,7 +172,14 @@ def _check_data_spec(spec: dict[str, Any] | None, path: Path | str) -> None:
 
 
 def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> Checkpoint:
-    """Rebuild the model a checkpoint describes and load its weights (eval mode)."""
+    """Rebuild the model a checkpoint describes and load its weights (eval mode). A run of a
+    user's own model gives a :class:`~gcnn_viewer.models.user.UserModel`: its code is loaded
+    again from the recorded spec (which runs that file), its weights ``weights_only``."""
     record = read_run(path)
-    model = record.build_model(path)
+    if record.user_spec is not None:
+        from gcnn_viewer.training.user_models import load_user_checkpoint
+
+        model = load_user_checkpoint(record, path)
+    else:
+        model = record.build_model(path)
     return Checkpoint(model.to(map_location).eval(), record, Path(path))

@@ -32,6 +32,14 @@ from gcnn_viewer.models.networks import GCNNModel, build_model
 from gcnn_viewer.models.record import CheckpointRecord, check_state_dict
 from gcnn_viewer.models.train_config import MAX_SEED, TrainConfig
 from gcnn_viewer.training.checkpoint import load_checkpoint, read_run, save_checkpoint
+from gcnn_viewer.training.user_models import (
+    MNIST_SIZE,
+    Logits,
+    build_user_model,
+    check_same_code,
+    fit_images,
+    has_batch_norm,
+)
 
 __all__ = ["MAX_SEED", "TrainConfig"]  # (defined with the checkpoint record; read here too)
 
@@ -339,20 +347,20 @@ class Trainer:
         self.device = resolve_device(config.device)
 
         torch.manual_seed(config.seed)
-        self.model: GCNNModel = build_model(config.model)
-        train_images = data.train[0].astype(np.float64) / 255.0
-        self.model.set_normalisation(float(train_images.mean()), float(train_images.std()))
-        if config.init_from and initial_weights:
-            start = load_checkpoint(config.init_from)  # every field validated
-            if start.name != config.model:
-                raise CheckpointError(
-                    f"{config.init_from}: holds a {start.name} model, not a {config.model}"
-                )
-            # its weights and the normalisation they were trained with (the architecture's
-            # arguments, e.g. channels, must be the ones this run builds)
-            check_state_dict(self.model, start.model.state_dict(), config.init_from)
-            self.model.load_state_dict(start.model.state_dict())
+        config.check_model_options()
+        # a user's own model's record (training/user_models.py); None: ours (model.config)
+        self.model_config: dict[str, Any] | None = None
+        self.model: nn.Module
+        if config.is_user_model:
+            self.model, self.model_config = build_user_model(
+                config, initial_weights=initial_weights
+            )
+        else:
+            self.model = self._build_shipped(data, initial_weights)
+        self.input_size = self.model_config["input_size"] if self.model_config else MNIST_SIZE
         self.model.to(self.device)
+        # what the passes call: a user's module with its output read as logits [B, 10]
+        self.net = Logits(self.model) if self.model_config else self.model
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
@@ -374,8 +382,27 @@ class Trainer:
         self.last_saved: tuple[Path, int] | None = None  # (checkpoint, epochs it holds)
         self.diverged = False  # the loss became non-finite: weights unusable, never saved
 
-        self._images = to_tensor(data.train[0], self.device)
+        self._images = fit_images(to_tensor(data.train[0], self.device), self.input_size)
         self._labels = torch.from_numpy(data.train[1]).to(self.device)
+
+    def _build_shipped(self, data: Datasets, initial_weights: bool) -> GCNNModel:
+        """One of our architectures, normalising with the training pixels' mean and std, and
+        ``init_from``'s weights (and normalisation) when given."""
+        config = self.config
+        model = build_model(config.model)
+        train_images = data.train[0].astype(np.float64) / 255.0
+        model.set_normalisation(float(train_images.mean()), float(train_images.std()))
+        if config.init_from and initial_weights:
+            start = load_checkpoint(config.init_from)  # every field validated
+            if start.name != config.model or start.record.user_spec is not None:
+                raise CheckpointError(
+                    f"{config.init_from}: holds a {start.name} model, not a {config.model}"
+                )
+            # its weights and the normalisation they were trained with (the architecture's
+            # arguments, e.g. channels, must be the ones this run builds)
+            check_state_dict(model, start.model.state_dict(), config.init_from)
+            model.load_state_dict(start.model.state_dict())
+        return model
 
     # -- sizes ----------------------------------------------------------------------------------
     @property
@@ -413,7 +440,7 @@ class Trainer:
             n = len(self._labels)
             order = torch.randperm(n, generator=self.shuffle)
             angles = augmentation_angles(cfg.augment, n, self.shuffle)  # degrees, this epoch
-            self.model.train()
+            self.net.train()
             sums = torch.zeros(3, dtype=torch.float64, device=self.device)
             mark = time.perf_counter()  # time spent by the consumer between records is excluded
             while self.step_in_epoch < self.steps_per_epoch:
@@ -425,7 +452,7 @@ class Trainer:
                     x = rotate_batch(x, angles[index])
                 for group in self.optimizer.param_groups:
                     group["lr"] = self.lr_at(self.global_step)
-                logits = self.model(x)
+                logits = self.net(x)
                 loss = F.cross_entropy(logits, y)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -508,14 +535,14 @@ class Trainer:
         return _drain(self._iter_evaluate(split))
 
     def _iter_evaluate(self, split: tuple[np.ndarray, np.ndarray]) -> PassProgress:
-        images = to_tensor(split[0], self.device)  # [N, 1, 28, 28]
+        images = fit_images(to_tensor(split[0], self.device), self.input_size)  # [N, 1, n, n]
         labels = torch.from_numpy(split[1]).to(self.device)
-        return iter_evaluate(self.model, images, labels)
+        return iter_evaluate(self.net, images, labels)
 
     def _iter_recalibrate(self, mode: Literal["paper", "eval"]) -> Generator:
         cfg = self.config
         return iter_recalibrate_batch_norm(
-            self.model, self._images, cfg.batch_size, mode=mode, augment=cfg.augment, seed=cfg.seed
+            self.net, self._images, cfg.batch_size, mode=mode, augment=cfg.augment, seed=cfg.seed
         )
 
     def _phase(self, label: str, passes: Generator[tuple[int, int], None, Any]):
@@ -558,6 +585,9 @@ class Trainer:
         mode = self.config.bn_recalibration
         test, valid = self.data.test, self.data.valid
         final: dict[str, Any] = {"bn_recalibration": mode}
+        if mode != "off" and not has_batch_norm(self.model):  # a user's model may have none
+            final["bn_note"] = "the model has no batch-norm layers: nothing to recalibrate"
+            mode = "off"
         if self.config.diagnostics and mode != "off" and test is not None:
             # recorded to show what the recalibration, and the way it is done, change
             if running_stats:
@@ -633,6 +663,7 @@ class Trainer:
         return CheckpointRecord.from_model(
             self.model,
             self._trained_state,
+            model_config=self.model_config,  # a user model's; None: the shipped model's own
             train_config=self.config,
             protocol=self.config.protocol,
             command=shlex.join(self.command),
@@ -695,6 +726,7 @@ class Trainer:
             report_every=report_every,
             initial_weights=False,
         )
+        check_same_code(record, trainer.model_config, path)  # a user's model: the same code
         trainer.resumed_with = list(record.resumed_with or [])
         if command is not None:
             trainer.resumed_with.append(shlex.join(command))
