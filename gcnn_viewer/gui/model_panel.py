@@ -48,8 +48,9 @@ def short_label(entry: ModelEntry) -> str:
 def panel_hint(probe) -> str:
     """The caption over a model's maps: what its rows and columns are."""
     first = probe.layouts[probe.layers[0]]
-    if any(layout.is_group for layout in probe.layouts.values()):
-        labels = ", ".join(probe.group.label(g) for g in probe.group.elements)
+    grouped = [layout.group for layout in probe.layouts.values() if layout.is_group]
+    if grouped:  # each layer has its own group (its record's): the first one's labels
+        labels = ", ".join(grouped[0].label(g) for g in grouped[0].elements)
         return HINT_GROUP.format(labels=labels)
     if probe.group is not None:  # a group model whose maps are pooled over orientations
         labels = ", ".join(probe.group.label(g) for g in probe.group.elements)
