@@ -176,6 +176,7 @@ def compute_frames(
                     turns,
                     spec.probe.layers if layers is None else layers[spec.key],
                     request.colours,
+                    angle if request.stabilised else None,
                 )
                 for spec in request.panels
             )
@@ -197,8 +198,11 @@ def _panel_frame(
     turns: int,
     names: Sequence[str],
     colours: ColourTables | None,
+    angle: float | None = None,
 ) -> PanelFrame:
-    """One model's layers (one input's maps, ``[C, (G,) h, w]`` each) packed as mosaics."""
+    """One model's layers (one input's maps, ``[C, (G,) h, w]`` each) packed as mosaics;
+    ``angle`` (stabilised view): a model finer than quarter turns (C8) has the element nearest
+    it undone instead of ``turns`` quarter turns (:func:`~gcnn_viewer.viewer.layout.stabilise`)."""
     import torch
 
     logits = maps["logits"].float()  # [10]
@@ -206,7 +210,8 @@ def _panel_frame(
     layers = {}
     for name in names:
         layout = spec.probe.layouts[name]  # each layer its own group (its record's)
-        t = stabilise(maps[name], layout.group, turns)  # [C, (G,) h, w]
+        finest = getattr(spec.model, "group", None)
+        t = stabilise(maps[name], layout.group, turns, angle=angle, finest=finest)
         data = np.ascontiguousarray(as_group_maps(t).float().numpy())
         scale = spec.probe.scales[name]
         image_u8 = layout.render(data, scale)

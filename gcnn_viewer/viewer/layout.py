@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gcnn_viewer.group import Group
+from gcnn_viewer.group import Group, rotate_planes
 from gcnn_viewer.models.layers import quarter_turn_element
 
 if TYPE_CHECKING:  # torch is imported where it is used: the app shows its window first
@@ -258,7 +258,14 @@ def as_group_maps(maps: torch.Tensor) -> torch.Tensor:
     return maps.unsqueeze(1) if maps.dim() == 3 else maps
 
 
-def stabilise(maps: torch.Tensor, group: Group | None, turns: int) -> torch.Tensor:
+def stabilise(
+    maps: torch.Tensor,
+    group: Group | None,
+    turns: int,
+    *,
+    angle: float | None = None,
+    finest: Group | None = None,
+) -> torch.Tensor:
     """Undo ``turns`` quarter turns of the input on one sample's maps.
 
     Group maps ``[C, G, h, w]``: act with the inverse rotation (rotate each map back and
@@ -266,7 +273,18 @@ def stabilise(maps: torch.Tensor, group: Group | None, turns: int) -> torch.Tens
     an equivariant network's maps of a rotated
     input equal those of the upright input. Planar maps ``[C, h, w]`` are only rotated back;
     a plain CNN's maps then still differ, which is the point.
+
+    ``finest``: the model's finest group. When it is finer than quarter turns (C8, C16) and
+    ``angle`` is given, the rotation of ``finest`` nearest ``angle`` is undone instead (C8 at
+    45°: every map turned back 45°, interpolated, and the orientation axis rolled back by one).
     """
+    if angle is not None and finest is not None and finest.interpolated:
+        degrees = finest.degrees(finest.nearest_rotation(angle))
+        if degrees == 0.0:
+            return maps
+        if group is None or maps.dim() == 3:
+            return rotate_planes(maps, -degrees)
+        return group.act_on_group_map(group.inverse(group.nearest_rotation(degrees)), maps)
     turns %= 4
     if turns == 0:
         return maps

@@ -204,3 +204,38 @@ def test_example_records_say_c8_and_interpolated():
     assert block.shape == (4, 8, 25, 25)
     assert [block.group.label(g) for g in block.group.elements][:3] == ["0°", "45°", "90°"]
     assert records["gpool"].kind == "planar" and records["logits"].kind == "logits"
+
+
+def test_the_stabilised_view_of_the_c8_example_stands_still_at_45_degrees(tmp_path):
+    """The app's frame pipeline: with the stabilised view on, the C8 example's maps at 45°
+    are its maps at 0° up to interpolation (turned back 45°, axis rolled back by one)."""
+    import numpy as np
+
+    from gcnn_viewer.group import cyclic
+    from gcnn_viewer.viewer.inference import compute_frame
+    from gcnn_viewer.viewer.models import ModelCatalog
+    from gcnn_viewer.viewer.sources import resolve_input
+    from gcnn_viewer.viewer.state import ViewerState
+
+    catalog = ModelCatalog(tmp_path)
+    weights = _example_weights(tmp_path, "build")
+    entry = catalog.open_user_model(f"{EXAMPLE}:build", weights=weights)
+    state = ViewerState(catalog)
+    state.set_panel(1, entry.key)
+    state.drawing.set_image(resolve_input("3").snapshot.digit.image, "test")
+
+    def block1(angle: float, stabilised: bool) -> np.ndarray:
+        state.angle, state.stabilised = angle, stabilised
+        return compute_frame(state.frame_request()).panels[1].layers["block1"].data
+
+    upright = torch.from_numpy(block1(0.0, False))  # [4, 8, 25, 25]
+    still = torch.from_numpy(block1(45.0, True))
+    raw = torch.from_numpy(block1(45.0, False))
+    C8 = cyclic(8)
+    assert relative(in_disc(still), in_disc(upright)) < 0.25
+    # without the roll back by one (planes turned back only) it is far off
+    unrolled = C8.act_on_image(7, raw)
+    assert relative(in_disc(unrolled), in_disc(upright)) > 2 * relative(
+        in_disc(still), in_disc(upright)
+    )
+    assert relative(torch.from_numpy(block1(90.0, True)), upright) < 1e-5  # exact: rot90, roll 2

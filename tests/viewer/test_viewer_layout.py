@@ -97,3 +97,26 @@ def test_best_columns_follows_the_area_shape():
     assert best_columns(8, layer, (2000, 400)) == 8
     assert best_columns(8, layer, (400, 2000)) in (1, 2)
     assert best_columns(8, layer, (700, 700)) == 4
+
+
+def test_stabilise_undoes_the_nearest_element_of_a_finer_group():
+    """C8 (issue 22): at 45° the stabilised view turns the maps back 45° and rolls the axis
+    back by one; at 90° it is exact; planar maps of a C8 model are turned back 45° too."""
+    from gcnn_viewer.group import cyclic, rotate_planes
+
+    C8 = cyclic(8)
+    f = torch.randn(3, 8, 9, 9, dtype=torch.float64)
+    moved = C8.act_on_group_map(1, f)  # what a C8 layer gives for the digit turned 45°
+    back = stabilise(moved, C8, 0, angle=45.0, finest=C8)
+    torch.testing.assert_close(back, C8.act_on_group_map(7, moved))  # 7 = 45°⁻¹, exactly
+    assert torch.equal(back.argmax(-3), C8.act_on_group_map(7, moved).argmax(-3))
+    turned = C8.act_on_group_map(2, f)
+    assert torch.equal(stabilise(turned, C8, 1, angle=90.0, finest=C8), f)
+    planar = torch.randn(4, 9, 9, dtype=torch.float64)
+    torch.testing.assert_close(
+        stabilise(planar, None, 0, angle=50.0, finest=C8), rotate_planes(planar, -45.0)
+    )
+    assert stabilise(planar, None, 0, angle=10.0, finest=C8) is planar  # nearest is 0°
+    # p4 keeps its quarter turns whatever the angle argument
+    quarter = torch.rot90(planar, -1, dims=(-2, -1))
+    assert torch.equal(stabilise(planar, None, 1, angle=45.0, finest=P4), quarter)
