@@ -98,8 +98,8 @@ def test_evaluate_a_user_model_on_mnist_rot(tiny_data, capsys) -> None:  # noqa:
         (["analyse", "equivariance", "--model", "{nets}:missing"], "defines no 'missing'"),
         (["analyse", "equivariance", "--model", "{nets}:broken"],
          "broken() raised RuntimeError: the factory is broken on purpose (user_nets.py:"),
-        (["analyse", "equivariance", "--model", "p4cnn", "--weights", "w.pt"],
-         "go with your own model"),
+        (["analyse", "accuracy", "--model", "p4cnn", "--weights", "w.pt"],
+         "go with your own model"),  # (analyse equivariance: a second curve set, issue 23)
         (["export", "data", "--model", "nowhere.py:build", "--out", "{tmp}/x.npz"],
          "nowhere.py: no such file"),
         (["evaluate", "--model", "{nets}:not_a_module"], "returned a int, not a torch nn.Module"),

@@ -49,6 +49,7 @@ def add_analyse_parser(subparsers) -> argparse.ArgumentParser:
     )
     eq.add_argument("--model", nargs="+", required=True, metavar="M", help=model_help())
     add_own_model_options(eq)
+    _lab_options(eq)
     eq.add_argument("--input", metavar="SRC", default=None, help=INPUT_HELP)
     eq.add_argument(
         "--angles",
@@ -118,6 +119,36 @@ def _filters_parser(kinds) -> None:  # noqa: ANN001
     filt.set_defaults(func=cmd_analyse)
 
 
+def _lab_options(parser: argparse.ArgumentParser) -> None:
+    """The equivariance lab's switches (docs/lab.md); --input-size and --weights are the
+    own-model options', with a meaning for the shipped models too."""
+    lab = parser.add_argument_group(
+        "the equivariance lab (docs/lab.md)",
+        "With a shipped model or a checkpoint, --input-size N draws the digit into an N×N "
+        "field the MNIST way and runs the network on it (N 20-64; below 28 the layers a "
+        "map is too small for are n/a), and --weights FILE adds a curve set: the same "
+        "network with FILE's weights (a state_dict or a checkpoint), one FILE per model in "
+        '--model\'s order. The JSON echoes every switch under "settings" and adds the '
+        "readout at 90°: the first layer whose error leaves float32 rounding, and why.",
+    )
+    lab.add_argument(
+        "--rotation",
+        default="native",
+        metavar="METHOD",
+        help="how the input is turned between quarter turns: native (the app's, default: "
+        "bicubic on the digit's own pixels, then averaged down), nearest, bilinear, bicubic, "
+        "or supersample:K (bicubic at K× resolution, then K×K blocks averaged; K 1-16); "
+        "quarter turns are exact rot90 whatever the method",
+    )
+    lab.add_argument(
+        "--mask",
+        choices=("none", "disc"),
+        default="none",
+        help="disc: zero the corners outside the field's central disc before the model, "
+        "upright and turned alike (default none)",
+    )
+
+
 def _outputs(parser: argparse.ArgumentParser, formats: str) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
@@ -182,9 +213,10 @@ def _equivariance(args: argparse.Namespace) -> int:
     import numpy as np
 
     from gcnn_viewer.analysis import figures
-    from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE, equivariance_curve
+    from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE
+    from gcnn_viewer.analysis.lab import READOUT_ANGLE, lab_readout
     from gcnn_viewer.data.files import json_text
-    from gcnn_viewer.viewer.sources import resolve_input, resolve_models
+    from gcnn_viewer.viewer.sources import resolve_input
 
     fmt = _check_out(args, figures.EQUIVARIANCE_FORMATS)
     if args.angles and len(args.angles) > MAX_EQUIVARIANCE_ANGLES:
@@ -192,23 +224,30 @@ def _equivariance(args: argparse.Namespace) -> int:
             f"--angles: at most {MAX_EQUIVARIANCE_ANGLES} angles (one per 0.1°), "
             f"not {len(args.angles)}"
         )
-    models = _resolve(resolve_models, args, args.model)
+    sets = _lab_models(args)  # [(ExportModel, its --weights file or None)]
+    models = [m for m, _ in sets]
     source = resolve_input(args.input)
     if args.angles:
         angles = [float(a) for a in args.angles]
     else:
         angles = list(np.arange(0.0, 360.0, DEFAULT_EQUIVARIANCE_STEP))
     digit = source.snapshot.digit
-    curves = {m.name: _curve(equivariance_curve, m, digit, angles) for m in models}
-    objects = [
-        {
-            "model": m.name,
-            "input": source.source,
-            "angles": angles,
-            "error": {layer: [float(v) for v in err] for layer, err in curves[m.name].items()},
-        }
-        for m in models
-    ]
+    labs = {m.name: _curve(m, digit, angles, _settings(args, m)) for m in models}
+    curves = {name: lab.errors for name, lab in labs.items()}
+    objects = []
+    for m, weights in sets:
+        lab = labs[m.name]
+        readout = lab_readout(m.model, digit, lab.settings, READOUT_ANGLE, curves=lab)
+        objects.append(
+            {
+                "model": m.name,
+                "input": source.source,
+                "angles": angles,
+                "error": lab.as_json()["error"],
+                "settings": {**lab.settings.as_json(), "weights": weights},
+                "readout": readout.as_json(),
+            }
+        )
     if args.json:
         print(json_text(objects[0] if len(objects) == 1 else objects))
     elif args.out is None:
@@ -225,6 +264,8 @@ def _equivariance(args: argparse.Namespace) -> int:
         definition="err_L(θ) = ‖f_L(R_θ x) − T_θ f_L(x)‖ / ‖T_θ f_L(x)‖, L2 inside each map's "
         "central disc; T_θ: rot90 by round(θ/90°) with the orientation axis cycled, then the "
         "rest turned bilinearly; logits compared directly",
+        settings={obj["model"]: obj["settings"] for obj in objects},
+        readout={obj["model"]: obj["readout"]["text"] for obj in objects},
         command=_command(args),
     )
     if fmt == "csv":
@@ -247,20 +288,87 @@ def _equivariance(args: argparse.Namespace) -> int:
     return 0
 
 
-def _curve(equivariance_curve, model, digit, angles: list[float]) -> dict[str, Any]:  # noqa: ANN001
-    """``equivariance_curve`` in batches of :data:`CURVE_BATCH` angles, with a progress bar:
-    memory stays bounded (20,000 angles in one batch died in the allocator)."""
-    import numpy as np
+def _lab_models(args: argparse.Namespace) -> list:
+    """The curve sets: each ``--model`` (a user's own with its options), then, where no
+    ``--model`` is a user's, each ``--weights FILE`` as the same network as the ``--model``
+    in its place with FILE's weights. ``[(ExportModel, the --weights file or None)]``."""
+    from dataclasses import replace
+
+    from gcnn_viewer.models.user import is_model_spec
+    from gcnn_viewer.viewer.sources import OwnModelOptions, resolve_models
+
+    own = own_model_options(args)
+    if any(is_model_spec(t) for t in args.model):  # --weights, --input-size: the user's model's
+        models = resolve_models(args.model, own=OwnModelOptions(**own))
+        return [
+            (m, own["weights"][i] if i < len(own["weights"]) else None)
+            for i, m in enumerate(models)
+        ]
+    files = own["weights"]
+    models = resolve_models(
+        args.model, own=OwnModelOptions(**{**own, "weights": (), "input_size": None})
+    )
+    if len(files) > len(models):
+        raise _UsageError(
+            f"--weights: {len(files)} files for {len(models)} model(s); give one per model, "
+            "in the order of --model"
+        )
+    sets = [(m, None) for m in models]
+    taken = {m.name for m in models}
+    for base, file in zip(models, files, strict=False):
+        other = _with_weights(base, file)
+        name = other.name if other.name not in taken else f"{base.name}@{other.name}"
+        taken.add(name)
+        sets.append((replace(other, name=name), str(file)))
+    return sets
+
+
+def _with_weights(base, file: str):  # noqa: ANN001, ANN202
+    """``base``'s network with the weights in ``file`` (a state_dict or a checkpoint, read
+    with ``weights_only``), frozen, as an ExportModel named after the file."""
+    from dataclasses import replace
+
+    from gcnn_viewer.data.mnist import sha256_file
+    from gcnn_viewer.models.user import load_weights
+
+    path = Path(file).expanduser()
+    model = base.model.unfrozen_copy()
+    load_weights(model, path, f"--weights for {base.name}")  # one line when it cannot
+    model.freeze()
+    return replace(
+        base,
+        name=path.stem,
+        source=f"{base.arch} with the weights of {path.name}",
+        sha256=sha256_file(path),
+        model=model,
+        title=f"{base.title} ({path.name})",
+        trained=True,
+        path=path,
+        origin=path.name,
+        panel=None,
+        _probe=None,
+    )
+
+
+def _settings(args: argparse.Namespace, model):  # noqa: ANN001, ANN202
+    """The lab's settings for ``model``: --input-size, else the model's own input size."""
+    from gcnn_viewer.analysis.lab import LabSettings
+
+    size = args.input_size or int(getattr(model.model, "input_size", None) or 28)
+    return LabSettings(size, args.rotation, args.mask)
+
+
+def _curve(model, digit, angles: list[float], settings) -> Any:  # noqa: ANN001
+    """:func:`~gcnn_viewer.analysis.lab.lab_curves` (:data:`CURVE_BATCH` angles per pass, so
+    memory stays bounded: 20,000 angles in one batch died in the allocator) with a progress
+    bar."""
+    from gcnn_viewer.analysis.lab import lab_curves
 
     progress, close = _bar(f"{model.name}: equivariance")
-    parts = []
     try:
-        for lo in range(0, max(len(angles), 1), CURVE_BATCH):
-            parts.append(equivariance_curve(model.model, digit, angles[lo : lo + CURVE_BATCH]))
-            progress(min(lo + CURVE_BATCH, len(angles)), len(angles))
+        return lab_curves(model.model, digit, angles, settings, progress=progress)
     finally:
         close()
-    return {layer: np.concatenate([p[layer] for p in parts]) for layer in parts[0]}
 
 
 def _print_equivariance(obj: dict[str, Any], tolerance: float) -> None:
@@ -268,14 +376,24 @@ def _print_equivariance(obj: dict[str, Any], tolerance: float) -> None:
 
     angles = np.asarray(obj["angles"])
     quarter = np.isclose(np.mod(angles, 90.0), 0.0) | np.isclose(np.mod(angles, 90.0), 90.0)
-    print(f"{obj['model']}: equivariance error, input {obj['input']}, {len(angles)} angles")
+    settings = obj["settings"]
+    n = settings["input_size"]
+    weights = f", weights {settings['weights']}" if settings.get("weights") else ""
+    print(
+        f"{obj['model']}: equivariance error, input {obj['input']}, {len(angles)} angles; "
+        f"{n}×{n}, rotation {settings['rotation']}, mask {settings['mask']}{weights}"
+    )
     print(f"  {'layer':<8}{'quarter turns (max)':>22}{'between (mean)':>18}{'max':>10}")
     for layer, values in obj["error"].items():
+        if values is None:
+            print(f"  {layer:<8}{'n/a':>22}{'n/a':>18}{'n/a':>10}")
+            continue
         err = np.asarray(values)
         q = f"{err[quarter].max():.2e}" if quarter.any() else "-"
         b = f"{err[~quarter].mean():.3f}" if (~quarter).any() else "-"
         print(f"  {layer:<8}{q:>22}{b:>18}{err.max():>10.3f}")
     print(f"  (below {tolerance:g}: equal up to float32 rounding)")
+    print(f"  {obj['readout']['text']}")
 
 
 # -- accuracy ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE
 from tests.analysis.test_accuracy import _samples, synthetic_rot
 
 LAYERS = ["l1", "l2", "pool", "l3", "l4", "l5", "l6", "top", "logits"]
+SHIPPED = Path(__file__).resolve().parents[2] / "resources"
 
 
 def run(argv: list[str]) -> int:
@@ -50,7 +51,14 @@ def test_equivariance_json_schema(capsys):
     )
     assert code == 0
     obj = json.loads(capsys.readouterr().out)
-    assert list(obj) == ["model", "input", "angles", "error"]
+    assert list(obj) == ["model", "input", "angles", "error", "settings", "readout"]
+    assert obj["settings"] == {
+        "input_size": 28,
+        "rotation": "native",
+        "mask": "none",
+        "weights": None,
+    }
+    assert obj["readout"]["text"] == "exact up to logits at 90°: every layer"
     assert obj["model"] == "p4cnn" and obj["input"].startswith("sample 7")
     assert obj["angles"] == [0.0, 30.0, 90.0]
     assert list(obj["error"]) == LAYERS  # feature_maps order
@@ -156,10 +164,17 @@ def test_filters_json(capsys):
         (["accuracy", "--model", "p4cnn", "--angles", "10"], "--source mnist-upright"),
         (["accuracy", "--model", "p4cnn", "--source", "mnist-upright"], "gcnn-viewer data fetch"),
         (["equivariance", "--model", "p4cnn", "--out", "x.png", "--dpi", "0"], "dpi"),
+        (["equivariance", "--model", "p4cnn", "--input-size", "65"], "input size must be 20..64"),
+        (["equivariance", "--model", "p4cnn", "--rotation", "lanczos"], "rotation method"),
+        (["equivariance", "--model", "p4cnn", "--rotation", "supersample:0"], "supersample:K"),
+        (["equivariance", "--model", "p4cnn", "--weights", "a.pt", "b.pt"], "2 files for 1"),
+        (["equivariance", "--model", "p4cnn", "--weights", "none.pt"], "none.pt: no such file"),
+        (["equivariance", "--model", "p4cnn", "--weights", "Z2"], "do not match the model"),
     ],
 )
 def test_user_errors_are_one_line(argv, message, capsys, cache, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    argv = [str(SHIPPED / "z2cnn.pt") if a == "Z2" else a for a in argv]
     assert run(["analyse", *argv]) == 2
     line = one_line(capsys.readouterr().err)
     assert message in line
@@ -237,3 +252,87 @@ def test_building_the_parser_does_not_import_torch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# -- the equivariance lab's switches (issue 23) -------------------------------------------------
+METHODS = ["native", "nearest", "bilinear", "bicubic", "supersample:2", "supersample:8"]
+
+
+def lab_json(capsys, *switches: str, angles=("0", "45", "90", "180", "270")) -> dict:
+    argv = ["analyse", "equivariance", "--model", "p4cnn", "--json", "--angles", *angles]
+    assert run([*argv, *switches]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("mask", ["none", "disc"])
+@pytest.mark.parametrize("method", METHODS)
+def test_at_the_shipped_size_every_p4cnn_layer_is_exact_at_quarter_turns(capsys, method, mask):
+    obj = lab_json(capsys, "--rotation", method, "--mask", mask)
+    assert obj["settings"] == {
+        "input_size": 28,
+        "rotation": method,
+        "mask": mask,
+        "weights": None,
+    }
+    assert list(obj["error"]) == LAYERS
+    for layer, err in obj["error"].items():
+        assert max(err[2:]) <= EXACT_TOLERANCE, (layer, err)  # 90°, 180°, 270°
+        assert err[1] > 1e-3, (layer, err)  # 45°: interpolated
+    assert obj["readout"]["first_broken"] is None
+
+
+def test_at_29_the_layers_from_the_pool_on_break_and_the_readout_names_the_pool(capsys):
+    obj = lab_json(capsys, "--input-size", "29")
+    assert obj["settings"]["input_size"] == 29
+    for layer in ("l1", "l2"):
+        assert max(obj["error"][layer][2:]) <= EXACT_TOLERANCE, layer
+    for layer in LAYERS[2:]:
+        assert min(obj["error"][layer][2:]) > 1e-2, layer
+    readout = obj["readout"]
+    assert (readout["exact_up_to"], readout["first_broken"]) == ("l2", "pool")
+    assert readout["text"] == (
+        "exact up to l2 at 90°; first broken: pool (the 2×2 max-pool meets an odd 25×25 map: "
+        "it drops a row and a column and moves the rotation centre)"
+    )
+
+
+def test_at_27_the_top_and_logits_are_null_with_the_reason(capsys):
+    obj = lab_json(capsys, "--input-size", "27", angles=("45",))  # the readout adds 90°
+    assert obj["error"]["top"] is None and obj["error"]["logits"] is None
+    assert obj["error"]["l6"][0] > 1e-3
+    reason = "top cannot be computed at input 27×27: its 4×4 kernel is larger than the 3×3 map"
+    assert obj["readout"]["unavailable"]["logits"].startswith(reason)
+    assert run(["analyse", "equivariance", "--model", "p4cnn", "--input-size", "27"]) == 0
+    out = capsys.readouterr().out
+    assert "27×27, rotation native, mask none" in out and "n/a: top, logits (" in out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:11]}
+    assert rows["top"] == rows["logits"] == ["n/a", "n/a", "n/a"] and rows["l6"][0] != "n/a"
+
+
+def test_settings_echo_every_switch_and_weights_give_a_second_curve_set(capsys, tmp_path):
+    weights = tmp_path / "p4-copy.pt"
+    weights.write_bytes((SHIPPED / "p4cnn.pt").read_bytes())
+    switches = ["--input-size", "30", "--rotation", "Bilinear", "--mask", "disc"]
+    objs = lab_json(capsys, *switches, "--weights", str(weights))
+    assert [o["model"] for o in objs] == ["p4cnn", "p4-copy"]
+    expected = {"input_size": 30, "rotation": "bilinear", "mask": "disc"}
+    assert objs[0]["settings"] == {**expected, "weights": None}
+    assert objs[1]["settings"] == {**expected, "weights": str(weights)}
+    assert objs[0]["error"] == objs[1]["error"]  # the same weights: the same curves
+    assert objs[0]["readout"]["text"] == "exact up to logits at 90°: every layer"
+
+
+def test_weights_from_another_training_change_the_curves_of_the_same_network(capsys, tmp_path):
+    """An untrained P4CNN's weights saved as a state_dict: still exact at 90° (the network's
+    structure makes it so), another curve at 45°."""
+    import torch
+
+    from gcnn_viewer.models.networks import build_model
+
+    torch.manual_seed(3)
+    path = tmp_path / "untrained.pt"
+    torch.save(build_model("p4cnn").state_dict(), path)
+    objs = lab_json(capsys, "--weights", str(path))
+    trained, untrained = objs
+    assert untrained["model"] == "untrained" and untrained["readout"]["first_broken"] is None
+    assert trained["error"]["l1"][1] != untrained["error"]["l1"][1]
