@@ -29,11 +29,20 @@ from gcnn_viewer.viewer.models import ModelProbe
 SCALE = 200.0  # scene pixels per unit of the diagram (the outer circle's radius)
 R_COLOUR = "#c0392b"  # GrouPy's red rotation arrows
 M_COLOUR = "#1f5fbf"  # ... and blue mirror lines
-HEAD = 9.0  # arrow head length, scene pixels
+HEAD = 0.07 * SCALE  # arrow head length, scene units (scaled with the diagram)
+HINT_WIDTH = 250  # pixels: the column of explanations beside the diagram
 HINT = (
-    "A channel of a group layer is a function on the group: one plane per element. "
-    "Turn the input by 90° (] or +90°): every plane turns, and moves one step along the r arrows."
+    "A channel of a group layer is a function on the group: one plane per element, joined "
+    "by arrows for the generators (r: a quarter turn; m: the mirror). Turn the input by 90° "
+    "(the ] key or +90°): every plane turns and moves one step round its circle."
 )
+
+
+def cosmetic(colour: QtGui.QColor, width: float) -> QtGui.QPen:
+    """A pen ``width`` screen pixels wide at any zoom of the diagram."""
+    pen = QtGui.QPen(colour, width)
+    pen.setCosmetic(True)
+    return pen
 
 
 def plane_image(values: np.ndarray, scale: LayerScale, tables: ColourTables) -> QtGui.QImage:
@@ -80,6 +89,7 @@ class DiagramView(QtWidgets.QGraphicsView):
             return
         font = QtGui.QFont()
         font.setPointSizeF(max(9.0, font.pointSizeF() + 1))
+        self._font = font
         for plane in diagram.planes:
             item = QtWidgets.QGraphicsPixmapItem()
             item.setTransformationMode(QtCore.Qt.TransformationMode.FastTransformation)
@@ -88,19 +98,12 @@ class DiagramView(QtWidgets.QGraphicsView):
             item.setData(0, plane.g)
             scene.addItem(item)
             self.items[plane.g] = item
-            frame = scene.addRect(
-                QtCore.QRectF(self.to_scene(left, top), QtCore.QSizeF(1, 1)),
-                QtGui.QPen(QtGui.QColor("#909090"), 0),
-            )
             side = plane.size * SCALE
-            frame.setRect(QtCore.QRectF(self.to_scene(left, top), QtCore.QSizeF(side, side)))
-            label = scene.addSimpleText(plane.label, font)
-            box = label.boundingRect()
-            at = self.to_scene(*plane.label_at)
-            ha, va = plane.anchor
-            fx = {"left": 0.0, "center": 0.5, "right": 1.0}[ha]
-            fy = {"top": 0.0, "center": 0.5, "bottom": 1.0}[va]  # scene y runs down
-            label.setPos(at.x() - fx * box.width(), at.y() - fy * box.height())
+            scene.addRect(
+                QtCore.QRectF(self.to_scene(left, top), QtCore.QSizeF(side, side)),
+                cosmetic(QtGui.QColor("#909090"), 1.0),
+            )
+            self._label(plane.label, plane.label_at, plane.anchor, QtGui.QColor("#202020"))
         for arrow in diagram.arrows:
             self._add_arrow(arrow, font)
         left, right, bottom, top = diagram.extent
@@ -111,7 +114,7 @@ class DiagramView(QtWidgets.QGraphicsView):
 
     def _add_arrow(self, arrow: Arrow, font: QtGui.QFont) -> None:
         colour = QtGui.QColor(R_COLOUR if arrow.generator == "r" else M_COLOUR)
-        pen = QtGui.QPen(colour, 2.0)
+        pen = cosmetic(colour, 2.0)
         points = [self.to_scene(float(x), float(y)) for x, y in arrow.points]
         path = QtGui.QPainterPath(points[0])
         for p in points[1:]:
@@ -126,12 +129,29 @@ class DiagramView(QtWidgets.QGraphicsView):
             head = QtGui.QPolygonF(
                 [tip, (back + n * HEAD * 0.45).toPointF(), (back - n * HEAD * 0.45).toPointF()]
             )
-            scene.addPolygon(head, QtGui.QPen(colour, 1.0), QtGui.QBrush(colour))
-        label = scene.addSimpleText(arrow.generator, font)
+            scene.addPolygon(head, cosmetic(colour, 1.0), QtGui.QBrush(colour))
+        self._label(arrow.generator, arrow.label_at, ("center", "center"), colour, italic=True)
+
+    def _label(
+        self,
+        text: str,
+        at: tuple[float, float],
+        anchor: tuple[str, str],
+        colour: QtGui.QColor,
+        italic: bool = False,
+    ) -> None:
+        """A text that keeps its size on screen however small the diagram is drawn, placed
+        on its side of ``at`` (``anchor``: as matplotlib's ha, va)."""
+        font = QtGui.QFont(self._font)
+        font.setItalic(italic)
+        label = self.scene().addSimpleText(text, font)
         label.setBrush(colour)
+        label.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         box = label.boundingRect()
-        at = self.to_scene(*arrow.label_at)
-        label.setPos(at.x() - box.width() / 2, at.y() - box.height() / 2)
+        fx = {"left": 0.0, "center": 0.5, "right": 1.0}[anchor[0]]
+        fy = {"top": 0.0, "center": 0.5, "bottom": 1.0}[anchor[1]]  # screen y runs down
+        label.setPos(self.to_scene(*at))
+        label.setTransform(QtGui.QTransform.fromTranslate(-fx * box.width(), -fy * box.height()))
 
     def set_images(self, images: dict[int, QtGui.QImage], size: float) -> None:
         side = size * SCALE
@@ -174,6 +194,7 @@ class GroupView(QtWidgets.QWidget):
         self.planes: np.ndarray | None = None  # [G, h, w] of the channel shown
         self.model = QtWidgets.QComboBox()
         self.model.setObjectName("groupModel")
+        self.model.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model.setToolTip("Which panel's model")
         self.layer = QtWidgets.QComboBox()
         self.layer.setObjectName("groupLayer")
@@ -204,15 +225,22 @@ class GroupView(QtWidgets.QWidget):
         row.addWidget(self.channel)
         row.addWidget(self.export_button)
         row.addStretch(1)
-        side = QtWidgets.QVBoxLayout()
-        side.addLayout(row)
-        side.addWidget(self.hint)
-        side.addWidget(self.status)
-        side.addStretch(1)
-        layout = QtWidgets.QHBoxLayout(self)
+        # the choices on top; the explanations in a narrow column left of the diagram, which
+        # takes the rest (at 1024×768 the tab is ~650 px wide)
+        side = QtWidgets.QWidget()
+        side.setMaximumWidth(HINT_WIDTH)
+        column = QtWidgets.QVBoxLayout(side)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.hint)
+        column.addWidget(self.status)
+        column.addStretch(1)
+        below = QtWidgets.QHBoxLayout()
+        below.addWidget(side, 0)
+        below.addWidget(self.view, 1)
+        layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
-        layout.addLayout(side, 2)
-        layout.addWidget(self.view, 3)
+        layout.addLayout(row)
+        layout.addLayout(below, 1)
         self.model.currentIndexChanged.connect(self._model_changed)
         self.layer.currentIndexChanged.connect(self._layer_changed)
         self.channel.valueChanged.connect(lambda _v: self.redraw())

@@ -78,19 +78,22 @@ class LabPanel(QtWidgets.QWidget):
         self.status = QtWidgets.QLabel("")
         self.status.setObjectName("labStatus")
         self.status.setWordWrap(True)
-        explain = QtWidgets.QLabel(EXPLAIN)
-        explain.setWordWrap(True)
+        self.status.setVisible(False)  # shown while it has something to say
         self.legend = QtWidgets.QLabel("")
+        self.legend.setToolTip(EXPLAIN)
         self.legend.setObjectName("labLegend")
         self.legend.setWordWrap(True)
         self.plots_row = QtWidgets.QHBoxLayout()
         self.plots: list[pg.PlotWidget] = []
+        # each plot's title above it, wrapped: a long pyqtgraph title widened the plot past
+        # its widget (the curves were cut off at 1024×768)
+        self.titles: list[QtWidgets.QLabel] = []
+        self._columns: list[QtWidgets.QWidget] = []
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(self.switches)
         layout.addWidget(self.readout)
         layout.addWidget(self.status)
-        layout.addWidget(explain)
         layout.addWidget(self.legend)
         layout.addLayout(self.plots_row, 1)
 
@@ -224,7 +227,7 @@ class LabPanel(QtWidgets.QWidget):
         try:
             settings = self.settings()
         except GcnnViewerError as exc:
-            self.status.setText(first_line(exc))
+            self._say(first_line(exc))
             return
         m = self.models[index]
         second = None
@@ -240,13 +243,19 @@ class LabPanel(QtWidgets.QWidget):
 
             return run_lab(request, progress, cancelled)
 
-        self.status.setText("computing…")
+        # (the old readout stays, marked, until the new one arrives: no line comes and goes)
+        before = self.result.readout.text if self.result is not None else ""
+        self.readout.setText(f"{before}  (computing…)".strip())
         handle = self.worker.submit("lab", job)
         handle.finished.connect(self._finished)
         handle.failed.connect(self._failed)
 
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
     def _failed(self, message: str) -> None:
-        self.status.setText(f"failed: {message}")
+        self._say(f"failed: {message}")
 
     def _finished(self, result: object) -> None:
         self.result = result  # type: ignore[assignment]
@@ -254,8 +263,8 @@ class LabPanel(QtWidgets.QWidget):
         self._make_plots(len(r.series))
         names = list(r.chosen.errors)
         pens = _layer_pens(names)
-        for plot, series in zip(self.plots, r.series, strict=True):
-            plot.setTitle(series.title)
+        for plot, title, series in zip(self.plots, self.titles, r.series, strict=True):
+            title.setText(series.title)
             for item in list(plot.listDataItems()):
                 plot.removeItem(item)
             x = np.asarray(series.curves.angles)
@@ -268,9 +277,10 @@ class LabPanel(QtWidgets.QWidget):
         notes = [r.note] if r.note else []
         if r.second_readout is not None:
             notes.append(f"{r.series[-1].title.split(':')[0]}: {r.second_readout.text}")
-        self.status.setText("  ".join(notes))
+        self._say("  ".join(notes))
         self.legend.setText(
-            "&nbsp;&nbsp;".join(
+            "Each layer's error (log scale; shaded: exact):&nbsp;&nbsp;"
+            + "&nbsp;&nbsp;".join(
                 f"<span style='color:{pens[n].color().name()}'>"
                 f"{'▬▬' if n == 'logits' else '━━'}</span>&nbsp;{n}"
                 + (" (n/a)" if n in r.chosen.unavailable else "")
@@ -281,9 +291,11 @@ class LabPanel(QtWidgets.QWidget):
 
     def _make_plots(self, n: int) -> None:
         while len(self.plots) > n:
-            plot = self.plots.pop()
-            self.plots_row.removeWidget(plot)
-            plot.deleteLater()
+            self.plots.pop()
+            self.titles.pop()
+            column = self._columns.pop()
+            self.plots_row.removeWidget(column)
+            column.deleteLater()
         while len(self.plots) < n:
             plot = make_plot(f"labPlot{len(self.plots)}", grid="xy")
             plot.setLogMode(x=False, y=True)
@@ -303,5 +315,21 @@ class LabPanel(QtWidgets.QWidget):
             plot.addItem(band)
             mark = pg.InfiniteLine(READOUT_ANGLE, angle=90, pen=pg.mkPen("#909090", width=1))
             plot.addItem(mark)  # where the readout looks
-            self.plots_row.addWidget(plot, 1)
+            title = QtWidgets.QLabel("")
+            title.setObjectName(f"labTitle{len(self.plots)}")
+            title.setWordWrap(True)
+            title.setAlignment(
+                QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.AlignmentFlag.AlignBottom
+            )
+            # two lines for every title, so that the plots side by side line up
+            title.setMinimumHeight(2 * title.fontMetrics().lineSpacing())
+            column = QtWidgets.QWidget()
+            box = QtWidgets.QVBoxLayout(column)
+            box.setContentsMargins(0, 0, 0, 0)
+            box.setSpacing(0)
+            box.addWidget(title)
+            box.addWidget(plot, 1)
+            self.plots_row.addWidget(column, 1)
             self.plots.append(plot)
+            self.titles.append(title)
+            self._columns.append(column)

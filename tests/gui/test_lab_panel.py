@@ -33,7 +33,7 @@ def test_input_size_29_breaks_p4cnn_at_the_pool_and_defaults_bring_it_back(windo
     lab = open_lab(qtbot, window)
     assert lab.model.currentText().startswith("P4CNN")  # the right panel's model
     assert lab.readout.text() == "exact up to logits at 90°: every layer"
-    assert len(lab.plots) == 1 and "(the defaults)" in lab.plots[0].plotItem.titleLabel.text
+    assert len(lab.plots) == 1 and "(the defaults)" in lab.titles[0].text()
 
     with qtbot.waitSignal(lab.computed, timeout=TIMEOUT_MS) as done:
         type_size(qtbot, lab, 29)
@@ -44,8 +44,8 @@ def test_input_size_29_breaks_p4cnn_at_the_pool_and_defaults_bring_it_back(windo
     assert "odd 25×25 map" in text  # 29 → l1 27 → l2 25
     # the chosen settings' curves beside the defaults': the pool breaks only in the first
     assert len(lab.plots) == 2
-    assert "29×29" in lab.plots[0].plotItem.titleLabel.text
-    assert "(the defaults)" in lab.plots[1].plotItem.titleLabel.text
+    assert "29×29" in lab.titles[0].text()
+    assert "(the defaults)" in lab.titles[1].text()
     chosen, default = result.series[0].curves, result.series[1].curves
     assert chosen.at(90.0)["pool"] > EXACT_TOLERANCE >= default.at(90.0)["pool"]
     drawn = {item.name() for item in lab.plots[0].listDataItems()}
@@ -71,7 +71,7 @@ def test_rotation_and_mask_switches_change_the_curves_not_the_quarter_turns(wind
     with qtbot.waitSignal(lab.computed, timeout=TIMEOUT_MS) as done:
         choose(qtbot, lab.mask, "disc")
     masked = done.args[0].chosen
-    assert masked.settings.mask == "disc" and "mask disc" in lab.plots[0].plotItem.titleLabel.text
+    assert masked.settings.mask == "disc" and "mask disc" in lab.titles[0].text()
     # (a drawn digit keeps its corners empty: the mask changes nothing the layers see)
     assert lab.readout.text() == "exact up to logits at 90°: every layer"
 
