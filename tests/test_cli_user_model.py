@@ -104,6 +104,8 @@ def test_evaluate_a_user_model_on_mnist_rot(tiny_data, capsys) -> None:  # noqa:
          "nowhere.py: no such file"),
         (["evaluate", "--model", "{nets}:not_a_module"], "returned a int, not a torch nn.Module"),
         (["analyse", "filters", "--model", "{nets}:p4_net"], "cannot show its layers' filters"),
+        (["analyse", "filters", "--model", "{nets}:sequential", "--layer", "1"],
+         "cannot show the filters of 1 (a ReLU)"),
         (["analyse", "filters", "--model", "{nets}:plain_cnn", "--layer", "pool"],
          "cannot show the filters of pool (a MaxPool2d)"),
     ],
@@ -120,6 +122,10 @@ def test_filters_of_a_user_models_convolution(capsys) -> None:
     obj = json.loads(capsys.readouterr().out)
     assert obj["layer"] == "conv1" and obj["group"] is None
     assert np.asarray(obj["stored"]).shape == (1, 1, 3, 3)
+    # a conv-BN-ReLU block (a child nn.Sequential) shows the filters of the conv it holds
+    spec = f"{EXAMPLES / 'plain_cnn'}.py:build"
+    assert cli.main(["analyse", "filters", "--model", spec, "--layer", "conv2", "--json"]) == 0
+    assert np.asarray(json.loads(capsys.readouterr().out)["stored"]).shape[-2:] == (3, 3)
 
 
 @pytest.mark.parametrize("stem", PLAIN_EXAMPLES)

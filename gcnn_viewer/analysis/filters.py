@@ -82,18 +82,20 @@ def conv_layers(model: nn.Module) -> dict[str, nn.Module]:
 
 
 def _own_conv_layers(model: nn.Module) -> dict[str, nn.Module]:
-    """A user's model's layers that are plain 2-D convolutions or our group convolutions;
-    of any other layer type the Filters view cannot show the filters (one line)."""
+    """A user's model's layers that are, or hold exactly one, plain 2-D convolution or group
+    convolution of ours; of any other layer the Filters view cannot show the filters."""
     named = dict(model.module.named_modules())
-    layers = {
-        r.name: named[r.name]
-        for r in model.layer_records()
-        if isinstance(named.get(r.name), (nn.Conv2d, GroupConv))
-    }
+    layers = {}
+    for record in model.layer_records():
+        module = named.get(record.name.partition("#")[0])  # relu#2: the module relu
+        convs = (nn.Conv2d, GroupConv)
+        inside = [m for m in module.modules() if isinstance(m, convs)] if module is not None else []
+        if len(inside) == 1:  # the layer is a convolution, or a block holding one (conv-BN-ReLU)
+            layers[record.name] = inside[0]
     if not layers:
         raise AnalysisError(
             f"{model.name}: the Filters view cannot show its layers' filters (none of its "
-            "layers is a torch nn.Conv2d or a gcnn-viewer group convolution)"
+            "layers is or holds one torch nn.Conv2d or gcnn-viewer group convolution)"
         )
     return layers
 
