@@ -10,8 +10,8 @@ window before torch is imported (docs/ARCHITECTURE.md, "Start-up").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gcnn_viewer.group import P4, Group
@@ -54,6 +54,11 @@ class LayerRecord:
     group: Group | None = None
     channel_labels: tuple[str, ...] | None = None
     interpolated: bool = False
+    # components (escnn's other representations): how a group element acts on this layer's
+    # tensor, ``transform(element, t)`` (escnn's own ``transform``); None: :meth:`act` knows
+    transform: Callable[[int, torch.Tensor], torch.Tensor] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -89,30 +94,29 @@ class LayerRecord:
         return (self.channels, self.height, self.width)
 
     def act(self, element: int, t: torch.Tensor) -> torch.Tensor:
-        """How element ``element`` of the input's rotation acts on this layer's tensor
-        ``[B, ...]`` (or one sample's): group maps are turned and their orientation axis
-        permuted (``group.act_on_group_map``; ``element`` of the layer's group); planar and
-        component maps are turned (``element`` of p4: quarter turns); logits are unchanged."""
+        """How element ``element`` of the layer's group (p4 for a planar layer: quarter turns)
+        acts on this layer's tensor ``[B, ...]`` (or one sample's): group maps are turned and
+        their orientation axis permuted (``group.act_on_group_map``); components by their own
+        ``transform`` when they have one; planar maps are turned; logits are unchanged."""
         if self.kind == "logits":
             return t
+        if self.transform is not None:
+            return self.transform(element, t)
         if self.kind == "group":
             return self.group.act_on_group_map(element, t)
-        return P4.act_on_image(element, t)
+        return (self.group or P4).act_on_image(element, t)
 
     def turn(self, turns: int, t: torch.Tensor) -> torch.Tensor:
         """The input's ``turns`` quarter turns (counter-clockwise) acting on this layer's
         tensor: :meth:`act` with the group element of that rotation."""
-        if self.kind == "group":
-            return self.act(quarter_turn_element(self.group, turns), t)
-        return self.act(turns % 4, t)
+        group = self.group or P4
+        return self.act(quarter_turn_element(group, turns), t)
 
     def untwist(self, turns: int, t: torch.Tensor) -> torch.Tensor:
         """Undo the input's ``turns`` quarter turns on this layer's tensor (the stabilised
         view): an equivariant layer's maps of a turned input become those of the upright one."""
-        if self.kind == "group":
-            element = quarter_turn_element(self.group, turns)
-            return self.act(self.group.inverse(element), t)
-        return self.act(-turns % 4, t)
+        group = self.group or P4
+        return self.act(group.inverse(quarter_turn_element(group, turns)), t)
 
     def describe(self) -> str:
         """One line, e.g. ``p4 · 10 channels × 4 orientations · 12×12``."""

@@ -384,6 +384,7 @@ class UserModel(nn.Module):
                     "group": extra.group,
                     "channel_labels": extra.channel_labels,
                     "interpolated": extra.interpolated,
+                    "transform": extra.transform,
                 }
             else:
                 fields = dict(extra or {})
@@ -406,6 +407,7 @@ class UserModel(nn.Module):
                 group=fields.get("group"),
                 channel_labels=fields.get("channel_labels"),
                 interpolated=bool(fields.get("interpolated", False)),
+                transform=fields.get("transform"),
             )  # fmt: skip
             return output, record
         if len(shape) == 5:

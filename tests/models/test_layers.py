@@ -84,3 +84,23 @@ def test_layer_records_leave_a_training_model_as_it_was() -> None:
     assert model.training and all(m.training for m in model.modules())
     after = model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # BN statistics untouched
+
+
+def test_components_act_by_their_own_transform_with_the_groups_elements() -> None:
+    from gcnn_viewer.group import cyclic
+
+    c8 = cyclic(8)
+    seen: list[int] = []
+
+    def transform(element: int, t: torch.Tensor) -> torch.Tensor:
+        seen.append(element)
+        return t * element
+
+    record = LayerRecord(
+        "c", "components", 2, 1, 5, 5, c8, ("a", "b"), interpolated=True, transform=transform
+    )
+    t = torch.ones(1, 2, 5, 5)
+    assert torch.equal(record.turn(1, t), t * 2)  # a quarter turn is C8's element 2
+    record.untwist(1, t)
+    assert seen == [2, 6]  # undone by its inverse
+    assert record == LayerRecord("c", "components", 2, 1, 5, 5, c8, ("a", "b"), True)
