@@ -9,7 +9,7 @@ from gcnn_viewer.data.digits import quarter_turns
 from gcnn_viewer.gui.style import small_font
 from gcnn_viewer.viewer.browser import DigitBrowser, cached_mnist_rot
 from gcnn_viewer.viewer.drawing import MAX_BRUSH, MIN_BRUSH
-from gcnn_viewer.viewer.inference import stabilised_note
+from gcnn_viewer.viewer.inference import finer_panels, stabilised_note
 from gcnn_viewer.viewer.state import ViewerState
 
 SPIN_STEP = 2  # degrees per tick while spinning (a divisor of 90: every quarter turn is hit)
@@ -72,6 +72,7 @@ class RotationControls(QtWidgets.QGroupBox):
         self._exact: bool | None = None
         state.angle_changed.connect(self.sync)
         state.stabilised_changed.connect(self._stabilised_changed)
+        state.panel_changed.connect(lambda _index: self._update_note())
         self.sync(state.angle)
 
     def _make_angle_inputs(self) -> None:
@@ -195,7 +196,10 @@ class RotationControls(QtWidgets.QGroupBox):
     def _update_note(self) -> None:
         """Which quarter turn the stabilised view undoes at this angle (nothing when off)."""
         state = self.state
-        text = stabilised_note(state.angle) if state.stabilised else ""
+        text = ""
+        if state.stabilised:
+            entries = [state.catalog.get(key) for key in state.panel_keys]
+            text = stabilised_note(state.angle, *finer_panels(entries))
         if self.stabilised_note.text() != text:
             self.stabilised_note.setText(text)
 

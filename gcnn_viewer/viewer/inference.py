@@ -31,6 +31,7 @@ from gcnn_viewer.viewer.layout import ColourTables, as_group_maps, stabilise
 from gcnn_viewer.viewer.models import ModelProbe
 
 if TYPE_CHECKING:  # torch is imported where it is used: the app shows its window first
+    from gcnn_viewer.group import Group
     from gcnn_viewer.models import GCNNModel
 
 SWEEP_STEP = 2  # degrees between sweep angles: 181 angles over 0..360
@@ -95,17 +96,48 @@ def stabilising_turns(angle: float) -> int:
     return exact if exact is not None else round(angle / 90.0) % 4
 
 
-def stabilised_note(angle: float) -> str:
+def stabilised_note(
+    angle: float, finer: Sequence[tuple[str, Group]] = (), quarter: bool = True
+) -> str:
     """What the stabilised view does at ``angle``, in words for the screen: between quarter
-    turns it undoes the nearest one, which is not the whole rotation."""
+    turns it undoes the nearest one, which is not the whole rotation.
+
+    ``finer``: ``(model name, group)`` of the panels whose group is finer than quarter turns
+    (C8): their nearest element is undone instead (:func:`~gcnn_viewer.viewer.layout.stabilise`);
+    ``quarter``: whether some panel still undoes quarter turns."""
     turns = stabilising_turns(angle)
+    rest = (angle - 90 * turns + 180.0) % 360.0 - 180.0  # in [-45, 45]: 350° is 0° − 10°
+    if finer:
+        parts = []
+        for name, group in finer:
+            degrees = group.degrees(group.nearest_rotation(angle))
+            left = (angle - degrees + 180.0) % 360.0 - 180.0
+            more = f", {left:+.0f}° remain" if abs(left) >= 0.5 else ""
+            parts.append(f"{degrees:g}° for {name} ({group.name}{more})")
+        if not quarter:
+            return "Stabilised: undoing " + ", ".join(parts)
+        exact = "exactly" if quarter_turns(angle) is not None else f"{rest:+.0f}° remain"
+        return f"Stabilised: undoing {90 * turns}° ({exact}); " + ", ".join(parts)
     if quarter_turns(angle) is not None:
         return f"Stabilised: undoing {90 * turns}° exactly"
-    rest = (angle - 90 * turns + 180.0) % 360.0 - 180.0  # in [-45, 45]: 350° is 0° − 10°
     return (
         f"Stabilised: undoing {90 * turns}°, the quarter turn nearest {angle:.0f}° "
         f"({rest:+.0f}° remain)"
     )
+
+
+def finer_panels(entries: Sequence[Any]) -> tuple[list[tuple[str, Group]], bool]:
+    """For :func:`stabilised_note`: ``(title, group)`` of the loaded panels' models whose group
+    is finer than quarter turns (C8), and whether any other panel undoes quarter turns (a
+    model still loading counts as one)."""
+    finer, quarter = [], False
+    for entry in entries:
+        group = getattr(entry.model, "group", None) if entry.loaded else None
+        if group is not None and group.interpolated:
+            finer.append((entry.title, group))
+        else:
+            quarter = True
+    return finer, quarter
 
 
 def drawn_size(model: object) -> int:

@@ -121,3 +121,26 @@ def test_frames_carry_the_logits(catalog):
         e = np.exp(panel.logits - panel.logits.max())
         np.testing.assert_allclose(panel.probabilities, e / e.sum(), rtol=1e-5, atol=1e-7)
         assert all(math.isfinite(v) for v in panel.logits)
+
+
+def test_stabilised_note_names_the_element_a_finer_group_undoes():
+    from types import SimpleNamespace
+
+    from gcnn_viewer.group import P4, cyclic
+    from gcnn_viewer.viewer.inference import finer_panels
+
+    C8 = cyclic(8)
+    note = stabilised_note(50, [("mine", C8)])
+    assert note == "Stabilised: undoing 90° (-40° remain); 45° for mine (C8, +5° remain)"
+    assert (
+        stabilised_note(45, [("mine", C8)], quarter=False)
+        == "Stabilised: undoing 45° for mine (C8)"
+    )
+    entries = [
+        SimpleNamespace(loaded=True, model=SimpleNamespace(group=C8), title="mine"),
+        SimpleNamespace(loaded=True, model=SimpleNamespace(group=P4), title="P4CNN"),
+    ]
+    assert finer_panels(entries) == ([("mine", C8)], True)
+    assert finer_panels(entries[:1]) == ([("mine", C8)], False)
+    loading = SimpleNamespace(loaded=False, title="later")  # not asked for its model
+    assert finer_panels([loading]) == ([], True)
