@@ -31,7 +31,7 @@ from torch import nn
 
 from gcnn_viewer.errors import CheckpointError, UserModelError, first_line
 from gcnn_viewer.models.record import CheckpointRecord
-from gcnn_viewer.models.train_config import TrainConfig
+from gcnn_viewer.models.train_config import MAX_INPUT_SIZE, MIN_INPUT_SIZE, TrainConfig
 from gcnn_viewer.models.user import UserModel, load_user_model, pad_to
 
 MNIST_SIZE = 28  # the MNIST-rot arrays' side
@@ -81,6 +81,11 @@ def build_user_model(
     )
     module = _trainable(user)
     size = int(getattr(user, "input_size", MNIST_SIZE))
+    if not MIN_INPUT_SIZE <= size <= MAX_INPUT_SIZE:  # e.g. its input_size attribute
+        raise UserModelError(
+            f"{config.model}: input size {size}: training draws the digits into "
+            f"{MIN_INPUT_SIZE}..{MAX_INPUT_SIZE} pixels square (--input-size N)"
+        )
     model_config = {
         "name": config.name or user.name,
         "spec": config.model,

@@ -494,6 +494,8 @@ class ModelCatalog:
             raise CheckpointError(f"a checkpoint path must be text or a path, not {kind}")
         path = Path(path).expanduser().resolve()
         checkpoint = load_checkpoint(path)  # fails here, before anything changes
+        if checkpoint.record.user_spec is not None:  # a `train` run of a user's own model
+            return self.add_user_model(checkpoint.model, source=checkpoint.record.user_spec)
         key = f"file:{path}"
         detail = describe_checkpoint(checkpoint.record, f"weights from {path.name}")
         model = checkpoint.model.freeze()

@@ -64,6 +64,12 @@ def broken():
     raise RuntimeError("no weights for you")
 
 
+def big():  # says it takes 96×96 digits
+    model = Small()
+    model.input_size = 96
+    return model
+
+
 def fixed():  # takes 28×28 digits only
     return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))
 """
@@ -204,6 +210,7 @@ def test_weights_to_start_from(tiny, tmp_path, nets):
         ("seven", 28, r"returns \[2, 7\] float32 for \[2, 1, 28, 28\] digits; training needs"),
         ("broken", 28, r"broken\(\) raised RuntimeError: no weights for you"),
         ("fixed", 29, r"\[2, 1, 29, 29\] input raised RuntimeError"),
+        ("big", None, r"input size 96: training draws the digits into 20\.\.64 pixels square"),
     ],
 )
 def test_errors_are_one_line(tiny, nets, factory, size, message):
