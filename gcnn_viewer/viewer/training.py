@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from gcnn_viewer.errors import first_line
+from gcnn_viewer.errors import ConfigError, first_line
 from gcnn_viewer.models.train_config import TrainConfig
 
 if TYPE_CHECKING:
@@ -598,6 +598,11 @@ def plan_run(
 
         source = Path(resume_from)
         record = read_run(source)  # validated: one line naming a bad field
+        if record.user_spec is not None:  # the panel trains the shipped architectures only
+            raise ConfigError(
+                f"{source.name} is a run of your own model {record.user_spec}: continue it "
+                f"with gcnn-viewer train --resume {source}, or start from it with --init-from"
+            )
         if record.resumable:
             assert record.train_config is not None  # (resumable says so)
             config = dataclasses.replace(record.train_config, device=settings.device)

@@ -241,3 +241,20 @@ def test_the_input_size_range_is_the_digit_pipelines():
     from gcnn_viewer.data import digits
 
     assert (MIN_INPUT_SIZE, MAX_INPUT_SIZE) == (digits.MIN_INPUT_SIZE, digits.MAX_INPUT_SIZE)
+
+
+@pytest.mark.parametrize("finished", [True, False], ids=["finished", "unfinished"])
+def test_the_apps_train_panel_sends_a_user_models_run_to_the_command_line(
+    tiny, tmp_path, nets, finished
+):
+    """The Train panel trains the shipped architectures; a user model's run it is given to
+    continue or fine-tune is one line saying how to do that on the command line."""
+    from gcnn_viewer.viewer.training import plan_run
+
+    run = tmp_path / "run.pt"
+    trainer = Trainer(small_run(f"{nets}:small", epochs=2), tiny, checkpoint_path=run)
+    records = trainer.run() if finished else [next(r for r in trainer.run() if r.kind == "epoch")]
+    list(records)
+    with pytest.raises(ConfigError, match="gcnn-viewer train --resume") as info:
+        plan_run(cfg(), tmp_path / "runs", resume_from=run)
+    assert "\n" not in str(info.value) and f"{nets}:small" in str(info.value)
