@@ -234,19 +234,32 @@ def equivariance_curve(
         with torch.inference_mode():
             maps = model.feature_maps(batch)  # one pass: the upright input, then each angle
             records = {r.name: r for r in model.layer_records()}  # each layer its own group
-            out = {name: layer_error(t, degrees, records[name].group) for name, t in maps.items()}
+            out = {
+                name: layer_error(t, degrees, records[name].group, records[name].transform)
+                for name, t in maps.items()
+            }
     finally:
         model.train(was_training)
     return out
 
 
-def layer_error(t: torch.Tensor, degrees: Sequence[float], group: Group | None) -> np.ndarray:
+def layer_error(
+    t: torch.Tensor,
+    degrees: Sequence[float],
+    group: Group | None,
+    transform: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
+) -> np.ndarray:
     """One layer's ``err(θ)`` (see :func:`equivariance_curve`) from its output ``t`` for the
-    batch ``[upright input, R_θ₁ input, …]``: ``[1 + N, ...]`` -> float64 ``[N]``."""
+    batch ``[upright input, R_θ₁ input, …]``: ``[1 + N, ...]`` -> float64 ``[N]``.
+    ``transform``: the layer record's own action (escnn components, whose channels mix), used
+    for ``group``'s rotation nearest θ, the planes then turned by the rest."""
     import torch
 
     t = t.double()
-    reference = transform_maps(t[0], degrees, group)  # [N, ...]
+    if transform is not None and group is not None and t.dim() == 4:
+        reference = torch.stack([_by_transform(t[0], a, group, transform) for a in degrees])
+    else:
+        reference = transform_maps(t[0], degrees, group)  # [N, ...]
     turned = t[1:]
     if t.dim() >= 4:  # maps: compare inside the central disc
         mask = disc_mask(t.shape[-1], t.device)
@@ -256,3 +269,19 @@ def layer_error(t: torch.Tensor, degrees: Sequence[float], group: Group | None) 
     scale = reference.reshape(len(degrees), -1).norm(dim=1)
     err = torch.where(scale > 0, diff / scale.clamp_min(1e-300), diff)
     return err.numpy().astype(np.float64)
+
+
+def _by_transform(
+    f: torch.Tensor,
+    angle: float,
+    group: Group,
+    transform: Callable[[int, torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    """``T_θ f`` for a layer with its own ``transform`` (one sample's ``[C, H, W]``): the
+    group's rotation nearest θ by ``transform``, then the rest by :func:`rotate_planes`."""
+    from gcnn_viewer.group import rotate_planes
+
+    element = group.nearest_rotation(angle)
+    rest = (float(angle) - group.degrees(element) + 180.0) % 360.0 - 180.0
+    out = f if element == group.identity else transform(element, f)  # 0° stays exactly 0
+    return rotate_planes(out, rest) if rest else out

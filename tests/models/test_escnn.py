@@ -239,3 +239,39 @@ def test_the_stabilised_view_of_the_c8_example_stands_still_at_45_degrees(tmp_pa
         in_disc(still), in_disc(upright)
     )
     assert relative(torch.from_numpy(block1(90.0, True)), upright) < 1e-5  # exact: rot90, roll 2
+
+
+class VectorNet(torch.nn.Module):
+    """An escnn C8 net whose first layer mixes vector fields (irrep 1), a regular and a
+    trivial field: shown as labelled components, turned by escnn's own transform."""
+
+    input_size = 29
+
+    def __init__(self) -> None:
+        super().__init__()
+        r2 = gspaces.rot2dOnR2(8)
+        self.in_type = enn.FieldType(r2, [r2.trivial_repr])
+        mixed = enn.FieldType(r2, 2 * [r2.irrep(1)] + [r2.regular_repr, r2.trivial_repr])
+        self.conv = enn.R2Conv(self.in_type, mixed, kernel_size=7)  # 29 -> 23
+        self.head = torch.nn.Linear(1, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(enn.GeometricTensor(x, self.in_type))
+        return self.head(y.tensor.mean(dim=(1, 2, 3))[:, None])
+
+
+def test_components_layers_are_measured_with_escnn_transform():
+    """``gcnn_viewer.analysis.equivariance`` on a net with vector fields: exact at 90° (the
+    components mix as escnn says), small at 45°; turning the planes alone would be far off."""
+    from gcnn_viewer.analysis.equivariance import equivariance
+    from gcnn_viewer.models.user import wrap_model
+    from gcnn_viewer.viewer.sources import resolve_input
+
+    model = wrap_model(VectorNet())
+    record = {r.name: r for r in model.layer_records()}["conv"]
+    assert record.kind == "components" and record.transform is not None
+    assert record.channel_labels[:2] == ("0:irrep_1[0]", "0:irrep_1[1]")
+    digit = resolve_input("3").snapshot.digit
+    errors = equivariance(model, digit, [0, 90, 45])
+    assert errors["conv"][0] == 0.0 and errors["conv"][1] < EXACT_TOLERANCE, errors["conv"]
+    assert errors["conv"][2] < 0.3, errors["conv"]
