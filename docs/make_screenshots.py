@@ -14,6 +14,9 @@ through, reached with the keys, menus and clicks a user would use:
     window-WxH-equivariance.png  View ▸ Equivariance in front
     window-WxH-accuracy.png      View ▸ Accuracy vs angle in front
     window-WxH-filters.png       a click on a P4CNN l2 map: its filter in the Filters tab
+    window-WxH-lab.png           View ▸ Lab, input size 29 typed: the pool breaks P4CNN
+    window-WxH-group.png         a right click on a P4CNN l2 map ▸ Group view of this
+                                 channel…, then ] (+90°): the planes one step round
     window-WxH-train.png         the Train tab (a Z2CNN run started with Start, paused)
 
 and 1920×1080 at first launch and training. The run trains on MNIST-rot when the cache holds
@@ -218,7 +221,54 @@ def state_shots(app, window, size: tuple[int, int]) -> list[Path]:
     save("filters")
     view_entry(window, "Feature maps in front").trigger()
     pump(app, 0.5)
+    out += lab_and_group_shots(app, window, save)
     return out
+
+
+def lab_and_group_shots(app, window, save) -> list[Path]:
+    """The Lab tab with input size 29 typed, and the Group view of a P4CNN l2 channel at 90°
+    (reached by a right click on the map); both tabs closed again afterwards."""
+    from PySide6.QtTest import QTest
+
+    docks = window.analysis
+    lab = docks.lab
+    view_entry(window, "Lab").trigger()
+    wait(app, lambda: lab.result is not None, timeout=120)
+    lab.size.setFocus()
+    QTest.keyClick(lab.size, QtCore.Qt.Key.Key_A, QtCore.Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(lab.size, "29")
+    QTest.keyClick(lab.size, QtCore.Qt.Key.Key_Return)
+    wait(app, lambda: lab.result.chosen.settings.input_size == 29, timeout=120)
+    pump(app, 1.5)
+    save("lab")
+    QTest.mouseClick(lab.reset, QtCore.Qt.MouseButton.LeftButton)
+    wait(app, lambda: lab.result.chosen.settings.input_size == 28, timeout=120)
+    view_entry(window, "Feature maps in front").trigger()
+    pump(app, 0.5)
+    view = window.panels[1].maps  # a right click on P4CNN's l2 channel 3: its context menu
+    plot = view.layers["l2"]
+    top, left = plot.layout.cell_origin(3, 0)
+    centre = QtCore.QPointF(left + plot.layout.cell / 2, top + plot.layout.cell / 2)
+    pos = view.mapFromScene(plot.image.item.mapToScene(centre))
+    QTest.mouseClick(view.viewport(), QtCore.Qt.MouseButton.RightButton, pos=pos)
+    wait(app, lambda: view.context_menu is not None and view.context_menu.isVisible())
+    menu = view.context_menu
+    [entry] = [a for a in menu.actions() if a.text().startswith("Group view")]
+    QTest.mouseClick(
+        menu, QtCore.Qt.MouseButton.LeftButton, pos=menu.actionGeometry(entry).center()
+    )
+    wait(app, lambda: docks.group_dock.isVisible() and docks.group_view.planes is not None)
+    window.actions_by_id["rotatePlus"].trigger()  # ] : +90°
+    settle(app, window)
+    pump(app, 1.5)
+    save("group")
+    window.actions_by_id["rotateZero"].trigger()
+    settle(app, window)
+    for dock in (docks.lab_dock, docks.group_dock):
+        dock.close()  # the later shots show the tabs a first launch has
+    view_entry(window, "Feature maps in front").trigger()
+    pump(app, 0.5)
+    return []
 
 
 def window_shots(app) -> list[Path]:
