@@ -1,6 +1,6 @@
 """Training a model of your own (``--model FILE.py:FACTORY`` or ``package.module:FACTORY``): what
-the loop does with any ``nn.Module`` that is not one of ours (docs/ARCHITECTURE.md, "Training
-protocol", where the rules are listed beside the shipped models' ones).
+the loop does with any ``nn.Module`` that is not one of ours (for users: docs/training.md,
+"From the command line", **Your own model**).
 
 - It is built by its factory after the run's seed is set (so its initial weights follow the
   seed), and starts from ``weights`` (a state_dict or one of our checkpoints, read
