@@ -819,7 +819,8 @@ def _outlined(rc: _RotateAndCycle, i: int, strip: list[int], r: int) -> int | No
     g = rc.follow[2]
     if rc.spec.stabilised:
         return g
-    return rc.blocks[i].layout.group.compose(rc.turns[r], g) if rc.exact[r] else None
+    group = rc.blocks[i].layout.group  # C8: a quarter turn is element 2
+    return group.compose(group.quarter_turn_element(rc.turns[r]), g) if rc.exact[r] else None
 
 
 def _agreement(spec: ViewSpec, layout: LayerLayout, turns: int, d: float, same: bool) -> str:

@@ -275,3 +275,20 @@ def test_components_layers_are_measured_with_escnn_transform():
     errors = equivariance(model, digit, [0, 90, 45])
     assert errors["conv"][0] == 0.0 and errors["conv"][1] < EXACT_TOLERANCE, errors["conv"]
     assert errors["conv"][2] < 0.3, errors["conv"]
+
+
+def test_rotate_and_cycle_follows_a_c8_map_two_columns_per_quarter_turn(tmp_path):
+    """The rotate-and-cycle figure's outline: at 90° a C8 map moves two orientation columns
+    (45° each), not one as in p4."""
+    from gcnn_viewer.export.common import ViewSpec
+    from gcnn_viewer.export.figures import _outlined, _rotate_and_cycle
+    from gcnn_viewer.export.render import figure_frames
+    from gcnn_viewer.viewer.sources import OwnModelOptions, resolve_input, resolve_models
+
+    weights = str(_example_weights(tmp_path, "build"))
+    models = resolve_models([f"{EXAMPLE}:build"], own=OwnModelOptions(weights=(weights,)))
+    spec = ViewSpec(models, resolve_input("3"), angles=[0.0, 90.0, 180.0], layers=["block1"])
+    rc = _rotate_and_cycle(spec, figure_frames(spec, stabilised=False), "block1")
+    block, channel, g = rc.follow
+    strip = [channel]
+    assert [_outlined(rc, block, strip, r) for r in range(3)] == [g, (g + 2) % 8, (g + 4) % 8]
