@@ -39,6 +39,7 @@ from gcnn_viewer.gui.analysis_views import (
 from gcnn_viewer.gui.style import configure_pyqtgraph, make_plot
 
 NOTHING = ""  # the "compare with" entry for no second set of weights
+EMPTY = "Draw a digit (or load an example): the lab measures the current drawing."
 EXPLAIN = (
     "Each layer's relative error ‖f(R x) − T f(x)‖ / ‖T f(x)‖ as the input turns, under the "
     "switches (left) and the defaults (right). Shaded: float32 rounding (exact)."
@@ -68,7 +69,7 @@ class LabPanel(QtWidgets.QWidget):
         self.result: LabResult | None = None
         self._stale = True  # the curves shown are not for these switches, models and input
         self._make_switches()
-        self.readout = QtWidgets.QLabel("")
+        self.readout = QtWidgets.QLabel(EMPTY)
         self.readout.setObjectName("labReadout")
         self.readout.setWordWrap(True)
         self.readout.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -221,7 +222,10 @@ class LabPanel(QtWidgets.QWidget):
         curves stay until the new arrive)."""
         self._stale = True
         index = self.model.currentIndex()
-        if self.digit is None or not 0 <= index < len(self.models) or not self.isVisible():
+        if self.digit is None:
+            self.readout.setText(EMPTY)
+            return
+        if not 0 <= index < len(self.models) or not self.isVisible():
             return  # (a hidden tab computes when it is shown)
         self._stale = False
         try:
@@ -279,7 +283,7 @@ class LabPanel(QtWidgets.QWidget):
             notes.append(f"{r.series[-1].title.split(':')[0]}: {r.second_readout.text}")
         self._say("  ".join(notes))
         self.legend.setText(
-            "Each layer's error (log scale; shaded: exact):&nbsp;&nbsp;"
+            "Layers (log scale; shaded: exact):&nbsp;&nbsp;"
             + "&nbsp;&nbsp;".join(
                 f"<span style='color:{pens[n].color().name()}'>"
                 f"{'▬▬' if n == 'logits' else '━━'}</span>&nbsp;{n}"
