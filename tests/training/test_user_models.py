@@ -258,3 +258,17 @@ def test_the_apps_train_panel_sends_a_user_models_run_to_the_command_line(
     with pytest.raises(ConfigError, match="gcnn-viewer train --resume") as info:
         plan_run(cfg(), tmp_path / "runs", resume_from=run)
     assert "\n" not in str(info.value) and f"{nets}:small" in str(info.value)
+
+
+def test_the_escnn_c8_example_trains_and_reopens(tiny, tmp_path):
+    """escnn (an optional extra): the C8 example's GeometricTensor layers, its
+    InnerBatchNorm (an nn.BatchNorm3d inside) recalibrated, its 29×29 input."""
+    pytest.importorskip("escnn", reason="escnn is not installed (pip install gcnn-viewer[escnn])")
+    out = tmp_path / "c8.pt"
+    trainer = Trainer(small_run(f"{EXAMPLES}/escnn_c8.py:build"), tiny, checkpoint_path=out)
+    phases = {r.phase for r in trainer.run() if r.kind == "finishing"}
+    assert "BN statistics" in phases and trainer.input_size == 29
+    x = torch.rand(2, 1, 29, 29)
+    trainer.model.eval()
+    with torch.no_grad():
+        assert torch.allclose(load_checkpoint(out).model(x), trainer.model(x), atol=1e-6)
