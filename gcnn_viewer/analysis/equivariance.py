@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import sys
+import types
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -285,3 +287,18 @@ def _by_transform(
     rest = (float(angle) - group.degrees(element) + 180.0) % 360.0 - 180.0
     out = f if element == group.identity else transform(element, f)  # 0° stays exactly 0
     return rotate_planes(out, rest) if rest else out
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`equivariance`: ``gcnn_viewer.analysis.equivariance``
+    names both this submodule and that function (issue 22), and Python's import sets the
+    package's attribute to the submodule once it is imported, so the submodule itself
+    answers the call."""
+
+    def __call__(
+        self, model: torch.nn.Module, image: object, angles: Sequence[float]
+    ) -> dict[str, np.ndarray]:
+        return equivariance(model, image, angles)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -48,3 +48,11 @@ def test_upright_accuracy_of_a_module_of_another_input_size(cache) -> None:
     assert result.errors[0] == pytest.approx(expected)
     with pytest.raises(AnalysisError, match="torch nn.Module"):
         upright_accuracy("p4cnn", [0.0], mnist=(images, labels))
+
+
+def test_analysis_equivariance_is_callable_however_it_was_imported() -> None:
+    import gcnn_viewer.analysis as analysis
+    import gcnn_viewer.analysis.equivariance  # noqa: F401  (the package attribute: the module)
+
+    errors = analysis.equivariance(module("p4_net"), blob_digit(), [90])
+    assert errors["logits"][0] <= EXACT_TOLERANCE
