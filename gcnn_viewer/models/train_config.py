@@ -286,9 +286,11 @@ def train_options() -> tuple[TrainOption, ...]:
         help_text = meta["help"]
         if meta.get("model_choice"):
             choices = registry.model_names()
+            shipped = f"a shipped model ({', '.join(choices)})"
+            help_text = help_text.replace("a shipped model", shipped, 1)
         if f.name == "epochs":
             paper = ", ".join(f"{s.paper_epochs} {s.name}" for s in registry.model_specs())
-            help_text = f"{help_text} ({paper})"
+            help_text = f"{help_text} ({paper}; {USER_MODEL_EPOCHS} for your own model)"
         low = meta.get("low")
         if kind is int and low is None:
             low = 0
