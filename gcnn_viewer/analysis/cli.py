@@ -195,7 +195,17 @@ def _resolve(resolve_models, args: argparse.Namespace, texts: list[str]):  # noq
     ``--input-size`` and ``--layers``."""
     from gcnn_viewer.viewer.sources import OwnModelOptions
 
-    return resolve_models(texts, own=OwnModelOptions(**own_model_options(args)))
+    models = resolve_models(texts, own=OwnModelOptions(**own_model_options(args)))
+    _notes(models)
+    return models
+
+
+def _notes(models) -> None:  # noqa: ANN001
+    """One line on stderr per layer of a user's model that is not shown."""
+    from gcnn_viewer.viewer.sources import skipped_notes
+
+    for line in skipped_notes(models):
+        print(f"gcnn-viewer: {line}", file=sys.stderr)
 
 
 def _subtitle(models) -> str:
@@ -226,6 +236,7 @@ def _equivariance(args: argparse.Namespace) -> int:
         )
     sets = _lab_models(args)  # [(ExportModel, its --weights file or None)]
     models = [m for m, _ in sets]
+    _notes(models)
     source = resolve_input(args.input)
     if args.angles:
         angles = [float(a) for a in args.angles]
@@ -280,9 +291,10 @@ def _equivariance(args: argparse.Namespace) -> int:
         path = figures.write_npz(args.out, arrays, meta)
     else:
         titled = {m.title: curves[m.name] for m in models}
-        fig = figures.with_rc(
-            figures.equivariance_figure, titled, angles, source.source, _subtitle(models)
-        )
+        label = source.source  # and the lab's switches, where any is not the default
+        if not all(lab.settings.is_default for lab in labs.values()):
+            label += " · " + " / ".join(dict.fromkeys(x.settings.describe() for x in labs.values()))
+        fig = figures.with_rc(figures.equivariance_figure, titled, angles, label, _subtitle(models))
         path = figures.write_figure(fig, args.out, meta, args.dpi)
     print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
     return 0

@@ -336,3 +336,29 @@ def test_weights_from_another_training_change_the_curves_of_the_same_network(cap
     trained, untrained = objs
     assert untrained["model"] == "untrained" and untrained["readout"]["first_broken"] is None
     assert trained["error"]["l1"][1] != untrained["error"]["l1"][1]
+
+
+def test_files_record_the_switches_and_the_figure_names_them(tmp_path, capsys, monkeypatch):
+    argv = ["analyse", "equivariance", "--model", "p4cnn", "--angles", "0", "90"]
+    switches = ["--input-size", "29", "--mask", "disc"]
+    assert run([*argv, *switches, "--out", str(tmp_path / "e.csv")]) == 0
+    meta = json.loads((tmp_path / "e.csv.json").read_text())
+    assert meta["settings"] == {
+        "p4cnn": {"input_size": 29, "rotation": "native", "mask": "disc", "weights": None}
+    }
+    assert meta["readout"]["p4cnn"].startswith("exact up to l2 at 90°; first broken: pool")
+    from gcnn_viewer.analysis import figures
+
+    labels = []
+    real = figures.equivariance_figure
+    monkeypatch.setattr(
+        figures,
+        "equivariance_figure",
+        lambda c, a, label, s: labels.append(label) or real(c, a, label, s),
+    )
+    assert run([*argv, *switches, "--out", str(tmp_path / "e.png"), "--dpi", "30"]) == 0
+    assert run([*argv, "--out", str(tmp_path / "d.png"), "--dpi", "30"]) == 0
+    assert labels == [
+        "sample 7 (MNIST test #0) · input 29×29 · rotation native · mask disc",
+        "sample 7 (MNIST test #0)",  # the default settings: as before
+    ]
