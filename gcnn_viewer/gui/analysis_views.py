@@ -628,12 +628,20 @@ class FiltersView(QtWidgets.QWidget):
         """Select ``model_key``'s ``layer`` and ``channel`` (what a click on a feature map
         asks for) and outline the copy for output ``orientation`` (the clicked map's; 0 for
         a planar layer). A layer without filters (``pool``) or a channel it lacks is
-        refused: returns False and changes nothing."""
+        refused: returns False and changes nothing. A layer of your own model is selected and
+        the view says that it cannot show its filters."""
         index = self.model_box.findData(model_key)
         if index < 0:
             return False
         convs = filter_layers(self.models[index].model)
-        if convs is None or layer not in convs or not 0 <= channel < convs[layer].out_channels:
+        if convs is None:  # your own model's layer: selected, and the view says why no filters
+            if layer not in foreign_layers(self.models[index].model):
+                return False
+            self.model_box.setCurrentIndex(index)
+            self.layer_box.setCurrentIndex(self.layer_box.findText(layer))
+            self._redraw()
+            return True
+        if layer not in convs or not 0 <= channel < convs[layer].out_channels:
             return False
         self.model_box.setCurrentIndex(index)
         self.layer_box.setCurrentIndex(self.layer_box.findText(layer))

@@ -38,8 +38,8 @@ SHORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1  # a selector entry's text when
 def short_label(entry: ModelEntry) -> str:
     """What the closed selector shows: the model's name, and what is unusual about its
     weights (the line under it says the rest): "Z2CNN", "P4MCNN, untrained" (in red)."""
-    if entry.source == "shipped":
-        return entry.title
+    if entry.source == "shipped" or getattr(entry, "is_user_model", False):
+        return entry.title  # (your own model: its name; the line under it says the spec)
     if entry.source == "untrained":
         return f"{entry.title}, untrained"
     return f"{entry.title} — {entry.source}"
@@ -56,6 +56,14 @@ def panel_hint(probe) -> str:
         labels = ", ".join(probe.group.label(g) for g in probe.group.elements)
         return HINT_POOLED.format(channels=first.channels, labels=labels)
     return HINT_PLANAR.format(channels=first.channels)
+
+
+def skipped_note(model) -> str:
+    """Your own model's layers that are not shown, each with why (its output is no map)."""
+    skipped = getattr(model, "skipped", None) or {}
+    if not skipped:
+        return ""
+    return " Not shown: " + "; ".join(f"{name}: {why}" for name, why in skipped.items()) + "."
 
 
 class ModelSelector(QtWidgets.QComboBox):
@@ -309,7 +317,7 @@ class ModelPanel(QtWidgets.QWidget):
         self.refresh_selector()
         probe = entry.probe()
         self.update_detail(entry)
-        self.hint.setText(panel_hint(probe))
+        self.hint.setText(panel_hint(probe) + skipped_note(entry.model))
         self.maps.set_probe(probe)
         self.prediction.setText("")
 
