@@ -360,6 +360,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         name = own.pop("names", (None,))[0]
         model = load_user_model(args.target, weights=weights, name=name, **own)
         source, name, recorded = args.target, model.name, None
+        for line in model.skipped_lines():
+            print(f"gcnn-viewer: note: {line}", file=sys.stderr)
     elif own:
         raise CliError(
             "--weights, --name, --input-size and --layers go with your own model "

@@ -61,6 +61,18 @@ def test_weights_and_layers_options(tmp_path, capsys) -> None:
     assert list(picked["error"]) == ["lift", "top", "logits"]
 
 
+def test_skipped_layers_are_said_in_one_line_each(tmp_path, capsys) -> None:
+    argv = ["analyse", "equivariance", "--model", f"{NETS}:odd_net", "--angles", "90", "--json"]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "note: odd_net: layer odd: [2, 4, 3, 26, 26]: an orientation axis of 3" in err
+    assert "note: odd_net: layer pair: a tuple is not a tensor of maps; not shown" in err
+    out = tmp_path / "d.npz"
+    argv = ["export", "data", "--model", f"{NETS}:odd_net", "--angles", "0", "--out", str(out)]
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().err.count("; not shown") == 2
+
+
 def test_export_data_keys_name_layer_angle(tmp_path) -> None:
     out = tmp_path / "maps.npz"
     argv = ["export", "data", "--model", f"{NETS}:odd_net", "p4cnn", "--name", "mine",

@@ -224,12 +224,14 @@ def _run(args: argparse.Namespace):
     options = {name: getattr(args, name) for name in kind.options}
     render.check_options(kind, options)
     from gcnn_viewer.models.user import is_model_spec
-    from gcnn_viewer.viewer.sources import OwnModelOptions
+    from gcnn_viewer.viewer.sources import OwnModelOptions, skipped_notes
 
     own = own_model_options(args)
     if not any(is_model_spec(m) for m in args.model):
         own["layers"] = None  # --layers: the shipped models' layers to show, as ever
     models = common.resolve_models(args.model, own=OwnModelOptions(**own))
+    for line in skipped_notes(models):
+        print(f"gcnn-viewer: {line}", file=sys.stderr)
     source = common.resolve_input(args.input)
     angles = getattr(args, "angles", None) or common.DEFAULT_ANGLES
     spec = common.ViewSpec(

@@ -45,6 +45,7 @@ __all__ = [
     "resolve_input",
     "resolve_models",
     "sha256_tensors",
+    "skipped_notes",
     "unique_names",
 ]
 
@@ -129,6 +130,16 @@ class ExportModel:
             out["spec"] = config["spec"]
             out["input_size"] = config.get("input_size")
         return out
+
+
+def skipped_notes(models: Sequence[ExportModel]) -> list[str]:
+    """One line per layer of a user's model that is not shown (its shape is no map we know),
+    for the command line to print: ``note: build: layer classifier: [2, 10] is not …``."""
+    lines = []
+    for m in models:
+        skipped = getattr(m.model, "skipped", None) or {}
+        lines += [f"note: {m.name}: layer {n}: {why}; not shown" for n, why in skipped.items()]
+    return lines
 
 
 def unique_names(models: Sequence[ExportModel]) -> list[ExportModel]:
