@@ -73,6 +73,24 @@ def test_skipped_layers_are_said_in_one_line_each(tmp_path, capsys) -> None:
     assert capsys.readouterr().err.count("; not shown") == 2
 
 
+def test_analyse_accuracy_of_a_user_model(capsys, monkeypatch) -> None:
+    from gcnn_viewer.analysis import cli as analysis_cli
+    from tests.analysis.test_accuracy import synthetic_rot
+
+    data = synthetic_rot(60)
+    monkeypatch.setattr(analysis_cli, "_data_for", lambda model: data)
+    argv = ["analyse", "accuracy", "--model", f"{NETS}:p4_net", "--name", "p4", "--bins", "4"]
+    assert cli.main([*argv, "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    images, labels = data.split("test")
+    model = load_user_model(f"{NETS}:p4_net").eval()
+    with torch.no_grad():
+        x = torch.from_numpy(np.asarray(images, np.float32) / 255.0)[:, None]
+        wrong = (model(x).argmax(1).numpy() != labels).mean()
+    assert obj["model"] == "p4" and obj["n"] == 60
+    assert obj["error"] == pytest.approx(float(wrong))
+
+
 def test_export_data_keys_name_layer_angle(tmp_path) -> None:
     out = tmp_path / "maps.npz"
     argv = ["export", "data", "--model", f"{NETS}:odd_net", "p4cnn", "--name", "mine",
