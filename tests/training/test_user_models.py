@@ -272,3 +272,15 @@ def test_the_escnn_c8_example_trains_and_reopens(tiny, tmp_path):
     trainer.model.eval()
     with torch.no_grad():
         assert torch.allclose(load_checkpoint(out).model(x), trainer.model(x), atol=1e-6)
+
+
+def test_a_package_module_spec_records_its_modules_file(tiny, monkeypatch):
+    monkeypatch.chdir(EXAMPLES.parent)  # package.module imports from the current folder
+    trainer = Trainer(small_run("examples.plain_cnn:build"), tiny)
+    assert trainer.model_config == {
+        "name": "build",
+        "spec": "examples.plain_cnn:build",
+        "factory": "build",
+        "sha256": file_sha256(EXAMPLES / "plain_cnn.py"),
+        "input_size": 28,
+    }
