@@ -61,7 +61,8 @@ def add_own_model_options(
         type=int_in(low, high),
         metavar="N",
         help="your model takes [B, 1, N, N] pixels (default: its attribute input_size, else "
-        "28); the 28×28 digit is padded about its centre to N×N",
+        "28); for N 20-64 the digit is drawn into the N×N field the MNIST way, otherwise the "
+        "28×28 digit is padded (or cropped) about its centre",
     )
     if not layers:
         return

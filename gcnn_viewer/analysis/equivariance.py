@@ -209,6 +209,7 @@ def equivariance_curve(
 
     from gcnn_viewer.data.digits import Digit, rotate_input
     from gcnn_viewer.errors import ConfigError, check_numbers
+    from gcnn_viewer.viewer.inference import drawn_size
 
     model = as_model(model)
     if isinstance(x, Digit):
@@ -225,7 +226,7 @@ def equivariance_curve(
     degrees = list(check_numbers(angles, "angles"))  # NaN, text or one number: one line
     # at the model's own input size (29 for escnn's MNIST nets): padding a turned 28×28 digit
     # to 29 would move the centre of rotation off the grid's centre
-    size = int(getattr(model, "input_size", None) or 28)
+    size = drawn_size(model)  # (a size the drawing cannot make: 28×28, the model pads it)
     images = np.stack(
         [digit.model_input(size)] + [rotate_input(digit, a, size=size) for a in degrees]
     )  # [1+N, size, size]

@@ -56,3 +56,10 @@ def test_analysis_equivariance_is_callable_however_it_was_imported() -> None:
 
     errors = analysis.equivariance(module("p4_net"), blob_digit(), [90])
     assert errors["logits"][0] <= EXACT_TOLERANCE
+
+
+def test_a_module_of_a_size_the_drawing_cannot_make_gets_the_padded_digit() -> None:
+    net = module("sequential")
+    net.input_size = 100  # (the drawing makes 20-64): the 28×28 digit, padded by the wrapper
+    errors = equivariance(net, blob_digit(), [0, 90])
+    assert list(errors) == ["0", "1", "2", "logits"] and errors["0"][0] == 0.0
