@@ -535,6 +535,10 @@ class ModelCatalog:
         config = getattr(model, "config", {}) or {}
         source = source or config.get("spec") or model.name
         key = "user:" + json.dumps(config, sort_keys=True, default=str)
+        from gcnn_viewer.models.user import is_model_spec
+
+        if not is_model_spec(str(config.get("spec", ""))):  # a live module (view()): its own
+            key += f":{id(getattr(model, 'module', model))}"
         weights = config.get("weights")
         detail = f"your model {source}" + (f" · weights {Path(weights).name}" if weights else "")
         skipped = getattr(model, "skipped", None) or {}

@@ -56,3 +56,18 @@ def test_the_digit_is_drawn_into_the_models_own_field(catalog) -> None:
     )
     expected = torch.softmax(model(torch.from_numpy(drawn)[None, None]), 1).numpy()
     np.testing.assert_allclose(sweep.probabilities[key], expected, rtol=1e-5)
+
+
+def test_two_live_modules_of_one_class_are_two_entries(catalog) -> None:
+    from gcnn_viewer.models.user import load_factory, wrap_model
+
+    build, _ = load_factory(f"{NETS}:p4_net")
+    first, second = build(), build()
+    with torch.no_grad():
+        second.lift.weight.mul_(-1)
+    a = catalog.add_user_model(wrap_model(first), "view()")
+    b = catalog.add_user_model(wrap_model(second), "view()")
+    assert a.key != b.key and a.model.module is first and b.model.module is second
+    # the same spec opened again is the same entry, with the weights it has now
+    c = catalog.open_user_model(f"{NETS}:p4_net")
+    assert catalog.open_user_model(f"{NETS}:p4_net").key == c.key
