@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gcnn_viewer.analysis import assert_equivariant
+from gcnn_viewer.analysis.equivariance import assert_equivariant
 from gcnn_viewer.models.networks import (
     HIDDEN_LAYERS,
     NETWORKS,
