@@ -402,13 +402,17 @@ class UserModel(nn.Module):
         if fields:
             kind = fields.get("kind") or ("group" if len(shape) == 5 else "planar")
             order = shape[2] if kind == "group" else 1
-            record = LayerRecord(
-                name, kind, shape[1], order, shape[-2], shape[-1],
-                group=fields.get("group"),
-                channel_labels=fields.get("channel_labels"),
-                interpolated=bool(fields.get("interpolated", False)),
-                transform=fields.get("transform"),
-            )  # fmt: skip
+            labels = fields.get("channel_labels")
+            try:
+                record = LayerRecord(
+                    name, kind, shape[1], order, shape[-2], shape[-1],
+                    group=fields.get("group"),
+                    channel_labels=tuple(labels) if labels is not None else None,
+                    interpolated=bool(fields.get("interpolated", False)),
+                    transform=fields.get("transform"),
+                )  # fmt: skip
+            except ValueError as exc:  # a converter's fields that do not fit the tensor
+                return f"{_shape(output)}: {first_line(exc)}"
             return output, record
         if len(shape) == 5:
             group = GROUPS_BY_ORDER.get(shape[2])

@@ -224,3 +224,45 @@ def test_a_model_that_does_not_return_logits_is_refused(tmp_path: Path) -> None:
     net.write_text("import torch\n\ndef build():\n    return torch.nn.Conv2d(1, 2, 3)\n")
     with pytest.raises(UserModelError, match=r"returns \[2, 2, 26, 26\], not logits"):
         load_user_model(f"{net}:build")
+
+
+def test_a_converted_layer_whose_fields_do_not_fit_is_skipped(monkeypatch) -> None:
+    import gcnn_viewer.models.user as user
+
+    class Geometric:  # stands in for an escnn GeometricTensor
+        def __init__(self, tensor: torch.Tensor) -> None:
+            self.tensor = tensor
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.good = torch.nn.Conv2d(1, 8, 3)
+            self.bad = torch.nn.Conv2d(1, 8, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            self.good(x), self.bad(x)
+            return x.flatten(1)[:, :10]
+
+    def convert(output):  # noqa: ANN001, ANN202
+        t = output.tensor
+        if t.shape[1] == 8 and getattr(output, "bad", False):
+            return t, {"kind": "components", "channel_labels": ["a"]}  # 1 label, 8 channels
+        return t.view(t.shape[0], 2, 4, *t.shape[-2:]), {"kind": "group", "group": P4}
+
+    net = Net()
+
+    def wrap(module):  # noqa: ANN001, ANN202
+        def hook(_m, _i, out):  # noqa: ANN001, ANN202
+            g = Geometric(out)
+            g.bad = module is net.bad
+            return g
+
+        module.register_forward_hook(hook)
+
+    wrap(net.good)
+    wrap(net.bad)
+    monkeypatch.setattr(user, "_escnn_converter", lambda: convert)
+    model = wrap_model(net)
+    good = {r.name: r for r in model.layer_records()}["good"]
+    assert (good.kind, good.channels, good.order, good.group) == ("group", 2, 4, P4)
+    assert "bad" in model.skipped and "labels" in model.skipped["bad"]
