@@ -466,6 +466,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             "not 'faithful'",
             file=sys.stderr,
         )
+    if args.jobs > 1 or args.ray:
+        return _reproduce_many(args, out_dir, data)
     current, phase = None, None
     for model, seed, p in reproduce(
         args.models,
@@ -476,6 +478,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         command=command,
         diagnostics=args.diagnostics,
+        threads=args.threads,
     ):
         if (model, seed) != current:
             current, phase = (model, seed), None
@@ -493,6 +496,45 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             print(f"  {model} seed {seed}: test error {100 * p.test_error:.2f}%", file=sys.stderr)
     _write_table(out_dir, list(args.models))
     return 0
+
+
+def _reproduce_many(args: argparse.Namespace, out_dir: Path, data: Any) -> int:
+    """``--jobs N`` (processes here) or ``--ray ADDRESS`` (Ray tasks): see docs/training.md,
+    "Many runs at once"."""
+    from gcnn_viewer.training import parallel
+    from gcnn_viewer.training.many_cli import drive_many
+    from gcnn_viewer.training.reproduce import RunTask, run_path
+
+    runs = [
+        RunTask(m, s, str(run_path(out_dir, m, s)), args.epochs, args.device, args.threads)
+        for m in args.models
+        for s in args.seeds
+    ]
+    worker = parallel.RunWorker(args.invocation, args.diagnostics)
+    connected = False
+    if args.ray:
+        connected = parallel.connect_ray(args.ray)
+    try:
+        if args.ray:
+            backend = parallel.RayTasks(
+                data, device=args.device, runs_per_gpu=args.runs_per_gpu, retries=args.retries
+            )
+            slots = len(runs)
+        else:
+            devices = parallel.run_devices(args.device, args.jobs, args.runs_per_gpu)
+            if len(devices) * args.threads > parallel.default_jobs() and devices[0] == "cpu":
+                print(
+                    f"note: {len(devices)} runs × {args.threads} threads is more than this "
+                    f"machine's {parallel.default_jobs()} cores; they will share them",
+                    file=sys.stderr,
+                )
+            backend = parallel.LocalProcesses(data, devices, retries=args.retries)
+            slots = len(devices)
+        many = parallel.ManyRuns(runs, backend, worker=worker)
+        return drive_many(many, data, min(slots, len(runs)), out_dir, list(args.models))
+    finally:
+        if connected:
+            parallel.disconnect_ray()
 
 
 # -- parser ------------------------------------------------------------------------------------
@@ -751,8 +793,54 @@ def _reproduce_parser(sub) -> None:
         action="store_true",
         help="redo only the final evaluation of finished runs with this version (no training)",
     )
+    _add_many_options(rep)
     _add_data_options(rep)
     rep.set_defaults(func=cmd_reproduce)
+
+
+def _add_many_options(rep: argparse.ArgumentParser) -> None:
+    """Many runs at once (docs/training.md, "Many runs at once")."""
+    many = rep.add_argument_group("many runs at once")
+    many.add_argument(
+        "--threads",
+        type=int_in(1, 1024),
+        default=1,
+        metavar="N",
+        help="torch CPU threads of each new run (default 1): part of its recipe, recorded in "
+        "its checkpoint, so a run gives the same weights whatever runs beside it",
+    )
+    many.add_argument(
+        "--jobs",
+        type=int_in(1, 1024),
+        default=1,
+        metavar="N",
+        help="runs at once, each in its own process (default 1: one after another); "
+        "with --threads T, N×T should not exceed the cores",
+    )
+    many.add_argument(
+        "--runs-per-gpu",
+        type=int_in(1, 64),
+        default=4,
+        metavar="K",
+        help="runs sharing one GPU, with --jobs or --ray (default 4)",
+    )
+    many.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        metavar="ADDRESS",
+        help="each run a Ray task: auto (the cluster `ray start` runs here, the default), "
+        "HOST:PORT, or local (a cluster for this command); --out must be on a filesystem "
+        "every node sees (needs gcnn-viewer[ray])",
+    )
+    many.add_argument(
+        "--retries",
+        type=int_in(0, 100),
+        default=2,
+        metavar="N",
+        help="a run whose worker dies starts again from its last checkpoint up to N times "
+        "(default 2)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -142,6 +142,17 @@ class TrainConfig:
     device: str = _option(
         "auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps", label="Device"
     )
+    # torch's CPU threads for this run: part of the recipe, since float sums taken in another
+    # order change the last bits (p4cnn, 10 steps at 1 and 2 threads: weights differ by 1e-2).
+    # 0: this process's torch default, recorded as the number used when the run starts.
+    threads: int = _option(
+        0,
+        "torch CPU threads for this run, 1-1024 (0: this machine's default, recorded as the "
+        "number used); the same seed and threads give the same weights",
+        low=0,
+        high=1024,
+        metavar="N",
+    )
     init_from: str | None = _option(  # fine-tune: start from this checkpoint's weights
         None,
         "fine-tune: start from this checkpoint's weights (a new run, never 'faithful')",
@@ -257,7 +268,7 @@ class TrainConfig:
         same = all(
             getattr(self, f.name) == getattr(paper, f.name)
             for f in fields(self)
-            if f.name not in ("seed", "device", "eval_every", "diagnostics")
+            if f.name not in ("seed", "device", "threads", "eval_every", "diagnostics")
         )
         return "faithful" if same else "custom"
 

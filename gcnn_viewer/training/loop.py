@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import math
 import shlex
+import socket
 import sys
 import time
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -170,6 +172,34 @@ def rotate_batch(x: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
     )  # [B, 2, 3]
     grid = F.affine_grid(matrix, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+@contextmanager
+def run_threads(threads: int) -> Iterator[None]:
+    """torch's CPU threads set to a run's own ``threads`` while it trains, then put back."""
+    previous = torch.get_num_threads()
+    if threads and threads != previous:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)
+
+
+def ran_on(record: CheckpointRecord) -> list[dict[str, Any]]:
+    """Where each session of a run ran (``metrics.ran_on``: host, device, threads, from_step);
+    entries that are not such a dict are dropped (older checkpoints have none)."""
+    sessions = (record.metrics or {}).get("ran_on")
+    if not isinstance(sessions, list):
+        return []
+    return [
+        s
+        for s in sessions
+        if isinstance(s, dict)
+        and isinstance(s.get("host"), str)
+        and isinstance(s.get("device"), str)
+    ]
 
 
 PassProgress = Generator[tuple[int, int], None, float]
@@ -345,6 +375,8 @@ class Trainer:
         self.command = command if command is not None else list(sys.argv)
         self.report_every = max(1, report_every)
         self.device = resolve_device(config.device)
+        if config.threads == 0:  # this process's default, recorded as the number it is
+            config.threads = torch.get_num_threads()
 
         torch.manual_seed(config.seed)
         config.check_model_options()
@@ -375,6 +407,8 @@ class Trainer:
         self._epoch_time = 0.0
         self.final: dict[str, Any] | None = None
         self.resumed_with: list[str] = []  # the commands that continued this run, if any
+        # where each session of the run ran: {"host", "device", "threads", "from_step"}
+        self.ran_on: list[dict[str, Any]] = []
         # the trained weights while the end-of-run passes change BN's statistics: what a save
         # then writes, and what a cancelled finish restores
         self._trained_state: dict[str, torch.Tensor] | None = None
@@ -429,6 +463,20 @@ class Trainer:
         After the last epoch the trained weights are checkpointed first; then the end-of-run
         passes (BN recalibration, evaluations) yield "finishing" records. Stopping during them
         keeps that checkpoint, and resuming it runs only the missing passes."""
+        cfg = self.config
+        self.ran_on.append(
+            {
+                "host": socket.gethostname(),
+                "device": str(self.device),
+                "threads": cfg.threads,
+                "from_step": self.global_step,
+            }
+        )
+        with run_threads(cfg.threads):
+            yield from self._run()
+
+    def _run(self) -> Iterator[Progress]:
+        """:meth:`run` with the run's own thread count set."""
         cfg = self.config
         while self.epoch < cfg.epochs:
             if self.step_in_epoch == 0:
@@ -627,7 +675,8 @@ class Trainer:
             raise CheckpointError("only a finished run can be re-finalised; resume it instead")
         earlier = {k: v for k, v in self.final.items() if k not in ("previous", "refinalised_with")}
         # the first finalisation replaced BN's running averages: keep what it measured of them
-        final = _drain(self._finishing(running_stats=False))
+        with run_threads(self.config.threads):
+            final = _drain(self._finishing(running_stats=False))
         if "test_error_running_stats" in earlier and self.config.diagnostics:
             final["test_error_running_stats"] = earlier["test_error_running_stats"]
         final["previous"] = [*self.final.get("previous", []), earlier]
@@ -669,7 +718,7 @@ class Trainer:
             command=shlex.join(self.command),
             resumed_with=list(self.resumed_with),
             data=self.data.description,
-            metrics={"history": list(self.history), "final": self.final},
+            metrics={"history": list(self.history), "final": self.final, "ran_on": self.ran_on},
             complete=self.complete,
             resume=resume,
         )
@@ -733,6 +782,7 @@ class Trainer:
         check_state_dict(trainer.model, record.state_dict, path)
         trainer.model.load_state_dict(record.state_dict)
         trainer.history = record.history
+        trainer.ran_on = ran_on(record)
         if complete:
             trainer.final = record.final
             trainer.epoch = config.epochs

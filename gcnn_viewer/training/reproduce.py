@@ -6,6 +6,7 @@ from __future__ import annotations
 import platform
 import statistics
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from gcnn_viewer.errors import CheckpointError
 from gcnn_viewer.models.registry import model_spec
 from gcnn_viewer.models.train_config import TrainConfig
 from gcnn_viewer.training.checkpoint import read_run
-from gcnn_viewer.training.loop import Datasets, Progress, Trainer
+from gcnn_viewer.training.loop import Datasets, Progress, Trainer, ran_on
 
 
 def run_path(out_dir: Path, model: str, seed: int) -> Path:
@@ -33,39 +34,72 @@ def reproduce(
     epochs: int | None = None,
     command: list[str] | None = None,
     diagnostics: bool = True,
+    threads: int = 1,
 ) -> Iterator[tuple[str, int, Progress]]:
-    """Train every (model, seed) not yet finished; an interrupted run resumes from its last
-    checkpoint. Yields ``(model, seed, progress)``. ``diagnostics`` (on here, unlike ``train``)
-    records the test error with BN's running averages and with the eval-mode BN pass beside
-    the reported one, the columns Table 1 shows."""
+    """Train every (model, seed) not yet finished, one after another in this process; an
+    interrupted run resumes from its last checkpoint. Yields ``(model, seed, progress)``.
+    ``diagnostics`` (on here, unlike ``train``) records the test error with BN's running
+    averages and with the eval-mode BN pass beside the reported one, the columns Table 1
+    shows. ``threads``: each new run's torch threads (see :class:`RunTask`); many runs at
+    once are :mod:`gcnn_viewer.training.parallel`'s."""
     for model in models:
         for seed in seeds:
-            path = run_path(out_dir, model, seed)
+            run = RunTask(model, seed, str(run_path(out_dir, model, seed)), epochs, device, threads)
             # claimed first: two reproduce runs in one folder never train the same run twice
-            with claim_output(path):
-                if path.exists():
-                    record = read_run(path)
-                    if record.complete and record.train_config is None:
-                        # it would neither be trained (that replaces the file) nor be in the table
-                        raise CheckpointError(
-                            f"{path}: train_config is missing: not a training run; move it "
-                            f"away to train {model} seed {seed} here"
-                        )
-                    if record.complete:
-                        continue
-                    trainer = Trainer.resume(path, data, device=device, command=command)
-                    trainer.config.diagnostics = diagnostics
-                else:
-                    config = TrainConfig(
-                        model=model,
-                        seed=seed,
-                        epochs=epochs,
-                        device=device,
-                        diagnostics=diagnostics,
-                    )
-                    trainer = Trainer(config, data, checkpoint_path=path, command=command)
+            with claim_output(run.path):
+                trainer = open_run(run, data, command=command, diagnostics=diagnostics)
+                if trainer is None:
+                    continue
                 for progress in trainer.run():
                     yield model, seed, progress
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run of a reproduction: what to train and where its checkpoint lives. ``threads``
+    (torch's CPU threads) is part of the run's recipe, as its seed is, and is recorded in
+    the checkpoint; a resumed run keeps the one it was started with."""
+
+    model: str
+    seed: int
+    path: str  # the checkpoint
+    epochs: int | None = None  # None: the paper's
+    device: str = "auto"
+    threads: int = 1
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} seed {self.seed}"
+
+
+def open_run(
+    run: RunTask, data: Datasets, *, command: list[str] | None = None, diagnostics: bool = True
+) -> Trainer | None:
+    """The trainer of ``run``: resumed from its checkpoint when there is one, else new;
+    None when the checkpoint holds a finished run. The caller holds the claim on the path."""
+    path = Path(run.path)
+    if not path.exists():
+        config = TrainConfig(
+            model=run.model,
+            seed=run.seed,
+            epochs=run.epochs,
+            device=run.device,
+            diagnostics=diagnostics,
+            threads=run.threads,
+        )
+        return Trainer(config, data, checkpoint_path=path, command=command)
+    record = read_run(path)
+    if record.complete and record.train_config is None:
+        # it would neither be trained (that replaces the file) nor be in the table
+        raise CheckpointError(
+            f"{path}: train_config is missing: not a training run; move it "
+            f"away to train {run.label} here"
+        )
+    if record.complete:
+        return None
+    trainer = Trainer.resume(path, data, device=run.device, command=command)
+    trainer.config.diagnostics = diagnostics
+    return trainer
 
 
 def refinalise(
@@ -164,6 +198,7 @@ def _finished_run(path: Path) -> dict[str, Any]:
     final = record.final
     if final.get("test_error") is None:
         return {"checkpoint": path.name, "reason": "no test error recorded"}
+    where = ran_on(record)[-1:] or [{}]  # the session that finished it
     return {
         "model": record.name,
         "seed": config.seed,
@@ -178,6 +213,9 @@ def _finished_run(path: Path) -> dict[str, Any]:
         "data": data_label(record.data_spec),
         "checkpoint": path.name,
         "versions": record.versions,
+        "threads": config.threads or None,  # 0: an older run, before threads were recorded
+        "host": where[0].get("host"),
+        "device": where[0].get("device"),
     }
 
 
