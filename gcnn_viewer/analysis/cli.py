@@ -273,8 +273,9 @@ def _equivariance(args: argparse.Namespace) -> int:
         angles=angles,
         exact_tolerance=EXACT_TOLERANCE,
         definition="err_L(θ) = ‖f_L(R_θ x) − T_θ f_L(x)‖ / ‖T_θ f_L(x)‖, L2 inside each map's "
-        "central disc; T_θ: rot90 by round(θ/90°) with the orientation axis cycled, then the "
-        "rest turned bilinearly; logits compared directly",
+        "central disc; T_θ: rot90 by round(θ/90°), the orientation axis permuted by the "
+        "group's rotation nearest θ (C8: round(θ/45°) steps), then the rest turned bilinearly; "
+        "escnn component layers by escnn's own transform; logits compared directly",
         settings={obj["model"]: obj["settings"] for obj in objects},
         readout={obj["model"]: obj["readout"]["text"] for obj in objects},
         command=_command(args),
@@ -363,10 +364,14 @@ def _with_weights(base, file: str):  # noqa: ANN001, ANN202
 
 
 def _settings(args: argparse.Namespace, model):  # noqa: ANN001, ANN202
-    """The lab's settings for ``model``: --input-size, else the model's own input size."""
+    """The lab's settings for ``model``: a shipped network or checkpoint at --input-size
+    (default 28); a user's model at the size its digit is drawn at (its input size, or 28
+    where the drawing cannot make that size and the model pads the digit itself)."""
     from gcnn_viewer.analysis.lab import LabSettings
+    from gcnn_viewer.viewer.inference import drawn_size
 
-    size = args.input_size or int(getattr(model.model, "input_size", None) or 28)
+    ours = callable(getattr(model.model, "stages", None))
+    size = (args.input_size or 28) if ours else drawn_size(model.model)
     return LabSettings(size, args.rotation, args.mask)
 
 
