@@ -237,8 +237,10 @@ def lab_curves(
 
     if not isinstance(settings, LabSettings):
         raise ConfigError(f"settings must be LabSettings, not {type(settings).__name__}")
+    from gcnn_viewer.viewer.inference import drawn_size
+
     model = as_model(model)  # ours as they are; any other nn.Module seen through its layers
-    own = int(getattr(model, "input_size", None) or MNIST_SIZE)
+    own = drawn_size(model)  # its input size, or 28 where the drawing cannot make it (it pads)
     if not callable(getattr(model, "stages", None)) and settings.input_size != own:
         raise ConfigError(
             f"{getattr(model, 'name', '') or type(model).__name__} takes {own}×{own} inputs: "
@@ -261,8 +263,10 @@ def lab_curves(
                 maps, missing, reason = _forward(model, batch)
                 for name, t in maps.items():
                     shapes[name] = tuple(t.shape[1:])
-                    group = records[name].group if name in records else None
-                    parts.setdefault(name, []).append(layer_error(t, chunk, group))
+                    record = records.get(name)  # its group, and escnn components' transform
+                    group = record.group if record is not None else None
+                    transform = getattr(record, "transform", None)
+                    parts.setdefault(name, []).append(layer_error(t, chunk, group, transform))
             if missing is not None:
                 later = names[names.index(missing) :] if missing in names else [missing]
                 unavailable.update({name: reason for name in later})

@@ -175,3 +175,21 @@ def test_a_users_module_runs_in_the_lab_at_its_own_input_size():
     with pytest.raises(ConfigError, match="takes 32×32 inputs: the lab's input size must be 32"):
         lab_curves(big_cnn(), blob_digit(), [90.0])
     assert lab_curves(big_cnn(), blob_digit(), [90.0], LabSettings(32)).settings.input_size == 32
+
+
+def test_a_users_module_outside_the_drawing_sizes_gets_the_28_digit_it_pads_itself():
+    from torch import nn
+
+    class Wide(nn.Module):
+        input_size = 96  # more than the drawing makes (64): the wrapper pads the 28×28 digit
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3)
+            self.head = nn.Linear(2, 10)
+
+        def forward(self, x):  # noqa: ANN001, ANN202
+            return self.head(self.conv(x).amax(dim=(-2, -1)))
+
+    curves = lab_curves(Wide(), blob_digit(), [0.0, 90.0])
+    assert curves.settings.input_size == 28 and curves.shapes["conv"] == (2, 94, 94)
