@@ -362,3 +362,14 @@ def test_files_record_the_switches_and_the_figure_names_them(tmp_path, capsys, m
         "sample 7 (MNIST test #0) · input 29×29 · rotation native · mask disc",
         "sample 7 (MNIST test #0)",  # the default settings: as before
     ]
+
+
+def test_your_own_model_runs_in_the_lab_at_the_size_its_digit_is_drawn(capsys):
+    """A user's model taking 96×96 (more than the drawing's 64) gets the 28×28 digit, which
+    its wrapper pads: the lab runs at 28 instead of refusing 96 in one line."""
+    nets = Path(__file__).resolve().parents[1] / "models" / "user_nets.py"
+    argv = ["--model", f"{nets}:p4_net", "--input-size", "96", "--angles", "90", "--json"]
+    assert run(["analyse", "equivariance", *argv]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["settings"]["input_size"] == 28
+    assert obj["readout"]["first_broken"] is None
