@@ -12,11 +12,14 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import torch  # noqa: E402
 
 pytest.importorskip(
     "escnn",
     reason="escnn is not installed: pip install 'gcnn-viewer[escnn]' (needs gfortran, numpy<2)",
 )
+
+from gcnn_viewer.group import cyclic  # noqa: E402
 
 from .conftest import click, wait_frame  # noqa: E402
 from .test_own_model import launched, user_settings, wait_models  # noqa: E402, F401
@@ -54,3 +57,15 @@ def test_c8_columns_stabilised_view_and_its_note(launched, qtbot):  # noqa: F811
         return float(np.abs(a - upright)[..., disc].max() / np.abs(upright[..., disc]).max())
 
     assert off(still) < 0.25 < off(turned)  # C8's 45° undone: the maps stand still
+
+    # unstabilised, 45° turned every map 45° and moved it ONE orientation column on
+    maps = torch.from_numpy(upright)
+    cycled = cyclic(8).act_on_group_map(1, maps).numpy()  # 45°, rolled by one
+    turned_only = cyclic(8).act_on_image(1, maps).numpy()  # 45°, not rolled
+    r = np.arange(25) - 12.0
+    disc = r[:, None] ** 2 + r[None, :] ** 2 <= 10.5**2
+
+    def away(a: np.ndarray) -> float:
+        return float(np.abs(turned - a)[..., disc].max() / np.abs(a[..., disc]).max())
+
+    assert away(cycled) < 0.25 < away(turned_only)
