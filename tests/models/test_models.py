@@ -122,7 +122,7 @@ def test_normalisation_lives_in_the_model_state():
 
 
 def test_bad_input_shape():
-    with pytest.raises(ValueError, match=r"\[B, 1, 28, 28\]"):
+    with pytest.raises(ValueError, match=r"\[B, 1, N, N\] images .*N from 20 to 64"):
         build_model("p4cnn")(torch.rand(1, 28, 28))
 
 
