@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gcnn_viewer.data.digits import MNIST_SIZE
 from gcnn_viewer.gui.feature_view import FeatureMapView
 from gcnn_viewer.gui.style import (
     UNTRAINED_COLOUR,
@@ -15,7 +16,7 @@ from gcnn_viewer.gui.style import (
     still_plot,
 )
 from gcnn_viewer.gui.widgets import ElidedLabel
-from gcnn_viewer.viewer.inference import PanelFrame
+from gcnn_viewer.viewer.inference import PanelFrame, drawn_size
 from gcnn_viewer.viewer.models import ModelCatalog, ModelEntry
 
 OPEN_ITEM = "__open__"
@@ -56,6 +57,20 @@ def panel_hint(probe) -> str:
         labels = ", ".join(probe.group.label(g) for g in probe.group.elements)
         return HINT_POOLED.format(channels=first.channels, labels=labels)
     return HINT_PLANAR.format(channels=first.channels)
+
+
+def input_note(model) -> str:
+    """A model that takes another input than the 28×28 one beside the canvas: its own size,
+    and how the digit gets there (drawn into the field the MNIST way, or padded)."""
+    size = getattr(model, "input_size", MNIST_SIZE)
+    if not isinstance(size, int) or size == MNIST_SIZE:
+        return ""
+    how = (
+        "the digit drawn into that field the MNIST way"
+        if drawn_size(model) == size
+        else "the 28×28 digit padded or cropped about its centre"
+    )
+    return f" Input {size}×{size}: {how}."
 
 
 def skipped_note(model) -> str:
@@ -317,7 +332,7 @@ class ModelPanel(QtWidgets.QWidget):
         self.refresh_selector()
         probe = entry.probe()
         self.update_detail(entry)
-        self.hint.setText(panel_hint(probe) + skipped_note(entry.model))
+        self.hint.setText(panel_hint(probe) + input_note(entry.model) + skipped_note(entry.model))
         self.maps.set_probe(probe)
         self.prediction.setText("")
 

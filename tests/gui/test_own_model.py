@@ -299,3 +299,20 @@ def test_view_opens_live_modules_and_blocks_until_the_window_closes(qtbot, user_
     assert seen["layers"] == P4_LAYERS and seen["frame"].startswith("user:")
     assert left.training and all(p.requires_grad for p in left.parameters())
     assert not right.training  # (it was in eval mode: kept)
+
+
+def test_the_input_size_typed_in_the_dialog_reaches_the_model_and_the_panel_says_so(
+    own_window, qtbot, file_dialog, errors
+):
+    window = own_window
+    dialog = open_py(qtbot, window, file_dialog, EXAMPLES / "plain_cnn.py")
+    dialog.input_size.selectAll()
+    qtbot.keyClicks(dialog.input_size, "29")
+    click(qtbot, dialog.open_button)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=FRAME_TIMEOUT_MS)
+    assert not errors
+    panel = window.panels[RIGHT]
+    assert panel.entry.model.input_size == 29
+    assert "Input 29×29: the digit drawn into that field the MNIST way." in panel.hint.text()
+    assert panel.maps.layers["conv1"].layout.size == 27  # 29 − 2: a 3×3 convolution
+    assert wait_frame(qtbot, window).panels[RIGHT].key == panel.entry.key
