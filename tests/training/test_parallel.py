@@ -75,6 +75,13 @@ def test_jobs_2_gives_the_sequential_table_bit_for_bit(tiny_data, tmp_path, caps
     for run in b["runs"]:  # each run says where it ran, and its threads (the recipe's)
         assert run["host"] and run["device"] == "cpu" and run["threads"] == 1
     assert read_run(two / "p4cnn-seed0.pt").metrics["ran_on"][0]["threads"] == 1
+    # the thread count is the recipe's: the same run at 2 threads sums in another order
+    three = tmp_path / "three"
+    argv = ["reproduce", "--models", "p4cnn", "--seeds", "0", "--epochs", "1", "--threads", "2"]
+    assert cli.main([*argv, "--device", "cpu", "--out", str(three)]) == 0
+    at_2, at_1 = (read_run(d / "p4cnn-seed0.pt") for d in (three, two))
+    assert at_2.train_config.threads == 2 and at_1.train_config.threads == 1
+    assert not torch.equal(at_2.state_dict["convs.0.weight"], at_1.state_dict["convs.0.weight"])
 
 
 @dataclass(frozen=True)
