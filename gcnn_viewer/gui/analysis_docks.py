@@ -14,6 +14,7 @@ view never takes CPU from the frames.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
@@ -147,7 +148,12 @@ class AnalysisDocks(QtCore.QObject):
         self.group_view.models_changed()
         if self.lab.digit is None and not self.state.drawing.is_empty:
             self.lab.digit = self.state.snapshot().digit
-        self.lab.set_models(models)
+        # the lab compares weights of one network: each named by its weights
+        titled = [
+            replace(m, title=state.panel_entry(i).weights_title)
+            for i, m in zip(indices, models, strict=True)
+        ]
+        self.lab.set_models(titled)
         self._equivariance_stale = True
         self._refresh_equivariance()
 
@@ -247,7 +253,7 @@ class AnalysisDocks(QtCore.QObject):
     def _catalog_models(self) -> list[tuple[str, str, object]]:
         """The catalog's models for the Lab's *Compare with*: key, title, and a loader (run
         on the analysis thread)."""
-        return [(e.key, e.title, lambda e=e: e.model) for e in self.state.catalog]
+        return [(e.key, e.weights_title, lambda e=e: e.model) for e in self.state.catalog]
 
     def frame_shown(self, frame) -> None:
         """A frame is on screen (the presenter's ``frameShown``): the group view draws it."""

@@ -318,6 +318,15 @@ class ModelEntry:
         return self.own_title or model_spec(self.arch).title
 
     @property
+    def weights_title(self) -> str:
+        """The title and, unless shipped, whose weights: ``P4CNN``, ``P4CNN (untrained)``,
+        ``P4CNN (run.pt)``; a user's model by its own name. The Lab compares two sets of
+        weights of one network: this tells them apart."""
+        if self.is_user_model or self.source == "shipped":
+            return self.title
+        return f"{self.title} ({self.source})"
+
+    @property
     def is_user_model(self) -> bool:
         """A user's own model (``FILE.py:FACTORY``, a live module), not a registered one."""
         return bool(self.own_title)

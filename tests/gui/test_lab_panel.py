@@ -9,7 +9,7 @@ from PySide6 import QtCore
 
 from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE
 
-from .conftest import choose, click, trigger
+from .conftest import choose, click, key, trigger, wait_frame
 
 TIMEOUT_MS = 30_000
 
@@ -91,3 +91,35 @@ def test_the_left_model_and_a_second_model_of_another_architecture(window, qtbot
     assert "only other weights of" in lab.status.text()
     assert len(done.args[0].series) == 1
     assert np.isfinite(done.args[0].chosen.errors["l1"]).all()
+
+
+def test_other_weights_of_the_same_network_are_told_apart(window, qtbot, file_dialog, tmp_path):
+    """The lab's own use: the same architecture with two sets of weights. An opened
+    checkpoint of P4CNN and the shipped P4CNN were both called "P4CNN", in the lists and
+    above both plots; each is named by its weights now."""
+    import torch
+
+    from gcnn_viewer.models import build_model
+    from gcnn_viewer.training.checkpoint import save_checkpoint
+
+    torch.manual_seed(3)
+    model = build_model("p4cnn")
+    path = save_checkpoint(
+        tmp_path / "untrained-p4.pt",
+        {"model_config": model.config, "state_dict": model.state_dict()},
+    )
+    file_dialog.append(str(path))
+    key(qtbot, window, "Ctrl+Shift+O")  # File ▸ Open model… (into the right-hand panel)
+    wait_frame(qtbot, window)
+    lab = open_lab(qtbot, window)
+    assert lab.model.currentText() == "P4CNN (untrained-p4.pt)"
+    entries = [lab.second.itemText(i) for i in range(lab.second.count())]
+    assert len(set(entries)) == len(entries), entries
+    with qtbot.waitSignal(lab.computed, timeout=TIMEOUT_MS) as done:
+        choose(qtbot, lab.second, "shipped:p4cnn")
+    assert [s.title.split(":")[0] for s in done.args[0].series] == [
+        "P4CNN (untrained-p4.pt)",
+        "P4CNN",
+    ]
+    assert lab.titles[0].text() != lab.titles[1].text()
+    assert lab.status.text().startswith("P4CNN: exact up to logits at 90°")
