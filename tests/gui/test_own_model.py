@@ -37,6 +37,7 @@ from .conftest import (  # noqa: E402
     key,
     trigger,
     wait_frame,
+    wait_sweep,
 )
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -117,8 +118,9 @@ def test_launch_with_a_model_spec_shows_its_layers_and_plus_90_rolls_them(launch
     assert "my p4" in window.windowTitle()
     layout = window.panels[LEFT].maps.layers["l2"].layout
     assert layout.is_group and layout.orientations == 4
-    before = displayed(window, LEFT, "l2")
     frame0 = wait_frame(qtbot, window)
+    at_0 = {name: displayed(window, LEFT, name) for name in P4_LAYERS}
+    before = at_0["l2"]
     click(qtbot, window.rotation.plus)
     frame90 = wait_frame(qtbot, window)
     assert frame90.angle == 90
@@ -127,6 +129,17 @@ def test_launch_with_a_model_spec_shows_its_layers_and_plus_90_rolls_them(launch
     np.testing.assert_allclose(
         frame90.panels[LEFT].probabilities, frame0.panels[LEFT].probabilities, atol=1e-5
     )
+    # the stabilised view: every layer turned back and rolled back stands still at 90°
+    trigger(window, "View", "Stabilised view")
+    assert wait_frame(qtbot, window).turns == 1
+    for name in P4_LAYERS:
+        diff = np.abs(displayed(window, LEFT, name).astype(int) - at_0[name])
+        assert diff.max() <= 1, name
+    # probability against angle: the same at the four quarter turns
+    sweep = wait_sweep(qtbot, window)
+    curve = sweep.curve(entry.key, int(np.argmax(frame0.panels[LEFT].probabilities)))
+    quarter = [int(np.argmin(np.abs(sweep.angles - a))) for a in (0, 90, 180, 270)]
+    assert np.ptp(curve[quarter]) < 1e-5 and np.ptp(curve) > 0  # (not flat in between)
 
 
 def test_launch_with_two_specs_fills_both_panels(launched, qtbot):
