@@ -62,6 +62,29 @@ def decade_ticks(low: int, high: int, every: int = 3) -> list[list[tuple[float, 
 WORKER_THREADS = 1  # torch threads of the analysis thread: leave a core to the GUI
 
 
+def error_plot(name: str, title: str | None = None) -> pg.PlotWidget:
+    """A plot of relative error (log scale, :data:`LOG_FLOOR` to 1) against the input's angle
+    (0–360°), with the band of float32 rounding (up to ``EXACT_TOLERANCE``) shaded: the
+    Equivariance tab's and the Lab's."""
+    plot = make_plot(name, title=title, grid="xy")
+    plot.setLogMode(x=False, y=True)
+    plot.setXRange(0, 360, padding=0.01)
+    plot.setYRange(np.log10(LOG_FLOOR / 2), 1.0, padding=0)
+    plot.getAxis("bottom").setTicks(angle_ticks())
+    plot.getAxis("left").setTicks(decade_ticks(int(np.log10(LOG_FLOOR)), 0))
+    plot.setLabel("bottom", "input turned")
+    plot.setLabel("left", "relative error")
+    band = pg.LinearRegionItem(
+        (np.log10(LOG_FLOOR / 2), np.log10(EXACT_TOLERANCE)),
+        orientation="horizontal",
+        movable=False,
+        brush=pg.mkBrush(27, 127, 59, 28),
+        pen=pg.mkPen(None),
+    )
+    plot.addItem(band)
+    return plot
+
+
 @dataclass(frozen=True, eq=False)
 class AnalysisModel:
     """A model as the views need it: ``key`` (the app's catalog key), a title, the network,
@@ -102,7 +125,7 @@ def _owned_worker(widget: QtWidgets.QWidget, worker: AnalysisWorker | None) -> A
     return own
 
 
-def _layer_pens(names: Sequence[str]) -> dict[str, Any]:
+def layer_pens(names: Sequence[str]) -> dict[str, Any]:
     cmap = pg.colormap.get("viridis")
     maps = [n for n in names if n != "logits"]
     out = {}
@@ -159,22 +182,7 @@ class EquivariancePanel(QtWidgets.QWidget):
             plot.deleteLater()
         self.plots = []
         for i, m in enumerate(self.models):
-            plot = make_plot(f"equivariancePlot{i}", title=m.title, grid="xy")
-            plot.setLogMode(x=False, y=True)
-            plot.setXRange(0, 360, padding=0.01)
-            plot.setYRange(np.log10(LOG_FLOOR / 2), 1.0, padding=0)
-            plot.getAxis("bottom").setTicks(angle_ticks())
-            plot.getAxis("left").setTicks(decade_ticks(int(np.log10(LOG_FLOOR)), 0))
-            plot.setLabel("bottom", "input turned")
-            plot.setLabel("left", "relative error")
-            band = pg.LinearRegionItem(
-                (np.log10(LOG_FLOOR / 2), np.log10(EXACT_TOLERANCE)),
-                orientation="horizontal",
-                movable=False,
-                brush=pg.mkBrush(27, 127, 59, 28),
-                pen=pg.mkPen(None),
-            )
-            plot.addItem(band)
+            plot = error_plot(f"equivariancePlot{i}", title=m.title)
             self.plots_row.addWidget(plot, 1)
             self.plots.append(plot)
         if self.digit is not None:
@@ -214,14 +222,14 @@ class EquivariancePanel(QtWidgets.QWidget):
             layers = self.result.get(m.key, {})
             for item in list(plot.listDataItems()):
                 plot.removeItem(item)
-            pens = _layer_pens(list(layers))
+            pens = layer_pens(list(layers))
             for name, err in layers.items():
                 y = np.maximum(np.asarray(err, np.float64), LOG_FLOOR)
                 plot.plot(EQUIVARIANCE_ANGLES, y, pen=pens[name], name=name)
         # one key for both plots (the layers share their colours), outside them: inside, a
         # legend hid the quarter-turn dips of a narrow plot
         names = list(dict.fromkeys(n for layers in self.result.values() for n in layers))
-        pens = _layer_pens(names)
+        pens = layer_pens(names)
         self.legend.setText(
             "&nbsp;&nbsp;".join(
                 f"<span style='color:{pens[n].color().name()}'>"

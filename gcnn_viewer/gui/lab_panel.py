@@ -18,7 +18,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE
 from gcnn_viewer.analysis.lab import DEFAULT_SETTINGS, READOUT_ANGLE, LabSettings
 from gcnn_viewer.analysis.lab_view import (
     MASK_CHOICES,
@@ -32,11 +31,10 @@ from gcnn_viewer.gui.analysis_views import (
     LOG_FLOOR,
     AnalysisModel,
     AnalysisWorker,
-    _layer_pens,
-    angle_ticks,
-    decade_ticks,
+    error_plot,
+    layer_pens,
 )
-from gcnn_viewer.gui.style import configure_pyqtgraph, make_plot
+from gcnn_viewer.gui.style import configure_pyqtgraph
 
 NOTHING = ""  # the "compare with" entry for no second set of weights
 EMPTY = "Draw a digit (or load an example): the lab measures the current drawing."
@@ -266,7 +264,7 @@ class LabPanel(QtWidgets.QWidget):
         r: LabResult = self.result
         self._make_plots(len(r.series))
         names = list(r.chosen.errors)
-        pens = _layer_pens(names)
+        pens = layer_pens(names)
         for plot, title, series in zip(self.plots, self.titles, r.series, strict=True):
             title.setText(series.title)
             for item in list(plot.listDataItems()):
@@ -301,22 +299,7 @@ class LabPanel(QtWidgets.QWidget):
             self.plots_row.removeWidget(column)
             column.deleteLater()
         while len(self.plots) < n:
-            plot = make_plot(f"labPlot{len(self.plots)}", grid="xy")
-            plot.setLogMode(x=False, y=True)
-            plot.setXRange(0, 360, padding=0.01)
-            plot.setYRange(np.log10(LOG_FLOOR / 2), 1.0, padding=0)
-            plot.getAxis("bottom").setTicks(angle_ticks())
-            plot.getAxis("left").setTicks(decade_ticks(int(np.log10(LOG_FLOOR)), 0))
-            plot.setLabel("bottom", "input turned")
-            plot.setLabel("left", "relative error")
-            band = pg.LinearRegionItem(
-                (np.log10(LOG_FLOOR / 2), np.log10(EXACT_TOLERANCE)),
-                orientation="horizontal",
-                movable=False,
-                brush=pg.mkBrush(27, 127, 59, 28),
-                pen=pg.mkPen(None),
-            )
-            plot.addItem(band)
+            plot = error_plot(f"labPlot{len(self.plots)}")
             mark = pg.InfiniteLine(READOUT_ANGLE, angle=90, pen=pg.mkPen("#909090", width=1))
             plot.addItem(mark)  # where the readout looks
             title = QtWidgets.QLabel("")
