@@ -15,13 +15,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gcnn_viewer.analysis.equivariance import EXACT_TOLERANCE
 from gcnn_viewer.analysis.lab import LabSettings, lab_curves
 from gcnn_viewer.viewer.sources import resolve_input, resolve_models
+
+if TYPE_CHECKING:
+    import torch
+
+    from gcnn_viewer.data.digits import Digit
 
 PAGE = Path(__file__).resolve().parent / "lab.md"
 START, END = "<!-- lab-table: start (docs/make_lab_table.py) -->", "<!-- lab-table: end -->"
@@ -31,7 +38,9 @@ MASKS = ("none", "disc")
 DIGITS = tuple(str(d) for d in range(10))
 
 
-def measure(model, digits, size: int, method: str, mask: str) -> dict[str, np.ndarray]:
+def measure(
+    model: torch.nn.Module, digits: Sequence[Digit], size: int, method: str, mask: str
+) -> dict[str, np.ndarray]:
     """Each layer's mean error over ``digits`` at [90°, 45°] (NaN where n/a)."""
     settings = LabSettings(size, method, mask)
     runs = [lab_curves(model, d, [90.0, 45.0], settings).errors for d in digits]

@@ -56,8 +56,9 @@ class FrozenModelError(RuntimeError):
 class GCNNModel(nn.Module):
     """Base: input normalisation inside the model, and per-layer feature maps.
 
-    Callers feed raw pixels ``[B, 1, 28, 28]`` in [0, 1] (white digit on black). The training
-    set's mean/std live in buffers saved with the weights.
+    Callers feed raw pixels ``[B, 1, N, N]`` in [0, 1] (white digit on black): 28×28 digits,
+    or N from 20 to 64 (:meth:`_input`). The training set's mean/std live in buffers saved
+    with the weights.
     """
 
     name: str = ""
