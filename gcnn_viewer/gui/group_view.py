@@ -33,8 +33,8 @@ HEAD = 0.07 * SCALE  # arrow head length, scene units (scaled with the diagram)
 HINT_WIDTH = 250  # pixels: the column of explanations beside the diagram
 HINT = (
     "A channel of a group layer is a function on the group: one plane per element, joined "
-    "by arrows for the generators (r: a quarter turn; m: the mirror). Turn the input by 90° "
-    "(the ] key or +90°): every plane turns and moves one step round its circle."
+    "by arrows for the generators (r: a quarter turn; m, in p4m: the mirror). Turn the input "
+    "by 90° (the ] key or +90°): every plane turns and moves one step round its circle."
 )
 
 
