@@ -33,6 +33,7 @@ from .conftest import (  # noqa: E402
     choose,
     click,
     displayed,
+    drop_file,
     hover,
     key,
     trigger,
@@ -363,3 +364,16 @@ def test_equivariance_and_accuracy_views_measure_user_models(launched, qtbot):
     assert set(computed.args[0]) == {p4, plain}
     status = view.status.text()  # e.g. "error on 200 test digits: p4 88.50%, plain 93.50%"
     assert status.startswith("error on 200 test digits: p4 ") and ", plain " in status
+
+
+def test_a_py_file_dropped_on_a_panel_asks_for_its_factory_for_that_panel(
+    own_window, qtbot, errors
+):
+    window = own_window
+    assert drop_file(window.panels[LEFT], P4_FILE)
+    dialog = window.files.user_dialog
+    qtbot.waitUntil(lambda: dialog is not None and dialog.isVisible(), timeout=5000)
+    assert dialog.panel.currentIndex() == LEFT
+    click(qtbot, dialog.cancel_button)
+    qtbot.waitUntil(lambda: window.files.user_dialog is None, timeout=5000)
+    assert not errors and window.panels[LEFT].entry.arch == "z2cnn"  # nothing changed
