@@ -44,6 +44,16 @@ EXPLAIN = (
 )
 
 
+def _choices(name: str, choices: Sequence[tuple[str, str]], tip: str) -> QtWidgets.QComboBox:
+    """A list of ``(value, text)`` choices: the text shown, the value as the item's data."""
+    combo = QtWidgets.QComboBox()
+    combo.setObjectName(name)
+    for value, text in choices:
+        combo.addItem(text, value)
+    combo.setToolTip(tip)
+    return combo
+
+
 class LabPanel(QtWidgets.QWidget):
     """The Lab tab. :meth:`set_models` gives it the panels' models (the one analysed is
     chosen in the tab), :meth:`set_input` the drawing; ``others()`` lists the catalog's
@@ -110,21 +120,17 @@ class LabPanel(QtWidgets.QWidget):
             "The digit drawn into an N×N field the MNIST way. Where a 2×2 max-pool meets an "
             "odd map it drops a row and a column and moves the rotation centre."
         )
-        self.rotation = QtWidgets.QComboBox()
-        self.rotation.setObjectName("labRotation")
-        for value, text in ROTATION_CHOICES:
-            self.rotation.addItem(text, value)
-        self.rotation.setToolTip(
+        self.rotation = _choices(
+            "labRotation",
+            ROTATION_CHOICES,
             "How the input is turned by angles that are not quarter turns (quarter turns are "
-            "always exact rot90). Supersample: turn at K× resolution, then average down."
+            "always exact rot90). Supersample: turn at K× resolution, then average down.",
         )
-        self.mask = QtWidgets.QComboBox()
-        self.mask.setObjectName("labMask")
-        for value, text in MASK_CHOICES:
-            self.mask.addItem(text, value)
-        self.mask.setToolTip(
+        self.mask = _choices(
+            "labMask",
+            MASK_CHOICES,
             "disc: zero the corners outside the inscribed disc before the model, as escnn's "
-            "examples do, to separate corner effects from the network's own error"
+            "examples do, to separate corner effects from the network's own error",
         )
         self.second = QtWidgets.QComboBox()
         self.second.setObjectName("labSecond")
