@@ -377,3 +377,24 @@ def test_a_py_file_dropped_on_a_panel_asks_for_its_factory_for_that_panel(
     click(qtbot, dialog.cancel_button)
     qtbot.waitUntil(lambda: window.files.user_dialog is None, timeout=5000)
     assert not errors and window.panels[LEFT].entry.arch == "z2cnn"  # nothing changed
+
+
+def test_the_filters_view_shows_a_user_conv2d_and_says_so_for_other_layers(launched, qtbot):
+    """The plain CNN example's conv blocks hold one nn.Conv2d each: a click on a conv2 map
+    shows its filter; the p4 example's P4Block layers are not ours: the view says so."""
+    status, window = launched(["--model", f"{EXAMPLES / 'plain_cnn.py'}:build", f"{P4_FILE}:build"])
+    assert status == 0
+    wait_models(qtbot, window)
+    filters = window.analysis.filters
+    view = window.panels[LEFT].maps
+    pos = hover(view, "conv2", 3, 0)
+    qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(window.analysis.filters_dock.isVisible, timeout=5000)
+    assert (filters.layer_box.currentText(), filters.channel_box.currentText()) == ("conv2", "3")
+    assert filters.mosaic is not None and "output channel 3" in filters.header.text()
+    view = window.panels[RIGHT].maps
+    pos = hover(view, "l3", 0, 1)
+    qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: filters.layer_box.currentText() == "l3", timeout=5000)
+    assert "cannot show this layer's filters" in filters.header.text()
+    assert filters.mosaic is None
