@@ -69,7 +69,7 @@ def tables() -> str:
         f"P4CNN (shipped weights, sha256 {model.sha256[:12]}), mean relative error over the "
         'ten sample digits 0–9; "exact": at most '
         f"{EXACT_TOLERANCE:g} (float32 rounding); n/a: the layer cannot be computed at that "
-        "size.",
+        "size. The app's rotation, `native`, is `bicubic` for these 28×28 digits.",
         "",
         "**At 90°** (the same for every rotation method: a quarter turn is an exact rot90), "
         "mask none / disc:",
