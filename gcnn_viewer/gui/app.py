@@ -66,7 +66,7 @@ def open_app_models(catalog: ModelCatalog, models: AppModels) -> list[str]:
         if not own and (weights is not None or name is not None):
             raise ConfigError(
                 f"{text}: --weights and --name go with your own model (FILE.py:FACTORY); "
-                "a checkpoint holds its own weights"
+                "a shipped model or a checkpoint comes with its weights and name"
             )
         if own:
             entry = catalog.open_user_model(
