@@ -20,6 +20,7 @@ from gcnn_viewer.viewer.inference import PanelFrame, drawn_size
 from gcnn_viewer.viewer.models import ModelCatalog, ModelEntry
 
 OPEN_ITEM = "__open__"
+N_CLASSES = 10  # the digits; your own model may return another number of logits
 BARS_HEIGHT = 76  # the probability bars: enough to read, the rest for the maps
 # one line in a panel at 1600 px (the maps need the height); hovering is in the status bar
 HINT_GROUP = "Rows: channels. Columns: the same filter turned by {labels} (orientation channels)."
@@ -147,7 +148,8 @@ def probability_table(
 
 
 class ProbabilityBars(pg.PlotWidget):
-    """Softmax probabilities of the 10 classes; the top class in the panel's colour."""
+    """Softmax probabilities of the classes (10 digits; your own model may have another
+    number: the bars follow it); the top class in the panel's colour."""
 
     def __init__(self, colour: str, parent: QtWidgets.QWidget | None = None) -> None:
         configure_pyqtgraph()
@@ -158,11 +160,9 @@ class ProbabilityBars(pg.PlotWidget):
         # a picture with nothing to do from the keyboard: no Tab stop (it showed no focus)
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         still_plot(self)
-        self.setXRange(-0.6, 9.6, padding=0)
         self.setYRange(0, 1.08, padding=0)
         font = small_font(-1.5)
         bottom = self.getAxis("bottom")
-        bottom.setTicks([[(i, str(i)) for i in range(10)]])
         bottom.setStyle(tickFont=font, tickLength=0)
         left = self.getAxis("left")
         left.setTicks([[(0, "0"), (0.5, ".5"), (1, "1")]])
@@ -174,26 +174,40 @@ class ProbabilityBars(pg.PlotWidget):
         # ten plain rectangles (painted by Qt, no Python per paint), not a BarGraphItem
         self._top_brush = QtGui.QBrush(QtGui.QColor(colour))
         self._other_brush = QtGui.QBrush(QtGui.QColor("#b8b8b8"))
+        self.rects: list[QtWidgets.QGraphicsRectItem] = []
+        self.probabilities = np.zeros(N_CLASSES, np.float32)
+        self.logits: np.ndarray | None = None
+        self.blank = False
+        self.empty_text = pg.TextItem("no ink: no prediction", color="#8a8a8a", anchor=(0.5, 0.5))
+        self.empty_text.setVisible(False)
+        self.addItem(self.empty_text)
+        self.set_classes(N_CLASSES)
+
+    def set_classes(self, count: int) -> None:
+        """One bar per class: the axis, its labels (every class up to 20, else every tenth
+        of them) and the bars themselves, when the number of classes changes."""
+        if count == len(self.rects):
+            return
+        for rect in self.rects:
+            self.removeItem(rect)
         self.rects = []
-        for i in range(10):
+        for i in range(count):
             rect = QtWidgets.QGraphicsRectItem(i - 0.36, 0, 0.72, 0)
             rect.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
             rect.setBrush(self._other_brush)
             self.addItem(rect)
             self.rects.append(rect)
-        self.probabilities = np.zeros(10, np.float32)
-        self.logits: np.ndarray | None = None
-        self.blank = False
-        self.empty_text = pg.TextItem("no ink: no prediction", color="#8a8a8a", anchor=(0.5, 0.5))
-        self.empty_text.setPos(4.5, 0.55)
-        self.empty_text.setVisible(False)
-        self.addItem(self.empty_text)
+        step = 1 if count <= 20 else max(1, count // 10)
+        self.getAxis("bottom").setTicks([[(i, str(i)) for i in range(0, count, step)]])
+        self.setXRange(-0.6, count - 0.4, padding=0)
+        self.empty_text.setPos((count - 1) / 2, 0.55)
 
     def set_probabilities(
         self, probabilities: np.ndarray, logits: np.ndarray | None = None, blank: bool = False
     ) -> None:
         """``blank``: the input holds no ink; the bars are hidden, not shown as confident."""
         self.probabilities, self.logits, self.blank = probabilities, logits, blank
+        self.set_classes(len(probabilities))
         top = int(np.argmax(probabilities))
         for i, (rect, p) in enumerate(zip(self.rects, probabilities, strict=True)):
             rect.setRect(i - 0.36, 0.0, 0.72, 0.0 if blank else float(p))

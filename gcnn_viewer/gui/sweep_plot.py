@@ -201,8 +201,10 @@ class SweepPlot(QtWidgets.QWidget):
             self.set_stale(False)
             return
         for i, (key, title) in enumerate(zip(self._keys, self._titles, strict=True)):
-            probs = result.probabilities[key]  # [N, 10]
-            cls = int(np.argmax(probs[0])) if self._tracked is None else self._tracked
+            probs = result.probabilities[key]  # [N, 10] ([N, K]: your own model's K classes)
+            tracked = self._tracked
+            untracked = tracked is None or tracked >= probs.shape[1]  # (a class it lacks)
+            cls = int(np.argmax(probs[0])) if untracked else tracked
             self.classes[i] = cls
             self.curves[i].setData(result.angles, probs[:, cls])
             self.legend.addItem(self.curves[i], f"{title}: P({cls})")

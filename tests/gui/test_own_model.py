@@ -398,3 +398,30 @@ def test_the_filters_view_shows_a_user_conv2d_and_says_so_for_other_layers(launc
     qtbot.waitUntil(lambda: filters.layer_box.currentText() == "l3", timeout=5000)
     assert "cannot show this layer's filters" in filters.header.text()
     assert filters.mosaic is None
+
+
+def test_a_model_with_five_classes_gets_five_bars_and_a_sweep(
+    own_window, qtbot, file_dialog, errors, tmp_path
+):
+    """K need not be 10: the bars follow the model's logits, and a tracked class it does not
+    have (7) falls back to its own top class in the probability-vs-angle plot."""
+    window = own_window
+    source = tmp_path / "five.py"
+    source.write_text(
+        "import torch\n"
+        "def build():\n"
+        "    return torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(),\n"
+        "        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(4, 5))\n",
+        encoding="utf-8",
+    )
+    dialog = open_py(qtbot, window, file_dialog, source)
+    click(qtbot, dialog.open_button)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=FRAME_TIMEOUT_MS)
+    frame = wait_frame(qtbot, window)
+    assert not errors and frame.panels[RIGHT].probabilities.shape == (5,)
+    assert len(window.panels[RIGHT].bars.rects) == 5 and len(window.panels[LEFT].bars.rects) == 10
+    choose(qtbot, window.sweep.class_box, 7)
+    assert window.state.tracked_class == 7
+    sweep = wait_sweep(qtbot, window)
+    top = int(np.argmax(sweep.probabilities[window.state.panel_key(RIGHT)][0]))
+    assert window.sweep.classes == [7, top]
