@@ -184,8 +184,10 @@ def equivariance(
     in [0, 1], white on black) or a :class:`~gcnn_viewer.data.digits.Digit`; the same
     numbers as :func:`equivariance_curve` and ``gcnn-viewer analyse equivariance``.
 
-    >>> errors = equivariance(my_p4_net, digit, [0, 45, 90])  # doctest: +SKIP
-    >>> errors["logits"][2]  # 0 up to float32 rounding for an invariant network  # doctest: +SKIP
+    ```python
+    errors = equivariance(my_p4_net, digit, [0, 45, 90])
+    errors["logits"][2]  # 0 up to float32 rounding for an invariant network
+    ```
     """
     return equivariance_curve(model, image, angles)
 
