@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import tempfile
 import time
 from dataclasses import replace
@@ -80,7 +81,6 @@ def same(a: Path, b: Path) -> bool:
 
 
 def ray_cluster(nodes: int):
-    import ray
     from ray.cluster_utils import Cluster
 
     start = time.perf_counter()
@@ -89,59 +89,77 @@ def ray_cluster(nodes: int):
     )
     for _ in range(nodes):
         cluster.add_node(num_cpus=1)
-    ray.init(address=cluster.address, log_to_driver=False)
     cluster.wait_for_nodes()
     return cluster, time.perf_counter() - start
+
+
+def fresh_forkserver() -> None:
+    """Each candidate's worker processes start as a new command's would: from a new fork
+    server that imports torch again (the first run of a command pays that import)."""
+    from multiprocessing import forkserver
+
+    stop = getattr(forkserver._forkserver, "_stop", None)  # CPython's own (used by its tests)
+    if stop is not None:
+        stop()
+
+
+def one_round(args, data: Datasets, root: Path, cluster) -> dict[str, tuple[float, Path]]:
+    """Each candidate once, into its own new folder: {name: (wall s, folder)}."""
+    out: dict[str, tuple[float, Path]] = {}
+
+    def folder(name: str) -> Path:
+        path = root / f"{name}-{time.monotonic_ns()}"
+        path.mkdir()
+        return path
+
+    f = folder("jobs1")
+    out["--jobs 1"] = sequential(data, f, args.seeds, args.threads, "cpu"), f
+    f = folder("jobs1t2")
+    out["--jobs 1, 2 threads"] = sequential(data, f, args.seeds, 2, "cpu"), f
+    fresh_forkserver()
+    f = folder("jobs2")
+    backend = par.LocalProcesses(data, ["cpu", "cpu"])
+    out["--jobs 2"] = many(tasks(f, args.seeds, args.threads, "cpu"), backend)[0], f
+    if cluster is not None:
+        import ray
+
+        ray.init(address=cluster.address, log_to_driver=False)  # a new job: new workers
+        f = folder("ray")
+        backend = par.RayTasks(data, device="cpu")
+        out["Ray, 2 worker nodes"] = many(tasks(f, args.seeds, args.threads, "cpu"), backend)[0], f
+        ray.shutdown()
+    return out
 
 
 def cpu(args, data: Datasets, root: Path) -> None:
     print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     n = len(args.seeds) * len(MODELS)
-    walls: dict[str, float] = {}
-    folders: dict[str, Path] = {}
-
-    def folder(name: str) -> Path:
-        folders[name] = root / name
-        folders[name].mkdir()
-        return folders[name]
-
-    walls["--jobs 1"] = sequential(data, folder("jobs1"), args.seeds, args.threads, "cpu")
-    walls["--jobs 1, 2 threads"] = sequential(data, folder("jobs1t2"), args.seeds, 2, "cpu")
-    backend = par.LocalProcesses(data, ["cpu", "cpu"])
-    walls["--jobs 2"], _ = many(tasks(folder("jobs2"), args.seeds, args.threads, "cpu"), backend)
-    if not args.no_ray:
-        cluster, started = ray_cluster(2)
-        backend = par.RayTasks(data, device="cpu")
-        runs = tasks(folder("ray"), args.seeds, args.threads, "cpu")
-        walls["Ray, 2 worker nodes"], _ = many(runs, backend)
-        import ray
-
-        ray.shutdown()
+    cluster, started = ray_cluster(2) if not args.no_ray else (None, 0.0)
+    rounds = [one_round(args, data, root, cluster) for _ in range(args.repeats)]
+    if cluster is not None:
         cluster.shutdown()
     print(f"load average after:  {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"\n{n} runs (2 models × {len(args.seeds)} seeds × 1 epoch), {len(data.train[1])} "
-        f"training digits, {len(data.test[1])} test digits, {args.threads} thread(s) per run"
+        f"training digits, {len(data.test[1])} test digits, {args.threads} thread(s) per run; "
+        f"median of {args.repeats} round(s), each round's in brackets"
     )
+    walls = {name: statistics.median(r[name][0] for r in rounds) for name in rounds[0]}
     base = walls["--jobs 1"]
     for name, wall in walls.items():
-        print(f"  {name:22s} {wall:7.1f} s   {base / wall:5.2f}× the speed of --jobs 1")
-    print(
-        f"  bit-identical to --jobs 1: --jobs 2 {same(folders['jobs1'], folders['jobs2'])}", end=""
-    )
-    if "ray" in folders:
-        print(f", Ray {same(folders['jobs1'], folders['ray'])}")
+        each = ", ".join(f"{r[name][0]:.1f}" for r in rounds)
+        print(f"  {name:22s} {wall:7.1f} s  ({each})  {base / wall:5.2f}× the speed of --jobs 1")
+    first = rounds[0]
+    ref = first["--jobs 1"][1]
+    checks = {name: same(ref, first[name][1]) for name in first if name != "--jobs 1"}
+    print("  bit-identical to --jobs 1: " + ", ".join(f"{k} {v}" for k, v in checks.items()))
+    print("  (1 and 2 threads are two recipes: expected False there)")
+    if cluster is not None:
         extra = walls["Ray, 2 worker nodes"] / walls["--jobs 2"] - 1
         print(
             f"  Ray's overhead against --jobs 2: {100 * extra:+.0f}% "
-            f"(cluster start, not included: {started:.1f} s)"
+            f"(starting the cluster, not included: {started:.1f} s)"
         )
-    else:
-        print()
-    print(
-        f"  --jobs 1 at 1 and 2 threads bit-identical: "
-        f"{same(folders['jobs1'], folders['jobs1t2'])} (expected False: threads are the recipe)"
-    )
 
 
 def gpu(args, data: Datasets, root: Path) -> None:
@@ -161,6 +179,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 digits per split")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--repeats", type=int, default=1, help="rounds of every candidate")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))

@@ -522,7 +522,8 @@ def _reproduce_many(args: argparse.Namespace, out_dir: Path, data: Any) -> int:
             slots = len(runs)
         else:
             devices = parallel.run_devices(args.device, args.jobs, args.runs_per_gpu)
-            if len(devices) * args.threads > parallel.default_jobs() and devices[0] == "cpu":
+            cpu = not devices[0].startswith("cuda")
+            if cpu and len(devices) * args.threads > parallel.default_jobs():
                 print(
                     f"note: {len(devices)} runs × {args.threads} threads is more than this "
                     f"machine's {parallel.default_jobs()} cores; they will share them",

@@ -37,6 +37,7 @@ class ManyBars:
         self.done = self.failed = 0
         self.step: dict[str, int] = {}
         self.bars: dict[str, Any] = {}
+        self.slot: dict[str, int] = {}  # each active run's line, below the overall one
         self.free = list(range(1, slots + 1))
         self.overall = tqdm(
             total=sum(self.left.values()),
@@ -66,12 +67,13 @@ class ManyBars:
         self.left[key], self.step[key] = to_go, e.start_step
         self.overall.refresh()
         where = f"{e.host} {e.device}" + (f" node {e.node[:8]}" if e.node else "")
+        self.slot[key] = self.free.pop(0) if self.free else len(self.bars) + 1
         self.bars[key] = self.tqdm(
             total=e.steps_total,
             initial=e.start_step,
             desc=f"{e.run.label} ({where})",
             unit="step",
-            position=self.free.pop(0) if self.free else len(self.bars) + 1,
+            position=self.slot[key],
             leave=False,
             dynamic_ncols=True,
             file=sys.stderr,
@@ -104,8 +106,7 @@ class ManyBars:
     def _end(self, key: str) -> None:
         bar = self.bars.pop(key, None)
         if bar is not None:
-            self.free.append(bar.pos if bar.pos > 0 else abs(bar.pos))
-            self.free.sort()
+            self.free = sorted([*self.free, self.slot.pop(key)])
             bar.close()
         self.overall.total -= max(self.left.pop(key, 0), 0)  # what it will not do now
         self.overall.refresh()
@@ -129,8 +130,13 @@ class ManyBars:
 
     def _stopped(self, e: RunEvent) -> None:
         self._end(e.run.path)
-        step = f"at step {e.progress.step}" if e.progress is not None else "before its first step"
-        self.write(f"{e.run.label}: stopped {step}; its checkpoint is kept: {e.run.path}")
+        if e.message:
+            step = f"({e.message})"
+        elif e.progress is not None:
+            step = f"at step {e.progress.step}"
+        else:
+            step = "before its first step"
+        self.write(f"{e.run.label}: stopped {step}; its last checkpoint is kept: {e.run.path}")
 
     def _retry(self, e: RunEvent) -> None:
         self._end(e.run.path)

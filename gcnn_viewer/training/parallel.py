@@ -187,12 +187,15 @@ class ManyRuns:
                 for event in self.backend.events(timeout=0.2):
                     if event.kind == "retry":
                         used = retries.get(event.run.path, 0)
-                        if used < self.backend.retries and not self.stopping:
+                        if self.stopping:  # ended by kill(): its last checkpoint stays
+                            event = replace(event, kind="stopped")
+                        elif used < self.backend.retries:
                             retries[event.run.path] = used + 1
                             pending.appendleft(event.run)
                             yield event
                             continue
-                        event = replace(event, kind="failed")
+                        else:
+                            event = replace(event, kind="failed")
                     if event.kind == "failed":
                         self.failed.append(event)
                     elif event.kind == "done":
@@ -428,6 +431,8 @@ class RayTasks:
             run = self._live.pop(ref)
             try:
                 yield ray.get(ref)
+            except ray.exceptions.TaskCancelledError:  # kill(): its last checkpoint stays
+                yield RunEvent(run, "stopped", message="ended at once")
             except ray.exceptions.RayError as exc:  # its worker died more than retries times
                 yield RunEvent(run, "failed", message=_ray_failure(exc, self.retries))
 
