@@ -215,3 +215,13 @@ def test_the_command_line_defaults_are_the_library_s():
     assert args.retries == par.DEFAULT_RETRIES and args.runs_per_gpu == par.DEFAULT_RUNS_PER_GPU
     ray = cli.build_parser().parse_args(["reproduce", "--ray"])
     assert ray.ray == "auto"
+
+
+def test_ray_missing_is_one_line(tiny_data, tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as where Ray is not installed
+    argv = ["reproduce", "--models", "p4cnn", "--seeds", "0", "--out", str(tmp_path), "--ray"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "gcnn-viewer[ray]" in err and "Traceback" not in err
