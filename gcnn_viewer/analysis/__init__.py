@@ -11,6 +11,7 @@ for importing torch.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 _EQUIVARIANCE = {
@@ -41,14 +42,21 @@ __all__ = sorted(_EQUIVARIANCE | _ACCURACY | _FILTERS)
 def __getattr__(name: str) -> Any:
     # explicit imports (not importlib): the import contract sees every dependency
     if name in _EQUIVARIANCE:
-        import gcnn_viewer.analysis.equivariance as module
+        import gcnn_viewer.analysis.equivariance  # noqa: F401  (sys.modules below)
     elif name in _ACCURACY:
-        import gcnn_viewer.analysis.accuracy as module
+        import gcnn_viewer.analysis.accuracy  # noqa: F401
     elif name in _FILTERS:
-        import gcnn_viewer.analysis.filters as module
+        import gcnn_viewer.analysis.filters  # noqa: F401
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(module, name)
+    # The submodule from sys.modules, not `import … as module`: that reads the package's
+    # attribute, and "equivariance" names both a submodule and a function (issue 22). The
+    # package attribute stays the submodule, which is callable as the function.
+    submodule = (
+        "equivariance" if name in _EQUIVARIANCE else "accuracy" if name in _ACCURACY else "filters"
+    )
+    module = sys.modules[f"{__name__}.{submodule}"]
+    value = module if name == "equivariance" else getattr(module, name)
     globals()[name] = value  # once: later lookups skip this function
     return value
 

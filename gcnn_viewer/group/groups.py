@@ -112,20 +112,24 @@ class Group:
         """``table[g, h] = index(g·h)``, int64 ``[G, G]``."""
         import torch
 
-        return torch.tensor(
-            [[self._compose(g, h) for h in self.elements] for g in self.elements],  # type: ignore[operator]
-            dtype=torch.long,
-        )
+        # cached for good: made outside inference mode, whatever the first caller runs in,
+        # or autograd could never use it afterwards ("Inference tensors cannot be saved")
+        with torch.inference_mode(False):
+            return torch.tensor(
+                [[self._compose(g, h) for h in self.elements] for g in self.elements],  # type: ignore[operator]
+                dtype=torch.long,
+            )
 
     @cached_property
     def orientation_permutations(self) -> torch.Tensor:
         """``perm[g, h] = index(g⁻¹·h)``, int64 ``[G, G]``: the orientation axis reindexing of g."""
         import torch
 
-        return torch.tensor(
-            [[self.compose(self.inverse(g), h) for h in self.elements] for g in self.elements],
-            dtype=torch.long,
-        )
+        with torch.inference_mode(False):  # cached for good: see cayley_table
+            return torch.tensor(
+                [[self.compose(self.inverse(g), h) for h in self.elements] for g in self.elements],
+                dtype=torch.long,
+            )
 
     def steps(self, g: int) -> int:
         """The rotation part r of g, in steps of ``360°/N`` (0 ≤ r < N)."""

@@ -139,3 +139,17 @@ def test_rotate_planes_turns_counter_clockwise_in_pixel_units():
     smooth = blob(cy=2.0, cx=1.0)
     twice = rotate_planes(rotate_planes(smooth, 45.0), 45.0)
     assert (twice - torch.rot90(smooth, 1, dims=(-2, -1))).abs().max() < 0.08
+
+
+def test_cached_tables_made_in_inference_mode_still_serve_autograd():
+    """The first use of a group's tables may come from the app's inference thread; a later
+    training-mode caller must still be able to backpropagate through the action."""
+    import torch
+
+    group = dihedral(2)  # a group no other test has touched: its tables are made here
+    with torch.inference_mode():
+        group.act_on_group_map(1, torch.zeros(1, 1, group.order, 3, 3))
+        _ = group.cayley_table
+    f = torch.randn(1, 1, group.order, 3, 3, requires_grad=True)
+    group.act_on_group_map(1, f).sum().backward()
+    assert f.grad is not None and group.cayley_table.requires_grad is False
