@@ -543,7 +543,7 @@ class ModelCatalog:
         here; one already added under the same spec and options gets these weights."""
         config = getattr(model, "config", {}) or {}
         source = source or config.get("spec") or model.name
-        key = "user:" + json.dumps(config, sort_keys=True, default=str)
+        key = "user:" + json.dumps(config, sort_keys=True, default=str, allow_nan=False)
         from gcnn_viewer.models.user import is_model_spec
 
         if not is_model_spec(str(config.get("spec", ""))):  # a live module (view()): its own

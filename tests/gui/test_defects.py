@@ -238,10 +238,10 @@ def test_a_failed_frame_marks_the_panels_stale_until_one_succeeds(window, qtbot,
     wait_frame(qtbot, window)
     real = inference.rotate_input
 
-    def broken(digit, angle):
+    def broken(digit, angle, **options):
         if angle == 90:
             raise RuntimeError("non-finite pixels in the input\nmore")
-        return real(digit, angle)
+        return real(digit, angle, **options)
 
     monkeypatch.setattr(inference, "rotate_input", broken)
     click(qtbot, window.rotation.plus)

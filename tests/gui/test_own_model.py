@@ -309,8 +309,15 @@ def test_view_opens_live_modules_and_blocks_until_the_window_closes(qtbot, user_
                 window.close()
 
     QtCore.QTimer.singleShot(0, poll)
-    QtCore.QTimer.singleShot(FRAME_TIMEOUT_MS * 6, give_up)
-    gcnn_viewer.view(left, right, name="mine")  # returns only once the window has closed
+    # a timer we stop: a bare singleShot would still fire a minute later, in another
+    # test, and close that test's window
+    guard = QtCore.QTimer(singleShot=True, interval=FRAME_TIMEOUT_MS * 6)
+    guard.timeout.connect(give_up)
+    guard.start()
+    try:
+        gcnn_viewer.view(left, right, name="mine")  # returns only once the window has closed
+    finally:
+        guard.stop()
     assert seen["closed"]
     assert seen["titles"] == ["mine", "PlainCNN"]
     assert seen["layers"] == P4_LAYERS and seen["frame"].startswith("user:")
