@@ -7,6 +7,8 @@ the p4 group (0°, 90°, 180°, 270°), the layout of GrouPy's PyTorch ports. Th
   (``torch.rot90``) and applied with one ``F.conv2d``;
 - ``P4GroupConv``: for output orientation r, every filter is turned by r quarter turns and
   its input-orientation axis cycled by r (``torch.roll``), again one ``F.conv2d``;
+- both build their turned filters as GrouPy does: one gather through an index computed once
+  from the filter's own positions (the same ``rot90``/``roll`` applied to ``arange``);
 - ``P4BatchNorm``: ``nn.BatchNorm3d`` over ``[B, C, 4, H, W]``, so the four orientations of a
   channel share one mean, variance, γ and β (it commutes with the rotations);
 - ``P4MaxPool``: 2×2 max-pooling over space, for each orientation separately;
@@ -47,10 +49,17 @@ class P4LiftConv(nn.Module):
         self.weight = nn.Parameter(torch.empty(c_out, c_in, k, k))
         self.bias = nn.Parameter(torch.zeros(c_out))
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        # GrouPy's way: where each entry of the four turned filters comes from, computed once
+        # by turning the filter's own positions; forward is then one gather. [4, k, k]
+        where = torch.arange(k * k).reshape(k, k)
+        self.register_buffer(
+            "index", torch.stack([torch.rot90(where, r) for r in range(4)]), persistent=False
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, c_in, k, _ = self.weight.shape
-        bank = torch.stack([torch.rot90(self.weight, r, dims=(-2, -1)) for r in range(4)], 1)
+        # bank[o, r] = rot90(W[o], r): [C_out, C_in, 4, k, k] -> [C_out, 4, C_in, k, k]
+        bank = self.weight.flatten(2)[:, :, self.index].transpose(1, 2)
         y = F.conv2d(x, bank.reshape(out * 4, c_in, k, k), self.bias.repeat_interleave(4))
         return y.reshape(y.shape[0], out, 4, *y.shape[-2:])
 
@@ -63,14 +72,16 @@ class P4GroupConv(nn.Module):
         self.weight = nn.Parameter(torch.empty(c_out, c_in, 4, k, k))
         self.bias = nn.Parameter(torch.zeros(c_out))
         nn.init.kaiming_uniform_(self.weight.view(c_out, c_in * 4, k, k), a=math.sqrt(5))
+        # output orientation r: rot90(W[o, i, (s - r) mod 4], r) = rot90(roll(W, r, s-axis), r),
+        # as a gather index computed once from the filter's own positions: [4 (r), 4 (s), k, k]
+        where = torch.arange(4 * k * k).reshape(4, k, k)
+        turned = [torch.rot90(torch.roll(where, r, dims=0), r, dims=(-2, -1)) for r in range(4)]
+        self.register_buffer("index", torch.stack(turned), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, c_in, g, k, _ = self.weight.shape
-        # output orientation r: rot90(W[o, i, (s - r) mod 4], r) = rot90(roll(W, r, s-axis), r)
-        bank = torch.stack(
-            [torch.rot90(torch.roll(self.weight, r, dims=2), r, dims=(-2, -1)) for r in range(4)],
-            1,
-        )
+        # [C_out, C_in, 4 (r), 4 (s), k, k] -> [C_out, 4 (r), C_in, 4 (s), k, k]
+        bank = self.weight.flatten(2)[:, :, self.index].transpose(1, 2)
         b = x.shape[0]
         y = F.conv2d(
             x.reshape(b, c_in * g, *x.shape[-2:]),
