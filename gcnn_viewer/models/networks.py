@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
-from copy import deepcopy
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +16,7 @@ from torch import nn
 
 from gcnn_viewer.errors import ConfigError, check_int, check_number
 from gcnn_viewer.group import P4, P4M, Group
+from gcnn_viewer.models.frozen import FreezableModule
 from gcnn_viewer.models.layers import LayerRecord, layer_records
 from gcnn_viewer.models.registry import model_spec
 from gcnn_viewer.nn import (
@@ -48,12 +48,7 @@ class MapTooSmallError(ConfigError):
         self.layer = layer
 
 
-class FrozenModelError(RuntimeError):
-    """Code tried to change a frozen model (one the app's threads share): a programming
-    error, never a user's. Work on :meth:`GCNNModel.unfrozen_copy` instead."""
-
-
-class GCNNModel(nn.Module):
+class GCNNModel(FreezableModule):
     """Base: input normalisation inside the model, and per-layer feature maps.
 
     Callers feed raw pixels ``[B, 1, N, N]`` in [0, 1] (white digit on black): 28×28 digits,
@@ -69,66 +64,17 @@ class GCNNModel(nn.Module):
         self.register_buffer("input_mean", torch.zeros(()))
         self.register_buffer("input_std", torch.ones(()))
         self._folded: dict[int, tuple[tuple, torch.Tensor, torch.Tensor]] = {}
-        self._frozen = False
         self._records: tuple[LayerRecord, ...] | None = None
 
-    # -- frozen models: what the app's threads share (docs/ARCHITECTURE.md, "Threads and models")
-    @property
-    def frozen(self) -> bool:
-        return self._frozen
-
-    def freeze(self) -> GCNNModel:
-        """Make this model read-only for good, and return it: eval mode (no dropout, BN on
-        its stored statistics), no gradients to its parameters, and every attempt to change
-        its mode or weights through the model (``train()``, ``requires_grad_(True)``,
-        ``load_state_dict``, ``set_normalisation``) raises :class:`FrozenModelError`.
-        A forward pass of a frozen model refuses to run if any of its modules was put in
-        training mode behind its back. Threads may then share it: nothing one does can
-        change what another computes. There is no ``unfreeze``; train a copy
-        (:meth:`unfrozen_copy`)."""
-        super().train(False)
-        for p in self.parameters():
-            p.requires_grad_(False)
-        self._frozen = True
-        return self
-
+    # -- frozen models: what the app's threads share (docs/ARCHITECTURE.md, "Threads and
+    # models"): FreezableModule's freeze(), train(), requires_grad_(), load_state_dict(),
+    # and set_normalisation() below
     def unfrozen_copy(self) -> GCNNModel:
-        """A deep copy that may be trained: same weights, own tensors, gradients on, eval
-        mode (the caller chooses the mode)."""
-        copy = deepcopy(self)
-        copy._frozen = False
+        """A deep copy that may be trained (see :meth:`FreezableModule.unfrozen_copy`), its
+        folded-filter cache left behind."""
+        copy = super().unfrozen_copy()
         copy._folded = {}
-        for p in copy.parameters():
-            p.requires_grad_(True)
         return copy
-
-    def _refuse(self, what: str) -> None:
-        raise FrozenModelError(
-            f"{type(self).__name__} is frozen (shared by the app's threads): {what} would "
-            "change it for every one of them; work on model.unfrozen_copy() instead"
-        )
-
-    def train(self, mode: bool = True) -> GCNNModel:
-        if self._frozen:
-            if mode:
-                self._refuse("train()")
-            return self  # eval() of a frozen model: it is in eval mode already
-        return super().train(mode)
-
-    def requires_grad_(self, requires_grad: bool = True) -> GCNNModel:
-        if self._frozen and requires_grad:
-            self._refuse("requires_grad_(True)")
-        return super().requires_grad_(requires_grad)
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):  # noqa: ANN001, ANN201
-        if self._frozen:
-            self._refuse("load_state_dict()")
-        return super().load_state_dict(state_dict, strict=strict, assign=assign)
-
-    def _check_frozen(self) -> None:
-        """A frozen model runs only in eval mode, whatever changed a submodule's flag."""
-        if any(m.training for m in self.modules()):
-            self._refuse("a module in training mode")
 
     def set_normalisation(self, mean: float, std: float) -> None:
         if self._frozen:

@@ -30,7 +30,6 @@ import threading
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +39,9 @@ from torch import nn
 
 from gcnn_viewer.errors import ConfigError, UserModelError, first_line
 from gcnn_viewer.group import P4, P4M, Group
+from gcnn_viewer.models.frozen import FreezableModule
 from gcnn_viewer.models.layers import LOGITS, LayerRecord, layer_record
-from gcnn_viewer.models.networks import MNIST_SIZE, FrozenModelError, GCNNModel
+from gcnn_viewer.models.networks import MNIST_SIZE, GCNNModel
 
 __all__ = [
     "GROUPS_BY_ORDER",
@@ -285,7 +285,7 @@ def _shape(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-class UserModel(nn.Module):
+class UserModel(FreezableModule):
     """Any ``nn.Module`` seen through forward hooks, with the interface of the shipped models:
     :attr:`name`, :meth:`feature_maps` (in forward order, ending with ``"logits"`` ``[B, K]``),
     :meth:`layer_records`, :attr:`skipped` (layer -> one line on why it is not shown),
@@ -314,7 +314,6 @@ class UserModel(nn.Module):
         self.spec = spec or self.name
         self.input_size = input_size
         self.weights = weights
-        self._frozen = False
         self._layer_paths = tuple(layers) if layers else None
         self._targets = self._find_targets()
         self._converter = _escnn_converter()
@@ -552,55 +551,10 @@ class UserModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._logits(self.module(self._input(x)))
 
-    # -- frozen models: as GCNNModel.freeze (docs/ARCHITECTURE.md, "Threads and models")
-    @property
-    def frozen(self) -> bool:
-        return self._frozen
-
-    def freeze(self) -> UserModel:
-        """Read-only for good: eval mode, no gradients, and ``train()``,
-        ``requires_grad_(True)`` and ``load_state_dict`` raise :class:`FrozenModelError`;
-        a forward pass refuses to run if a module was put in training mode behind its back."""
-        super().train(False)
-        for p in self.parameters():
-            p.requires_grad_(False)
-        self._frozen = True
-        return self
-
-    def unfrozen_copy(self) -> UserModel:
-        """A deep copy that may be trained (gradients on, eval mode)."""
-        copy = deepcopy(self)
-        copy._frozen = False
-        for p in copy.parameters():
-            p.requires_grad_(True)
-        return copy
-
-    def _refuse(self, what: str) -> None:
-        raise FrozenModelError(
-            f"{self.name} is frozen (shared by the app's threads): {what} would change it for "
-            "every one of them; work on model.unfrozen_copy() instead"
-        )
-
-    def train(self, mode: bool = True) -> UserModel:
-        if self._frozen:
-            if mode:
-                self._refuse("train()")
-            return self
-        return super().train(mode)
-
-    def requires_grad_(self, requires_grad: bool = True) -> UserModel:
-        if self._frozen and requires_grad:
-            self._refuse("requires_grad_(True)")
-        return super().requires_grad_(requires_grad)
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):  # noqa: ANN001, ANN201
-        if self._frozen:
-            self._refuse("load_state_dict()")
-        return super().load_state_dict(state_dict, strict=strict, assign=assign)
-
-    def _check_frozen(self) -> None:
-        if any(m.training for m in self.modules()):
-            self._refuse("a module in training mode")
+    # -- frozen models: FreezableModule's, as the shipped models' (docs/ARCHITECTURE.md,
+    # "Threads and models"); an error names the model as the user called it
+    def _frozen_label(self) -> str:
+        return self.name
 
 
 def pad_to(x: torch.Tensor, size: int) -> torch.Tensor:

@@ -12,7 +12,7 @@ import torch
 from gcnn_viewer.errors import GcnnViewerError, UserModelError
 from gcnn_viewer.group import P4
 from gcnn_viewer.models import build_model
-from gcnn_viewer.models.networks import FrozenModelError
+from gcnn_viewer.models.frozen import FrozenModelError
 from gcnn_viewer.models.user import (
     UserModel,
     is_model_spec,

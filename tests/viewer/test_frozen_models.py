@@ -8,7 +8,7 @@ import torch
 from gcnn_viewer.analysis.accuracy import predict
 from gcnn_viewer.analysis.equivariance import equivariance_curve
 from gcnn_viewer.models import build_model
-from gcnn_viewer.models.networks import FrozenModelError
+from gcnn_viewer.models.frozen import FrozenModelError
 from gcnn_viewer.training import evaluate, recalibrate_batch_norm
 from gcnn_viewer.viewer.models import ModelCatalog, level_inputs
 
