@@ -301,10 +301,12 @@ def export_animation(
 
 
 class _Painter:
-    """Renders animation frames: the static parts (titles, labels, colour bars) are drawn once
-    and kept as a background; each frame redraws only what changes (maps, input, texts)."""
+    """Renders animation frames of a figure with ``figure``, ``dynamic_artists()`` and
+    ``update(frames)`` (:class:`ViewFigure`, :class:`GroupFigure`): the static parts (titles,
+    labels, colour bars) are drawn once and kept as a background; each frame redraws only what
+    changes (maps, input, texts)."""
 
-    def __init__(self, view: ViewFigure) -> None:
+    def __init__(self, view: ViewFigure | GroupFigure) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.view = view
@@ -318,9 +320,8 @@ class _Painter:
     def paint(self, frames: Sequence[FrameResult]) -> Image.Image:
         self.view.update(frames)
         self.canvas.restore_region(self.background)
-        ax = self.view.sheet.ax
         for artist in self.dynamic:
-            ax.draw_artist(artist)
+            self.view.figure.draw_artist(artist)
         rgba = np.asarray(self.canvas.buffer_rgba())
         return Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
 
@@ -474,26 +475,14 @@ def export_group_animation(
     images: list[Image.Image] = []
     stream = frame_stream(raw, angles)
     with rc_context():
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
         first = next(stream)
         view = GroupFigure(spec, choice, [first], subtitle=_subtitle(spec))
         view.figure.set_dpi(dpi)
         check_pixels(view.figure, dpi, frames)
-        canvas = FigureCanvasAgg(view.figure)
-        dynamic = view.dynamic_artists()
-        for artist in dynamic:
-            artist.set_animated(True)  # drawn per frame over the static background
-        canvas.draw()
-        background = canvas.copy_from_bbox(view.figure.bbox)
+        painter = _Painter(view)
         for i, f in enumerate(itertools.chain([first], stream)):
             check_cancelled(cancelled)
-            view.update([f])
-            canvas.restore_region(background)
-            for artist in dynamic:
-                artist.axes.draw_artist(artist)
-            rgba = np.asarray(canvas.buffer_rgba())
-            images.append(Image.fromarray(np.ascontiguousarray(rgba[..., :3])))
+            images.append(painter.paint([f]))
             if progress is not None:
                 progress(i + 1, frames)
     record = provenance(
