@@ -13,7 +13,7 @@ import csv
 import dataclasses
 import io
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +269,26 @@ def export_animation(
 ) -> Path:
     """The input turning 0→360° in ``frames`` steps with the chosen layers: GIF, animated
     WebP, animated PNG, or MP4 (needs ``imageio-ffmpeg``). ``spec.angles`` is ignored."""
+    fmt = _check_animation(spec, path, frames, fps, dpi)
+    angles = animation_angles(frames)
+    images = _paint_frames(
+        frame_stream(spec, angles),
+        lambda first: ViewFigure(
+            spec, [first], subtitle=_subtitle(spec), animation=True, raster_dpi=None
+        ),
+        frames,
+        dpi,
+        progress,
+        cancelled,
+    )
+    record = provenance(
+        spec, "animation", frames=frames, fps=fps, animation_angles=[float(a) for a in angles]
+    )
+    return _save_animation(images, path, fmt, fps, record, angles, cancelled)
+
+
+def _check_animation(spec: ViewSpec, path: Path | str, frames: int, fps: float, dpi: int) -> str:
+    """Every check an animation makes before any work; its format (the file's suffix)."""
     _check_spec(spec)
     check_destination(path)
     fmt = suffix_of(path, ANIMATION_FORMATS, "an animation")
@@ -276,12 +296,23 @@ def export_animation(
         raise ExportError(MP4_MISSING)
     check_animation_options(frames, fps, dpi)
     spec.check()
-    angles = animation_angles(frames)
+    return fmt
+
+
+def _paint_frames(
+    stream: Iterator[FrameResult],
+    make_view: Callable[[FrameResult], ViewFigure | GroupFigure],
+    frames: int,
+    dpi: int,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> list[Image.Image]:
+    """One image per frame of ``stream``, drawn by the figure ``make_view`` makes from the
+    first frame (:class:`_Painter`: the static parts once)."""
     images: list[Image.Image] = []
-    stream = frame_stream(spec, angles)
     with rc_context():
         first = next(stream)
-        view = ViewFigure(spec, [first], subtitle=_subtitle(spec), animation=True, raster_dpi=None)
+        view = make_view(first)
         view.figure.set_dpi(dpi)  # frames are rasterised at the figure's dpi, not savefig's
         check_pixels(view.figure, dpi, frames)
         painter = _Painter(view)
@@ -290,9 +321,19 @@ def export_animation(
             images.append(painter.paint([f]))
             if progress is not None:
                 progress(i + 1, frames)
-    record = provenance(
-        spec, "animation", frames=frames, fps=fps, animation_angles=[float(a) for a in angles]
-    )
+    return images
+
+
+def _save_animation(
+    images: list[Image.Image],
+    path: Path | str,
+    fmt: str,
+    fps: float,
+    record: dict,
+    angles: np.ndarray,
+    cancelled: Cancelled | None,
+) -> Path:
+    """Write the frames atomically, with ``record`` (its angles: the turn's first and 360°)."""
     record["angles"] = [float(angles[0]), 360.0]
     check_cancelled(cancelled)
     with atomic_output(path, cancelled) as tmp:
@@ -460,31 +501,20 @@ def export_group_animation(
 ) -> Path:
     """The group view of one channel as the input turns 0→360° (formats and options as
     :func:`export_animation`; ``spec.angles`` is ignored)."""
-    _check_spec(spec)
-    check_destination(path)
-    fmt = suffix_of(path, ANIMATION_FORMATS, "an animation")
-    if fmt == "mp4" and not mp4_available():
-        raise ExportError(MP4_MISSING)
-    check_animation_options(frames, fps, dpi)
-    spec.check()
+    fmt = _check_animation(spec, path, frames, fps, dpi)
     angles = animation_angles(frames)
     choice = group_choice(spec, frame(spec, 0.0, stabilised=False))
     raw = dataclasses.replace(
         spec, models=choice.models, layers=(choice.layer,), stabilised=False
     )  # only what the diagrams show, as computed
-    images: list[Image.Image] = []
-    stream = frame_stream(raw, angles)
-    with rc_context():
-        first = next(stream)
-        view = GroupFigure(spec, choice, [first], subtitle=_subtitle(spec))
-        view.figure.set_dpi(dpi)
-        check_pixels(view.figure, dpi, frames)
-        painter = _Painter(view)
-        for i, f in enumerate(itertools.chain([first], stream)):
-            check_cancelled(cancelled)
-            images.append(painter.paint([f]))
-            if progress is not None:
-                progress(i + 1, frames)
+    images = _paint_frames(
+        frame_stream(raw, angles),
+        lambda first: GroupFigure(spec, choice, [first], subtitle=_subtitle(spec)),
+        frames,
+        dpi,
+        progress,
+        cancelled,
+    )
     record = provenance(
         spec,
         "group view animation",
@@ -494,11 +524,7 @@ def export_group_animation(
         fps=fps,
         animation_angles=[float(a) for a in angles],
     )
-    record["angles"] = [float(angles[0]), 360.0]
-    check_cancelled(cancelled)
-    with atomic_output(path, cancelled) as tmp:
-        _write_animation(images, tmp, fmt, fps, provenance_json(record))
-    return Path(path)
+    return _save_animation(images, path, fmt, fps, record, angles, cancelled)
 
 
 # -- probability vs angle -----------------------------------------------------------------------
